@@ -1,0 +1,244 @@
+"""One frozen config describes one training run, and every bound on it is checked here.
+
+`FIELDS` is the single table of every setting: its bounds, its choices and a sentence a student can
+read. Validation, the command line's flags and the dashboard's widgets are all built from it, so a
+bound is written once. A `TrainConfig` that exists is valid: construction checks everything and
+raises `ConfigError` listing each problem with what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from .tasks import TASKS
+
+
+class ConfigError(ValueError):
+    """A setting is out of bounds; `problems` holds one student-readable sentence per setting."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """The bounds and help text of one config field."""
+
+    name: str
+    label: str  # what a student sees
+    kind: type  # int, float or str
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def allowed(self) -> str:
+        """What values are allowed, in words."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.kind is int:
+            return f"a whole number from {int(self.low)} to {int(self.high)}"
+        return f"a number from {self.low:g} to {self.high:g}"
+
+    def problem(self, value: Any) -> str | None:
+        """None if `value` is allowed, else a sentence saying what is wrong and what is allowed."""
+        ok_type = {
+            int: isinstance(value, int) and not isinstance(value, bool),
+            float: isinstance(value, int | float) and not isinstance(value, bool),
+            str: isinstance(value, str),
+        }[self.kind]
+        if ok_type and self.choices:
+            ok_type = value in self.choices
+        elif ok_type and self.kind is not str:
+            ok_type = self.low <= value <= self.high  # NaN fails this too
+        if ok_type:
+            return None
+        return f"{self.label} ({self.name}) must be {self.allowed()}; got {value!r}."
+
+    def parse(self, text: str) -> Any:
+        """A typed value from text (a flag or a URL); bounds are checked later, by TrainConfig."""
+        if self.kind is str:
+            return text.strip().lower()
+        try:
+            return self.kind(text) if self.kind is float else int(text.strip())
+        except ValueError:
+            problem = f"{self.label} ({self.name}) must be {self.allowed()}; got {text!r}."
+            raise ConfigError([problem]) from None
+
+
+FIELDS: dict[str, FieldSpec] = {
+    spec.name: spec
+    for spec in (
+        FieldSpec("task", "Task", str, "What the network learns. See each task's explanation.",
+                  choices=tuple(TASKS)),
+        FieldSpec("cell", "Cell", str,
+                  "rnn is the lab sheet's h_t = tanh(U x_t + W h_(t-1) + b_h); lstm and gru add "
+                  "gates that decide what to keep, so they remember longer.",
+                  choices=("rnn", "lstm", "gru")),
+        FieldSpec("nonlinearity", "Nonlinearity", str,
+                  "The squashing function of the vanilla rnn cell. Only the rnn cell uses it.",
+                  choices=("tanh", "relu")),
+        FieldSpec("num_layers", "Layers", int,
+                  "Recurrent layers stacked on top of each other; each reads the one below.",
+                  1, 3),
+        FieldSpec("embed_size", "Embedding size", int,
+                  "Length E of the vector x_t that each token is turned into.", 1, 128),
+        FieldSpec("hidden_size", "Hidden size", int,
+                  "Length H of the hidden state h_t: the network's memory.", 1, 256),
+        FieldSpec("seq_len", "Sequence length", int,
+                  "Tokens per sequence (time steps T). Longer means more to remember.", 2, 100),
+        FieldSpec("num_samples", "Dataset size", int,
+                  "How many sequences are generated, training and test together.", 20, 20000),
+        FieldSpec("test_fraction", "Test split", float,
+                  "Share of the sequences held out to test on; the network never trains on them.",
+                  0.05, 0.5),
+        FieldSpec("epochs", "Epochs", int, "Passes over the whole training set.", 1, 200),
+        FieldSpec("batch_size", "Batch size", int,
+                  "Sequences per weight update. Smaller batches give noisier, more frequent steps.",
+                  1, 1024),
+        FieldSpec("optimizer", "Optimizer", str,
+                  "adam adapts each weight's step size (the lab sheet's choice); sgd takes plain "
+                  "steps of size learning rate x gradient.",
+                  choices=("adam", "sgd")),
+        FieldSpec("lr", "Learning rate", float,
+                  "Step size of each update. Too small learns slowly; too large overshoots and "
+                  "can diverge.", 1e-5, 10.0),
+        FieldSpec("clip_grad", "Gradient clipping", float,
+                  "If above 0, the gradient is scaled down whenever its norm is larger than this: "
+                  "a cure for exploding gradients. 0 turns it off.", 0.0, 100.0),
+        FieldSpec("seed", "Seed", int,
+                  "Fixes the data, the starting weights and the batch order: the same seed gives "
+                  "the same run.", 0, 2**31 - 1),
+    )
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a run. Defaults are the lab sheet's run (preset 'lab')."""
+
+    task: str = "lab"  # a name in rnn_core.tasks.TASKS
+    cell: str = "rnn"  # rnn | lstm | gru
+    nonlinearity: str = "tanh"  # tanh | relu (rnn cell only)
+    num_layers: int = 1  # stacked recurrent layers
+    embed_size: int = 16  # E: length of x_t
+    hidden_size: int = 32  # H: length of h_t
+    seq_len: int = 10  # T: time steps per sequence
+    num_samples: int = 1000  # sequences generated (train + test)
+    test_fraction: float = 0.2  # share held out for testing
+    epochs: int = 10  # passes over the training set
+    batch_size: int = 32  # sequences per update
+    optimizer: str = "adam"  # adam | sgd
+    lr: float = 0.002  # learning rate
+    clip_grad: float = 0.0  # max gradient norm; 0 = no clipping
+    seed: int = 0  # data, init and batch order
+
+    def __post_init__(self) -> None:
+        problems = [p for f in fields(self) if (p := FIELDS[f.name].problem(getattr(self, f.name)))]
+        if problems:  # the cross-field checks below need valid single fields
+            raise ConfigError(problems)
+        task = TASKS[self.task]
+        if self.seq_len < task.min_seq_len:
+            problems.append(
+                f"The {self.task} task needs a sequence length of at least {task.min_seq_len}; "
+                f"got {self.seq_len}."
+            )
+        if self.cell != "rnn" and self.nonlinearity != "tanh":
+            problems.append(
+                f"Nonlinearity '{self.nonlinearity}' only applies to the rnn cell; "
+                f"the {self.cell} cell has its own gates. Use tanh."
+            )
+        if problems:
+            raise ConfigError(problems)
+
+    @property
+    def num_test(self) -> int:
+        return round(self.num_samples * self.test_fraction)
+
+    @property
+    def num_train(self) -> int:
+        return self.num_samples - self.num_test
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """A config from a mapping, rejecting names that are not settings."""
+        unknown = sorted(set(data) - set(FIELDS))
+        if unknown:
+            raise ConfigError([f"Unknown setting(s): {', '.join(unknown)}. Known: {', '.join(FIELDS)}."])
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainConfig:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ConfigError([f"The config is not valid JSON: {err}."]) from None
+        if not isinstance(data, dict):
+            raise ConfigError(["The config JSON must be an object of settings."])
+        return cls.from_dict(data)
+
+    def with_strings(self, values: dict[str, str]) -> TrainConfig:
+        """This config with some settings given as text (flags, URL parameters), all checked."""
+        unknown = sorted(set(values) - set(FIELDS))
+        problems = [f"Unknown setting '{name}'. Known: {', '.join(FIELDS)}." for name in unknown]
+        parsed: dict[str, Any] = {}
+        for name in set(values) & set(FIELDS):
+            try:
+                parsed[name] = FIELDS[name].parse(values[name])
+            except ConfigError as err:
+                problems += err.problems
+        if problems:
+            raise ConfigError(problems)
+        return replace(self, **parsed)
+
+    def changes_from(self, other: TrainConfig) -> dict[str, tuple[Any, Any]]:
+        """The settings where this config differs from `other`: name -> (other's, this one's)."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return {k: (theirs[k], mine[k]) for k in FIELDS if mine[k] != theirs[k]}
+
+
+def task_defaults(task: str, base: TrainConfig | None = None) -> TrainConfig:
+    """`base` switched to `task`, with that task's usual sequence length."""
+    return replace(base or TrainConfig(), task=task, seq_len=TASKS[task].default_seq_len)
+
+
+PRESETS: dict[str, tuple[str, TrainConfig]] = {
+    "lab": ("The lab sheet's run: a vanilla RNN learns the digit-sum task in 10 epochs.", TrainConfig()),
+    "remember-rnn": (
+        "A vanilla RNN must remember the first of 30 digits: watch it get stuck near 50%.",
+        replace(task_defaults("remember"), num_samples=2000, epochs=15, lr=0.005),
+    ),
+    "remember-lstm": (
+        "The same 30-digit memory task with an LSTM: its gates carry the first digit to the end.",
+        replace(task_defaults("remember"), num_samples=2000, epochs=15, lr=0.005, cell="lstm"),
+    ),
+    "pattern": (
+        "Find 3 1 4 anywhere in 12 digits.",
+        replace(task_defaults("pattern"), epochs=15, num_samples=2000),
+    ),
+    "sentiment": (
+        "Positive or negative film sentences, with negation; type your own afterwards.",
+        replace(task_defaults("sentiment"), epochs=15, num_samples=2000),
+    ),
+    "parity": (
+        "A label at every step: running parity of bits, L = sum of L_t.",
+        replace(task_defaults("parity"), epochs=20, num_samples=2000),
+    ),
+}
+
+
+def preset(name: str) -> TrainConfig:
+    """The config of a named preset, or a KeyError listing the presets."""
+    try:
+        return PRESETS[name][1]
+    except KeyError:
+        raise KeyError(f"Unknown preset '{name}'. Choose one of: {', '.join(PRESETS)}.") from None

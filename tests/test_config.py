@@ -1,0 +1,99 @@
+"""TrainConfig: every bound checked in one place, with messages a student understands."""
+
+import math
+from dataclasses import fields, replace
+
+import pytest
+
+from rnn_core import FIELDS, PRESETS, TASKS, ConfigError, TrainConfig, preset, task_defaults
+
+
+def test_every_config_field_has_exactly_one_spec():
+    assert [f.name for f in fields(TrainConfig)] == list(FIELDS)
+
+
+def test_defaults_are_the_lab_sheet_run():
+    config = TrainConfig()
+    assert (config.task, config.cell, config.optimizer, config.epochs) == ("lab", "rnn", "adam", 10)
+    assert config == preset("lab")
+    assert (config.num_train, config.num_test) == (800, 200)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_presets_are_valid_and_round_trip_through_json(name):
+    config = preset(name)
+    assert TrainConfig.from_json(config.to_json()) == config
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"lr": 0.0}, "Learning rate (lr) must be a number from 1e-05 to 10; got 0.0"),
+        ({"lr": math.nan}, "Learning rate (lr) must be a number from 1e-05 to 10"),
+        ({"epochs": 0}, "Epochs (epochs) must be a whole number from 1 to 200; got 0"),
+        ({"epochs": 2.5}, "must be a whole number"),
+        ({"hidden_size": True}, "Hidden size (hidden_size) must be a whole number"),
+        ({"cell": "transformer"}, "Cell (cell) must be one of rnn, lstm, gru; got 'transformer'"),
+        ({"task": "mnist"}, "Task (task) must be one of lab, remember, pattern, sentiment, parity"),
+        ({"cell": "lstm", "nonlinearity": "relu"}, "only applies to the rnn cell"),
+        ({"task": "sentiment", "seq_len": 3}, "The sentiment task needs a sequence length of at least 6"),
+        ({"seed": -1}, "Seed (seed) must be a whole number from 0 to 2147483647"),
+    ],
+)
+def test_bad_values_are_refused_with_what_is_allowed(change, words):
+    with pytest.raises(ConfigError) as err:
+        replace(TrainConfig(), **change)
+    assert words in str(err.value)
+
+
+def test_the_smallest_dataset_still_has_a_test_set():
+    config = TrainConfig(
+        num_samples=int(FIELDS["num_samples"].low), test_fraction=FIELDS["test_fraction"].low
+    )
+    assert config.num_test >= 1 and config.num_train >= 1
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ConfigError) as err:
+        TrainConfig(epochs=0, lr=-1.0, batch_size=0)
+    assert len(err.value.problems) == 3
+
+
+def test_config_is_frozen():
+    with pytest.raises(AttributeError):
+        TrainConfig().lr = 1.0  # type: ignore[misc]
+
+
+def test_text_values_are_parsed_and_checked():
+    config = TrainConfig().with_strings({"lr": "0.01", "cell": " LSTM ", "epochs": "3"})
+    assert (config.lr, config.cell, config.epochs) == (0.01, "lstm", 3)
+    with pytest.raises(
+        ConfigError, match=r"Epochs \(epochs\) must be a whole number from 1 to 200; got 'ten'"
+    ):
+        TrainConfig().with_strings({"epochs": "ten"})
+    with pytest.raises(ConfigError, match="Unknown setting 'colour'"):
+        TrainConfig().with_strings({"colour": "red"})
+
+
+def test_json_with_unknown_or_bad_content_is_refused():
+    with pytest.raises(ConfigError, match="Unknown setting"):
+        TrainConfig.from_dict({"epochs": 3, "dropout": 0.5})
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        TrainConfig.from_json("{epochs: 3")
+    with pytest.raises(ConfigError, match="object"):
+        TrainConfig.from_json("[1, 2]")
+
+
+def test_changes_from_names_only_the_settings_that_differ():
+    a, b = preset("remember-rnn"), preset("remember-lstm")
+    assert b.changes_from(a) == {"cell": ("rnn", "lstm")}
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_task_defaults_bring_a_valid_sequence_length(task):
+    assert task_defaults(task).seq_len == TASKS[task].default_seq_len
+
+
+def test_unknown_preset_lists_the_presets():
+    with pytest.raises(KeyError, match="Choose one of: lab"):
+        preset("nope")

@@ -1,0 +1,116 @@
+"""Tasks: seeded, labelled as their explanations say, and typed input gets clear errors."""
+
+import numpy as np
+import pytest
+
+from rnn_core import TASKS, EncodeError, get_task
+from rnn_core.tasks import MAX_INPUT_TOKENS, PAD, PATTERN
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_generation_is_seeded_and_shaped(name):
+    task = get_task(name)
+    a = task.generate(200, task.default_seq_len, seed=7)
+    b = task.generate(200, task.default_seq_len, seed=7)
+    c = task.generate(200, task.default_seq_len, seed=8)
+    assert np.array_equal(a.tokens, b.tokens) and np.array_equal(a.labels, b.labels)
+    assert not np.array_equal(a.tokens, c.tokens)
+    assert a.tokens.shape == (200, task.default_seq_len)
+    assert a.labels.shape == ((200, task.default_seq_len) if task.many_to_many else (200,))
+    assert a.tokens.min() >= 0 and a.tokens.max() < len(task.vocab)
+    assert set(np.unique(a.labels)) == set(range(task.num_classes))
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_classes_are_roughly_balanced_so_chance_is_50_percent(name):
+    task = get_task(name)
+    labels = task.generate(2000, task.default_seq_len, seed=0).labels
+    assert 0.4 < labels.mean() < 0.6
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_the_example_encodes_and_decodes(name):
+    task = get_task(name)
+    ids = task.encode(task.example)
+    assert task.render(ids) == " ".join(task.split(task.example))
+
+
+def test_lab_label_is_digit_sum_above_average():
+    data = get_task("lab").generate(300, 10, seed=1)
+    assert np.array_equal(data.labels, (data.tokens.sum(axis=1) > 45).astype(int))
+
+
+def test_remember_label_is_the_first_digit_only():
+    data = get_task("remember").generate(300, 30, seed=1)
+    assert np.array_equal(data.labels, (data.tokens[:, 0] >= 5).astype(int))
+
+
+def test_pattern_label_says_whether_3_1_4_appears():
+    data = get_task("pattern").generate(500, 12, seed=2)
+    found = np.array(["".join(map(str, PATTERN)) in "".join(map(str, row)) for row in data.tokens])
+    assert np.array_equal(data.labels, found.astype(int))
+
+
+def test_parity_labels_every_step():
+    data = get_task("parity").generate(100, 10, seed=3)
+    assert np.array_equal(data.labels, np.cumsum(data.tokens, axis=1) % 2)
+
+
+def test_sentiment_negation_and_but_set_the_label():
+    task = get_task("sentiment")
+    data = task.generate(3000, 14, seed=4)
+    sentences = {task.render(row): int(label) for row, label in zip(data.tokens, data.labels, strict=True)}
+    checks = {
+        "the plot was bad": 0,
+        "the plot was not bad": 1,
+        "the film was never boring": 1,
+        "the music is good": 1,
+        "the music is not good": 0,
+        "i did not enjoy it": 0,
+        "i loved it": 1,
+    }
+    seen = {s: sentences[s] for s in checks if s in sentences}
+    assert len(seen) >= 3 and all(seen[s] == checks[s] for s in seen)
+    for sentence, label in sentences.items():
+        if " but " in sentence:
+            second = sentence.split(" but ")[1]
+            if second in sentences:
+                assert sentences[second] == label
+    assert all(row[0] == 0 for row in data.tokens if (row != 0).sum() < 14)  # padded on the left
+
+
+def test_sentiment_accepts_ordinary_typing():
+    task = get_task("sentiment")
+    assert task.render(task.encode("The acting was NOT bad!")) == "the acting was not bad"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "words"),
+    [
+        ("lab", "", "Type at least one token. Allowed: 0 1 2 3 4 5 6 7 8 9"),
+        ("lab", "1 2 x 4", "Unknown token 'x' at position 3. Allowed: 0 1 2"),
+        ("parity", "1 0 2", "Unknown token '2' at position 3. Allowed: 0 1."),
+        ("sentiment", "the movie was fantastic", "Unknown token 'fantastic' at position 4"),
+        ("sentiment", "   ", "Type at least one word"),
+        ("lab", "1" * (MAX_INPUT_TOKENS + 1), f"at most {MAX_INPUT_TOKENS} are allowed"),
+    ],
+)
+def test_bad_input_says_what_is_wrong_and_allowed(name, text, words):
+    with pytest.raises(EncodeError) as err:
+        get_task(name).encode(text)
+    assert words in str(err.value)
+
+
+def test_padding_cannot_be_typed():
+    with pytest.raises(EncodeError):
+        get_task("sentiment").encode(PAD)
+
+
+def test_digits_may_be_typed_with_or_without_spaces():
+    task = get_task("lab")
+    assert task.encode("314") == task.encode("3 1 4") == task.encode("3, 1, 4") == [3, 1, 4]
+
+
+def test_unknown_task_lists_the_tasks():
+    with pytest.raises(KeyError, match="Choose one of: lab, remember"):
+        get_task("mnist")
