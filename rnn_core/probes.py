@@ -1,0 +1,92 @@
+"""Looking inside a network: hidden states, per-prefix predictions, gradient flow, PCA.
+
+These read a model without changing it. `snapshot` is what the training engine records for its
+fixed probe set; `pca_basis` / `project` give the one fixed 2-D view in which hidden-state
+trajectories from every epoch can be drawn together.
+
+∂L/∂h_t here is the full gradient reaching h_t: from its own output and, through the recurrence,
+from every later step. Computing it needs the sequence unrolled one step at a time, because
+PyTorch's fused RNN layers do not expose their internal states to autograd.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .events import ProbeSnapshot
+from .model import SequenceClassifier
+
+
+def sequence_loss(model: SequenceClassifier, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """L = Σ_t L_t averaged over the batch: the last step only (many-to-one) or every step."""
+    scored = model.scored_logits(logits)  # (B, C) or (B, T, C)
+    total = nn.functional.cross_entropy(
+        scored.reshape(-1, scored.shape[-1]), labels.reshape(-1), reduction="sum"
+    )
+    return total / labels.shape[0]
+
+
+def spectral_radius(model: SequenceClassifier) -> float | None:
+    """Largest |eigenvalue| of W (first layer's weight_hh): above 1 signals may grow, below fade."""
+    if model.cell != "rnn":
+        return None  # an LSTM/GRU's weight_hh stacks its gates' matrices: it is not one square W
+    with torch.no_grad():
+        return float(torch.linalg.eigvals(model.rnn.weight_hh_l0.double()).abs().max())
+
+
+def hidden_gradient_norms(
+    model: SequenceClassifier, tokens: torch.Tensor, labels: torch.Tensor
+) -> np.ndarray:
+    """‖∂L/∂h_t‖ for each t (T,), each sequence's own L, averaged over the batch; all layers' h_t."""
+    x = model.embedding(tokens)  # (B, T, E)
+    state = None
+    states, logits = [], []
+    for t in range(tokens.shape[1]):
+        _, state = model.rnn(x[:, t : t + 1], state)  # state: (layers, B, H) or (h, c) for lstm
+        h = state[0] if isinstance(state, tuple) else state  # (layers, B, H)
+        states.append(h)
+        logits.append(model.fc(h[-1]))  # (B, C) from the top layer
+    # summed, not averaged, over the batch: each sequence's h_t then gets its own ∂L/∂h_t
+    loss = sequence_loss(model, torch.stack(logits, dim=1), labels) * tokens.shape[0]  # logits (B, T, C)
+    grads = torch.autograd.grad(loss, states)  # T tensors (layers, B, H)
+    per_step = torch.stack([g.permute(1, 0, 2).flatten(1).norm(dim=1) for g in grads])  # (T, B)
+    return per_step.mean(dim=1).numpy()  # (T,)
+
+
+def snapshot(
+    model: SequenceClassifier, epoch: int, tokens: torch.Tensor, labels: torch.Tensor
+) -> ProbeSnapshot:
+    """What the probe set looks like inside the network right now."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        out = model(tokens)
+    dh_norms = hidden_gradient_norms(model, tokens, labels)
+    model.train(was_training)
+    return ProbeSnapshot(
+        epoch=epoch,
+        hidden=out.hidden.numpy().astype(np.float32),  # (P, T, H)
+        probs=torch.softmax(out.logits, dim=-1).numpy().astype(np.float32),  # (P, T, C)
+        dh_norms=dh_norms.astype(np.float32),
+        spectral_radius=spectral_radius(model),
+    )
+
+
+def pca_basis(points: np.ndarray, components: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (H,) and top principal directions (components, H) of points (N, H)."""
+    mean = points.mean(axis=0)
+    _, _, vt = np.linalg.svd(points - mean, full_matrices=False)  # rows of vt: directions
+    basis = vt[:components]
+    # fix each direction's sign so the picture does not flip between calls
+    signs = np.sign(basis[np.arange(len(basis)), np.abs(basis).argmax(axis=1)])
+    basis = basis * signs[:, None]
+    if basis.shape[0] < components:  # fewer hidden units than components: pad with zeros
+        basis = np.vstack([basis, np.zeros((components - basis.shape[0], points.shape[1]))])
+    return mean, basis
+
+
+def project(points: np.ndarray, mean: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """Points (..., H) in the PCA view: (..., components)."""
+    return (points - mean) @ basis.T

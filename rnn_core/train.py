@@ -1,0 +1,238 @@
+"""The training engine: the lab sheet's loop, reporting what happens as typed events.
+
+    for each epoch:
+        for each batch:  forward pass -> loss -> backpropagation -> weight update
+        track loss and accuracy, evaluate on the test set
+
+`train(config)` yields `rnn_core.events` as it goes, so a command line, a notebook and the
+dashboard all watch the same run. Stop it with `break` or by setting the `stop` event (checked
+before every batch). A loss or gradient that stops being finite ends the run as "diverged", with
+the last finite weights kept.
+
+Everything random (data, starting weights, batch order) comes from generators seeded by the
+config, never from global state: the same config gives the same run, bit for bit, on a CPU, even
+with other runs training in other threads.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from threading import Event as StopFlag
+
+import numpy as np
+import torch
+
+from .config import TrainConfig
+from .events import BatchEnd, EpochEnd, Event, RunFinished, RunStarted
+from .model import SequenceClassifier, build_model
+from .probes import sequence_loss, snapshot
+from .tasks import get_task
+from .trained import TrainedModel
+
+PROBE_SIZE = 16  # sequences in the fixed probe set
+MAX_SNAPSHOTS = 20  # probe snapshots per run after epoch 0, however many epochs
+EVAL_BATCH = 512
+
+
+def make_data(config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Train tokens, train labels, test tokens, test labels, generated from the config's seed."""
+    data = get_task(config.task).generate(config.num_samples, config.seq_len, config.seed)
+    tokens, labels = torch.from_numpy(data.tokens), torch.from_numpy(data.labels)
+    n = config.num_test
+    return tokens[n:], labels[n:], tokens[:n], labels[:n]
+
+
+def make_optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=config.lr)
+    return torch.optim.Adam(model.parameters(), lr=config.lr)
+
+
+@dataclass
+class Tally:
+    """Running loss and accuracy over an epoch's batches, as the lab sheet tracks them."""
+
+    loss_sum: float = 0.0
+    sequences: int = 0
+    correct: torch.Tensor | int = 0  # kept as a tensor: no sync with Python per batch
+    scored: int = 0  # predictions scored: one per sequence, or one per step
+
+    def add(self, model: SequenceClassifier, loss: float, logits: torch.Tensor, labels: torch.Tensor) -> None:
+        predicted = model.scored_logits(logits).argmax(dim=-1)  # (B,) or (B, T)
+        self.loss_sum += loss * len(labels)
+        self.sequences += len(labels)
+        self.correct = self.correct + (predicted == labels).sum()
+        self.scored += labels.numel()
+
+    @property
+    def loss(self) -> float:
+        return self.loss_sum / self.sequences
+
+    @property
+    def accuracy(self) -> float:
+        return int(self.correct) / self.scored
+
+
+@torch.inference_mode()
+def evaluate(
+    model: SequenceClassifier, tokens: torch.Tensor, labels: torch.Tensor, num_classes: int
+) -> tuple[float, float, np.ndarray]:
+    """Loss, accuracy and confusion matrix (C, C) of `model` on a data set, without training."""
+    was_training = model.training
+    model.eval()
+    loss_sum, confusion = 0.0, torch.zeros(num_classes, num_classes, dtype=torch.long)
+    for start in range(0, len(tokens), EVAL_BATCH):
+        batch_tokens, batch_labels = tokens[start : start + EVAL_BATCH], labels[start : start + EVAL_BATCH]
+        logits = model(batch_tokens).logits  # (B, T, C)
+        loss_sum += float(sequence_loss(model, logits, batch_labels)) * len(batch_tokens)
+        predicted = model.scored_logits(logits).argmax(dim=-1)
+        index = batch_labels.reshape(-1) * num_classes + predicted.reshape(-1)
+        confusion += torch.bincount(index, minlength=num_classes**2).reshape(num_classes, num_classes)
+    model.train(was_training)
+    accuracy = float(confusion.diagonal().sum()) / max(int(confusion.sum()), 1)
+    return loss_sum / max(len(tokens), 1), accuracy, confusion.numpy()
+
+
+def snapshot_epochs(epochs: int) -> set[int]:
+    """Epochs after which the probe set is recorded: at most MAX_SNAPSHOTS, always the last."""
+    every = math.ceil(epochs / MAX_SNAPSHOTS)
+    return {e for e in range(1, epochs + 1) if e % every == 0} | {epochs}
+
+
+def divergence_reason(loss: float, grad_norm: float, config: TrainConfig) -> str | None:
+    if math.isfinite(loss) and math.isfinite(grad_norm):
+        return None
+    what, value = ("loss", loss) if not math.isfinite(loss) else ("gradient", grad_norm)
+    became = "NaN" if math.isnan(value) else "infinite"
+    hint = f"the learning rate {config.lr:g} is probably too high: try a tenth of it"
+    if config.clip_grad == 0:
+        hint += ", or turn on gradient clipping"
+    return f"The {what} became {became}, so training stopped: {hint}."
+
+
+def train_step(
+    model: SequenceClassifier,
+    optimizer: torch.optim.Optimizer,
+    config: TrainConfig,
+    tokens: torch.Tensor,
+    labels: torch.Tensor,
+) -> tuple[float, float, torch.Tensor]:
+    """One turn of the sheet's loop: forward pass, loss, backpropagation, weight update.
+
+    Returns the loss, the gradient norm before clipping, and the logits. The update is skipped
+    when the loss or the gradient is not finite, so the weights stay the last finite ones.
+    """
+    logits = model(tokens).logits  # forward pass, (B, T, C)
+    loss = sequence_loss(model, logits, labels)  # L = Σ_t L_t, averaged over the batch
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()  # backpropagation through time
+    params = [p for p in model.parameters() if p.grad is not None]
+    grad_norm = torch.cat([p.grad.reshape(-1) for p in params]).norm()  # ‖∂L/∂θ‖ over all weights
+    loss_value, norm_value = float(loss.detach()), float(grad_norm)
+    if math.isfinite(loss_value) and math.isfinite(norm_value):
+        if config.clip_grad > 0:
+            torch.nn.utils.clip_grads_with_norm_(params, config.clip_grad, grad_norm)
+        optimizer.step()  # the weight update
+    return loss_value, norm_value, logits.detach()
+
+
+@dataclass
+class Run:
+    """The moving parts of one run, made from its config."""
+
+    config: TrainConfig
+    started: float = field(default_factory=time.perf_counter)
+
+    def __post_init__(self) -> None:
+        self.train_x, self.train_y, self.test_x, self.test_y = make_data(self.config)
+        self.model = build_model(self.config)
+        self.optimizer = make_optimizer(self.config, self.model)
+        self.order = torch.Generator().manual_seed(self.config.seed + 1)  # batch order
+        self.batches_per_epoch = math.ceil(len(self.train_x) / self.config.batch_size)
+        self.num_classes = get_task(self.config.task).num_classes
+        self.step = 0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def epoch(self, epoch: int, stop: StopFlag | None) -> Generator[BatchEnd, None, Tally | tuple[str, str]]:
+        """Train one epoch, yielding BatchEnd; return its Tally, or (status, reason) if cut short."""
+        tally, size = Tally(), self.config.batch_size
+        # a finite gradient can still overflow a weight; then this copy is the last finite state
+        fallback = {k: v.clone() for k, v in self.model.state_dict().items()}
+        permutation = torch.randperm(len(self.train_x), generator=self.order)
+        for batch in range(self.batches_per_epoch):
+            if stop is not None and stop.is_set():
+                return "stopped", f"Stopped by request during epoch {epoch}."
+            index = permutation[batch * size : (batch + 1) * size]
+            labels = self.train_y[index]
+            loss, grad_norm, logits = train_step(
+                self.model, self.optimizer, self.config, self.train_x[index], labels
+            )
+            if (reason := divergence_reason(loss, grad_norm, self.config)) is not None:
+                if not all(torch.isfinite(p).all() for p in self.model.parameters()):
+                    self.model.load_state_dict(fallback)
+                return "diverged", reason
+            self.step += 1
+            tally.add(self.model, loss, logits, labels)
+            yield BatchEnd(epoch, batch + 1, self.step, loss, grad_norm)
+        return tally
+
+
+def train(config: TrainConfig, stop: StopFlag | None = None) -> Iterator[Event]:
+    """Train the network `config` describes, yielding events; see rnn_core.events for the order."""
+    run = Run(config)
+    probe_x, probe_y = run.test_x[:PROBE_SIZE], run.test_y[:PROBE_SIZE]
+    yield RunStarted(
+        config, len(run.train_x), len(run.test_x), run.batches_per_epoch, probe_x.numpy(), probe_y.numpy()
+    )
+    yield snapshot(run.model, 0, probe_x, probe_y)
+    result = TrainedModel(model=run.model, config=config)
+    status, reason, probe_at = (
+        "completed",
+        f"Trained for {config.epochs} epochs.",
+        snapshot_epochs(config.epochs),
+    )
+    for epoch in range(1, config.epochs + 1):
+        outcome = yield from run.epoch(epoch, stop)
+        if not isinstance(outcome, Tally):
+            status, reason = outcome
+            break
+        test_loss, test_acc, confusion = evaluate(run.model, run.test_x, run.test_y, run.num_classes)
+        result.history.append(
+            EpochEnd(epoch, config.epochs, outcome.loss, outcome.accuracy, test_loss, test_acc, run.elapsed())
+        )
+        yield result.history[-1]
+        if epoch in probe_at:
+            yield snapshot(run.model, epoch, probe_x, probe_y)
+    run.model.eval()
+    if status != "completed" or not result.history:  # weights moved since the last evaluation
+        test_loss, test_acc, confusion = evaluate(run.model, run.test_x, run.test_y, run.num_classes)
+    result.status, result.test_accuracy = status, test_acc
+    yield RunFinished(
+        status, reason, len(result.history), test_loss, test_acc, confusion, run.elapsed(), result
+    )
+
+
+def warm_up() -> None:
+    """Pay PyTorch's one-off start-up costs now, not in a student's first run.
+
+    The first optimizer a process builds makes PyTorch import torch._dynamo (about 1 s); a tiny
+    run also loads every kernel the engine uses.
+    """
+    for _ in train(TrainConfig(num_samples=20, epochs=1, batch_size=1024)):
+        pass
+
+
+def fit(config: TrainConfig, stop: StopFlag | None = None) -> TrainedModel:
+    """Train to the end and return the trained model (for notebooks and scripts)."""
+    for event in train(config, stop):
+        if isinstance(event, RunFinished):
+            return event.model
+    raise AssertionError("train() always ends with RunFinished")
+
+
+__all__ = ["evaluate", "fit", "make_data", "train", "train_step", "warm_up"]

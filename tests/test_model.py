@@ -1,0 +1,87 @@
+"""The model: shapes, heads, initialisation, and the probes that read it."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from rnn_core import TrainConfig, build_model, fit, get_task, preset
+from rnn_core.model import GATE_BIAS
+from rnn_core.probes import hidden_gradient_norms, pca_basis, project, spectral_radius
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_forward_returns_logits_and_hidden_states_at_every_step(cell, layers):
+    config = TrainConfig(cell=cell, num_layers=layers, hidden_size=7, embed_size=5)
+    out = build_model(config)(torch.zeros(4, 9, dtype=torch.long))
+    assert out.logits.shape == (4, 9, 2) and out.hidden.shape == (4, 9, 7)
+
+
+def test_many_to_one_scores_the_last_step_and_many_to_many_every_step():
+    logits = torch.randn(3, 5, 2)
+    assert build_model(preset("lab")).scored_logits(logits).shape == (3, 2)
+    assert build_model(preset("parity")).scored_logits(logits).shape == (3, 5, 2)
+
+
+def test_initialisation_comes_from_the_seed_not_global_state():
+    torch.manual_seed(123)
+    a = build_model(TrainConfig(seed=5)).state_dict()
+    torch.manual_seed(456)
+    b = build_model(TrainConfig(seed=5)).state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize(("cell", "gate"), [("lstm", 1), ("gru", 1)])
+def test_gated_cells_start_with_their_keep_gate_open(cell, gate):
+    model = build_model(TrainConfig(cell=cell, hidden_size=8))
+    bias = model.rnn.bias_ih_l0 + model.rnn.bias_hh_l0
+    assert torch.all(bias[gate * 8 : (gate + 1) * 8] == GATE_BIAS)
+
+
+def test_hidden_gradient_norms_match_autograd_through_a_hand_unroll():
+    model = build_model(replace(preset("lab"), hidden_size=6)).double()
+    tokens = torch.tensor([[1, 2, 3, 4, 5], [9, 8, 7, 6, 5]])
+    labels = torch.tensor([0, 1])
+    norms = hidden_gradient_norms(model, tokens, labels)
+    # the same ∂L/∂h_t with the sheet's equations by hand (bptt) per sequence, averaged
+    from rnn_core import bptt
+
+    params = bptt.params_from_model(model)
+    expected = np.mean(
+        [
+            bptt.backward_steps(params, bptt.forward(params, bptt.embed(model, t), int(y)))
+            .dh.norm(dim=1)
+            .numpy()
+            for t, y in zip(tokens, labels, strict=True)
+        ],
+        axis=0,
+    )
+    np.testing.assert_allclose(norms, expected, rtol=1e-6)
+
+
+def test_spectral_radius_is_the_largest_eigenvalue_of_W():
+    model = build_model(preset("lab"))
+    eigenvalues = np.linalg.eigvals(model.rnn.weight_hh_l0.detach().double().numpy())
+    assert spectral_radius(model) == pytest.approx(np.abs(eigenvalues).max())
+    assert spectral_radius(build_model(TrainConfig(cell="lstm"))) is None
+
+
+def test_pca_basis_is_stable_and_orthonormal():
+    points = np.random.default_rng(0).normal(size=(50, 6)) * [5, 3, 1, 1, 1, 1]
+    mean, basis = pca_basis(points)
+    np.testing.assert_allclose(basis @ basis.T, np.eye(2), atol=1e-12)
+    assert abs(basis[0, 0]) > 0.9  # the widest direction first
+    np.testing.assert_allclose(pca_basis(points)[1], basis)
+    assert project(points, mean, basis).shape == (50, 2)
+    assert pca_basis(points[:, :1])[1].shape == (2, 1)  # one hidden unit: second axis is zero
+
+
+def test_prediction_per_prefix_ends_with_the_whole_sequence_prediction():
+    trained = fit(replace(preset("sentiment"), num_samples=200, epochs=1))
+    prediction = trained.predict("The film was not bad")
+    assert prediction.tokens == ("the", "film", "was", "not", "bad")
+    assert prediction.prefix_probs.shape == (5, 2)
+    np.testing.assert_array_equal(prediction.prefix_probs[-1], prediction.probs)
+    assert prediction.label in get_task("sentiment").class_names
