@@ -1,0 +1,83 @@
+"""The command line, run as a student would run it."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+EPOCH_LINE = re.compile(r"^Epoch (\d+)/(\d+) - Loss: \d+\.\d{4} Accuracy: \d+\.\d{2}%$")
+
+
+def cli(*args, check=True):
+    result = subprocess.run(
+        [sys.executable, "-m", "rnn_core", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_train_lab_prints_the_sheet_format_and_saves(tmp_path):
+    out = cli("train", "--preset", "lab", "--save", str(tmp_path / "run")).stdout.splitlines()
+    epochs = [EPOCH_LINE.match(line) for line in out[:10]]
+    assert all(epochs) and [int(m.group(1)) for m in epochs] == list(range(1, 11))
+    assert re.fullmatch(r"Test Accuracy: \d+\.\d{2}%", out[10])
+    assert {p.name for p in (tmp_path / "run").iterdir()} == {
+        "model.safetensors",
+        "metrics.csv",
+        "config.json",
+    }
+    csv_lines = (tmp_path / "run" / "metrics.csv").read_text().splitlines()
+    assert csv_lines[0].startswith("epoch,epochs,train_loss,train_accuracy,test_loss,test_accuracy")
+    assert len(csv_lines) == 11
+
+    predicted = cli("predict", str(tmp_path / "run"), "9 9 9 9 9 9 9 9 9 9").stdout
+    assert predicted.startswith("Prediction: high (")
+    bad = cli("predict", str(tmp_path / "run"), "9 9 x", check=False)
+    assert bad.returncode == 2 and "Unknown token 'x' at position 3" in bad.stderr
+
+
+def test_every_config_field_has_a_flag():
+    from rnn_core import FIELDS
+
+    help_text = cli("train", "--help").stdout
+    for name in FIELDS:
+        assert "--" + name.replace("_", "-") in help_text
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--lr", "50"], "Learning rate (lr) must be a number from 1e-05 to 10; got 50.0."),
+        (["--epochs", "ten"], "Epochs (epochs) must be a whole number from 1 to 200; got 'ten'."),
+        (["--cell", "cnn"], "Cell (cell) must be one of rnn, lstm, gru; got 'cnn'."),
+        (["--preset", "nope"], "Unknown preset 'nope'. Choose one of: lab"),
+        (["--bogus", "1"], "unrecognized arguments: --bogus 1"),
+    ],
+)
+def test_bad_flags_get_one_clear_line(args, words):
+    result = cli("train", *args, check=False)
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and words in result.stderr
+
+
+def test_flags_override_the_preset_and_a_new_task_brings_its_length():
+    out = cli("train", "--task", "parity", "--epochs", "2", "--num-samples", "100").stdout.splitlines()
+    assert out[0].startswith("Epoch 1/2 - ") and out[-1].startswith("Test Accuracy: ")
+
+
+def test_tasks_lists_every_task_with_its_explanation():
+    from rnn_core import TASKS
+
+    out = cli("tasks").stdout
+    for task in TASKS.values():
+        assert f"{task.name}: {task.title}" in out
+
+
+def test_gradcheck_reports_every_parameter():
+    out = cli("gradcheck").stdout
+    for name in ("U", "W", "V", "b_h", "b_y"):
+        assert out.count(f"dL/d{name} ") == 2
+    assert "OK: the hand-written backward pass matches autograd." in out
