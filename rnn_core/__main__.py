@@ -13,10 +13,8 @@ bounds and help are written once. A bad value ends with one line saying what is 
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import textwrap
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -24,6 +22,7 @@ import torch
 from . import bptt, checkpoint
 from .config import FIELDS, PRESETS, ConfigError, preset, task_defaults
 from .events import EpochEnd, RunFinished
+from .report import metrics_csv
 from .tasks import TASKS, EncodeError
 from .train import train
 
@@ -66,13 +65,7 @@ def write_run(folder: Path, finished: RunFinished) -> None:
     """Checkpoint, per-epoch metrics as CSV and the config as JSON."""
     checkpoint.save(finished.model, folder)
     (folder / "config.json").write_text(finished.model.config.to_json() + "\n")
-    with open(folder / "metrics.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(
-            handle,
-            fieldnames=list(asdict(finished.model.history[0]) if finished.model.history else ["epoch"]),
-        )
-        writer.writeheader()
-        writer.writerows(asdict(e) for e in finished.model.history)
+    (folder / "metrics.csv").write_text(metrics_csv(finished.model.history))
 
 
 def command_train(args: argparse.Namespace) -> int:

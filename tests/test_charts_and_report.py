@@ -1,0 +1,93 @@
+"""Charts show the numbers they are given, in the colour-blind-safe palette; the report is complete."""
+
+import csv
+import io
+import json
+
+import numpy as np
+
+from dashboard import charts
+from rnn_core import preset
+from rnn_core.__main__ import build_parser
+from rnn_core.config import FIELDS, TrainConfig
+from rnn_core.events import RunFinished
+from rnn_core.report import command_line, lab_report, metrics_csv
+from rnn_core.train import train
+
+TRAINED_EVENTS = list(train(TrainConfig(num_samples=200, epochs=3)))
+FINISHED: RunFinished = TRAINED_EVENTS[-1]
+
+
+def spec(chart) -> dict:
+    return json.loads(chart.to_json())
+
+
+def all_colours(obj) -> set[str]:
+    found = set()
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if key == "range" and isinstance(value, list):
+                found |= {v for v in value if isinstance(v, str)}
+            found |= all_colours(value)
+    elif isinstance(obj, list):
+        for item in obj:
+            found |= all_colours(item)
+    return found
+
+
+def test_curves_carry_the_epoch_numbers_exactly():
+    history = FINISHED.model.history
+    frame = charts.epochs_frame(history)
+    assert len(frame) == 2 * len(history)
+    test_rows = frame[frame["split"] == "test"]
+    np.testing.assert_allclose(test_rows["accuracy"], [100 * e.test_accuracy for e in history])
+    chart = spec(charts.loss_curve(frame, charts.batches_frame([(1, 0.7, 2.0), (2, 0.6, 1.5)], 2)))
+    assert all_colours(chart) <= set(charts.PALETTE)
+    assert '"tooltip"' in json.dumps(chart)
+
+
+def test_batches_are_placed_in_epochs():
+    frame = charts.batches_frame([(5, 0.5, 1.0), (10, 0.4, 1.0)], batches_per_epoch=5)
+    assert list(frame["epoch"]) == [1.0, 2.0]
+
+
+def test_confusion_chart_writes_in_the_counts():
+    confusion = np.array([[5, 1], [2, 7]])
+    data = next(iter(spec(charts.confusion_chart(confusion, ("low", "high")))["datasets"].values()))
+    assert {(d["true"], d["predicted"], d["count"]) for d in data} == {
+        ("low", "low", 5),
+        ("low", "high", 1),
+        ("high", "low", 2),
+        ("high", "high", 7),
+    }
+
+
+def test_prefix_chart_keeps_the_tokens_in_order_even_when_they_repeat():
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7]])
+    chart = spec(charts.prefix_chart(("3", "1", "3"), probs, ("low", "high")))
+    assert chart["encoding"]["x"]["sort"] == ["1: 3", "2: 1", "3: 3"]
+    assert all_colours(chart) <= set(charts.PALETTE)
+
+
+def test_metrics_csv_has_one_row_per_epoch_with_exact_values():
+    rows = list(csv.DictReader(io.StringIO(metrics_csv(FINISHED.model.history))))
+    assert len(rows) == 3
+    assert float(rows[-1]["test_accuracy"]) == FINISHED.model.history[-1].test_accuracy
+
+
+def test_lab_report_holds_config_seed_versions_log_curves_and_result():
+    text = lab_report(FINISHED)
+    for name in FIELDS:
+        assert f"| {name} |" in text
+    assert "torch " in text and "python " in text
+    for event in FINISHED.model.history:
+        assert event.log_line() in text
+    assert FINISHED.log_line() in text
+    assert "| true \\ predicted | low | high |" in text
+
+
+def test_the_reports_command_line_rebuilds_the_same_config():
+    config = preset("sentiment")
+    args = build_parser().parse_args(command_line(config).split()[3:])
+    rebuilt = TrainConfig().with_strings({n: getattr(args, n) for n in FIELDS})
+    assert rebuilt == config
