@@ -68,6 +68,12 @@ class Task:
             raise ValueError(f"task '{self.name}' needs seq_len >= {self.min_seq_len}")
         return self._generate(num_samples, seq_len, np.random.default_rng(seed))
 
+    def random_example(self, seq_len: int, seed: int) -> tuple[str, str]:
+        """A fresh sequence from the task's generator, as text, with its true (final) label."""
+        data = self.generate(1, seq_len, seed)
+        label = int(data.labels[0, -1] if self.many_to_many else data.labels[0])
+        return self.render(data.tokens[0]), self.class_names[label]
+
     def split(self, text: str) -> list[str]:
         """Cut typed text into tokens: words for word tasks, characters for digit tasks."""
         if self.word_level:

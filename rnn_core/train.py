@@ -217,12 +217,15 @@ def train(config: TrainConfig, stop: StopFlag | None = None) -> Iterator[Event]:
     )
 
 
-def warm_up() -> None:
+def warm_up(num_threads: int | None = None) -> None:
     """Pay PyTorch's one-off start-up costs now, not in a student's first run.
 
     The first optimizer a process builds makes PyTorch import torch._dynamo (about 1 s); a tiny
-    run also loads every kernel the engine uses.
+    run also loads every kernel the engine uses. `num_threads` sets PyTorch's intra-op threads for
+    the whole process (a server running many small jobs at once does best with 1 each).
     """
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
     for _ in train(TrainConfig(num_samples=20, epochs=1, batch_size=1024)):
         pass
 

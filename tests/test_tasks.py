@@ -35,6 +35,15 @@ def test_the_example_encodes_and_decodes(name):
     assert task.render(ids) == " ".join(task.split(task.example))
 
 
+@pytest.mark.parametrize("name", TASKS)
+def test_random_examples_encode_and_carry_their_true_label(name):
+    task = get_task(name)
+    text, label = task.random_example(task.default_seq_len, seed=3)
+    data = task.generate(1, task.default_seq_len, seed=3)
+    assert task.encode(text) == [int(i) for i in data.tokens[0] if i != task.pad_id]
+    assert label in task.class_names
+
+
 def test_lab_label_is_digit_sum_above_average():
     data = get_task("lab").generate(300, 10, seed=1)
     assert np.array_equal(data.labels, (data.tokens.sum(axis=1) > 45).astype(int))
