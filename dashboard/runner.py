@@ -1,0 +1,248 @@
+"""Training off the script thread: one job per browser session, a fair queue for the whole server.
+
+Why a thread: Streamlit reruns the page script on every click, and a loop in the script thread
+dies with it. So a `Job`'s training runs in a plain `threading.Thread` that consumes
+`rnn_core.train(config)` and records the events under a lock; the page only reads a `JobView`
+copy. The worker never calls Streamlit: it knows nothing of the page.
+
+Why a queue: a classroom shares one server. `TrainingPool` lets at most `max_running` jobs train at
+once; the others wait first come, first served, see their place, and start by themselves.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from rnn_core import (
+    BatchEnd,
+    EpochEnd,
+    ProbeSnapshot,
+    RunFinished,
+    RunStarted,
+    TrainConfig,
+    TrainedModel,
+    train,
+)
+
+ACTIVE = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A consistent copy of a job's progress, safe to render while the job goes on."""
+
+    run_id: int
+    config: TrainConfig
+    state: str  # queued | running | completed | stopped | diverged | failed
+    queue_place: int | None  # 1 = next to start
+    started: RunStarted | None
+    batches: tuple[tuple[int, float, float], ...]  # (step, loss, grad_norm), evenly thinned
+    epochs: tuple[EpochEnd, ...]
+    snapshots: tuple[ProbeSnapshot, ...]
+    finished: RunFinished | None
+    message: str  # what happened, for a student
+    elapsed: float
+    steps_done: int
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+    @property
+    def progress(self) -> float:
+        total = self.started.total_batches if self.started else 0
+        return 1.0 if self.finished else (self.steps_done / total if total else 0.0)
+
+    @property
+    def seconds_left(self) -> float | None:
+        """Time left at the pace so far; None until there is a pace to go by."""
+        if self.state != "running" or self.progress <= 0.02:
+            return None
+        return self.elapsed * (1 - self.progress) / self.progress
+
+    @property
+    def model(self) -> TrainedModel | None:
+        return self.finished.model if self.finished else None
+
+
+class Job:
+    """One training run: its config, its stop flag and what it has reported so far."""
+
+    def __init__(self, config: TrainConfig, run_id: int, max_batch_points: int):
+        self.run_id = run_id  # numbered per browser session: a student's first run is run 1
+        self.config = config
+        self.stop = threading.Event()
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+        self._max_points = max_batch_points
+        self._stride = 1  # keep every stride-th batch: the series stays evenly thinned
+        self._state, self._message = "queued", "Waiting for a free place on the server."
+        self._started: RunStarted | None = None
+        self._batches: list[tuple[int, float, float]] = []
+        self._epochs: list[EpochEnd] = []
+        self._snapshots: list[ProbeSnapshot] = []
+        self._finished: RunFinished | None = None
+        self._steps = 0
+        self._t0: float | None = None
+        self._t1: float | None = None
+        self.queue_place: int | None = None  # kept up to date by the pool
+
+    def record(self, event: object) -> None:
+        """Keep one event from rnn_core.train (called in the worker thread)."""
+        with self._lock:
+            if isinstance(event, BatchEnd):
+                self._steps = event.step
+                if event.step % self._stride == 0:
+                    self._batches.append((event.step, event.loss, event.grad_norm))
+                if len(self._batches) >= self._max_points:  # thin to half, keep the pace
+                    self._batches, self._stride = self._batches[1::2], self._stride * 2
+            elif isinstance(event, EpochEnd):
+                self._epochs.append(event)
+            elif isinstance(event, ProbeSnapshot):
+                self._snapshots.append(event)
+            elif isinstance(event, RunStarted):
+                self._started = event
+            elif isinstance(event, RunFinished):
+                self._finished, self._state, self._message = event, event.status, event.reason
+
+    def begin(self) -> None:
+        with self._lock:
+            self._state, self._message, self._t0 = "running", "Training.", time.perf_counter()
+
+    def end(self, state: str | None = None, message: str | None = None) -> None:
+        """Mark the job over (a finished run has already set its own state)."""
+        with self._lock:
+            if state is not None:
+                self._state, self._message = state, message or ""
+            self._t1 = time.perf_counter()
+        self.done.set()
+
+    def drop_snapshots(self) -> None:
+        """Free the hidden-state snapshots (an older run keeps only its curves)."""
+        with self._lock:
+            self._snapshots = []
+
+    def view(self) -> JobView:
+        with self._lock:
+            now = self._t1 or time.perf_counter()
+            return JobView(
+                run_id=self.run_id,
+                config=self.config,
+                state=self._state,
+                queue_place=self.queue_place,
+                started=self._started,
+                batches=tuple(self._batches),
+                epochs=tuple(self._epochs),
+                snapshots=tuple(self._snapshots),
+                finished=self._finished,
+                message=self._message,
+                elapsed=now - self._t0 if self._t0 else 0.0,
+                steps_done=self._steps,
+            )
+
+
+class TrainingPool:
+    """At most `max_running` trainings at once; the rest wait in a first-come queue."""
+
+    def __init__(self, max_running: int):
+        self.max_running = max_running
+        self._cond = threading.Condition()
+        self._queue: deque[Job] = deque()
+        self._running = 0
+
+    @property
+    def running(self) -> int:
+        return self._running
+
+    @property
+    def waiting(self) -> int:
+        return len(self._queue)
+
+    def submit(self, job: Job) -> None:
+        """Queue the job and start its thread; it trains when its turn comes."""
+        with self._cond:
+            self._queue.append(job)
+            self._renumber()
+        threading.Thread(
+            target=self._work, args=(job,), name=f"rnn-lab-run-{job.run_id}", daemon=True
+        ).start()
+
+    def _renumber(self) -> None:
+        for place, queued in enumerate(self._queue, start=1):
+            queued.queue_place = place
+
+    def _wait_for_turn(self, job: Job) -> bool:
+        """Block until the job is first in line and a place is free; False if stopped meanwhile."""
+        with self._cond:
+            while not (self._queue[0] is job and self._running < self.max_running):
+                if job.stop.is_set():
+                    self._queue.remove(job)
+                    self._renumber()
+                    self._cond.notify_all()
+                    return False
+                self._cond.wait(timeout=0.1)  # wakes on notify; the timeout notices a stop
+            self._queue.popleft()
+            job.queue_place = None
+            self._renumber()
+            self._running += 1
+            return True
+
+    def _work(self, job: Job) -> None:
+        if not self._wait_for_turn(job):
+            job.queue_place = None
+            job.end("stopped", "Stopped before it started: the run was still waiting in the queue.")
+            return
+        try:
+            job.begin()
+            for event in train(job.config, job.stop):
+                job.record(event)
+            job.end()
+        except Exception as err:  # a bug must not take the server down or hang the page
+            job.end("failed", f"The run failed with an internal error ({type(err).__name__}: {err}).")
+        finally:
+            with self._cond:
+                self._running -= 1
+                self._cond.notify_all()
+
+
+@dataclass
+class SessionRuns:
+    """The runs of one browser session, newest last, bounded."""
+
+    max_kept: int
+    keep_snapshots: int
+    max_batch_points: int
+    jobs: list[Job] = field(default_factory=list)
+    uploaded: list[tuple[str, TrainedModel]] = field(default_factory=list)  # (file name, model)
+    started: int = 0  # runs started in this session, kept or not
+
+    @property
+    def active(self) -> Job | None:
+        return next((j for j in self.jobs if j.view().active), None)
+
+    def start(self, config: TrainConfig, pool: TrainingPool) -> Job | None:
+        """Start a run unless one is already going (one job per session)."""
+        if self.active is not None:
+            return None
+        self.started += 1
+        job = Job(config, self.started, self.max_batch_points)
+        self.jobs.append(job)
+        if len(self.jobs) > self.max_kept:
+            self.jobs.pop(0)
+        for old in self.jobs[: -self.keep_snapshots]:
+            old.drop_snapshots()
+        pool.submit(job)
+        return job
+
+    def stop_active(self) -> None:
+        for job in self.jobs:
+            job.stop.set()
+
+    def views(self) -> list[JobView]:
+        return [job.view() for job in self.jobs]
+
+    def latest(self) -> JobView | None:
+        return self.jobs[-1].view() if self.jobs else None

@@ -1,0 +1,142 @@
+"""The dashboard's background jobs and the fair queue, without Streamlit."""
+
+import itertools
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+
+from dashboard import runner
+from dashboard.runner import Job, SessionRuns, TrainingPool
+from rnn_core import BatchEnd, TrainConfig
+
+QUICK = TrainConfig(num_samples=100, epochs=2)
+LONG = TrainConfig(num_samples=2000, epochs=200)
+
+
+def wait_until(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def new_runs(max_kept=3, keep_snapshots=1, points=2000):
+    return SessionRuns(max_kept, keep_snapshots, points)
+
+
+def test_a_job_trains_in_the_background_and_keeps_its_result():
+    pool, runs = TrainingPool(2), new_runs()
+    job = runs.start(QUICK, pool)
+    assert job.done.wait(30)
+    view = job.view()
+    assert view.state == "completed" and view.progress == 1.0
+    assert len(view.epochs) == 2 and view.finished.model.history == list(view.epochs)
+    assert view.batches[-1][0] == view.steps_done == view.started.total_batches
+
+
+def test_one_job_per_session_at_a_time():
+    pool, runs = TrainingPool(2), new_runs()
+    first = runs.start(LONG, pool)
+    assert runs.start(QUICK, pool) is None
+    runs.stop_active()
+    assert first.done.wait(30) and first.view().state == "stopped"
+    assert runs.start(QUICK, pool) is not None
+
+
+def test_the_queue_is_first_come_first_served_and_shows_each_place():
+    pool = TrainingPool(1)
+    sessions = [new_runs() for _ in range(3)]
+    jobs = [s.start(LONG if i == 0 else QUICK, pool) for i, s in enumerate(sessions)]
+    wait_until(lambda: jobs[0].view().state == "running")
+    assert [j.view().queue_place for j in jobs] == [None, 1, 2]
+    sessions[0].stop_active()
+    assert jobs[2].done.wait(60)
+    assert all(j.view().state in ("stopped", "completed") for j in jobs)
+    assert jobs[1].view().state == jobs[2].view().state == "completed"
+    assert pool.running == 0 and pool.waiting == 0
+
+
+def test_stopping_a_queued_job_frees_its_place_without_training():
+    pool = TrainingPool(1)
+    a, b, c = new_runs(), new_runs(), new_runs()
+    running, queued, behind = a.start(LONG, pool), b.start(QUICK, pool), c.start(QUICK, pool)
+    wait_until(lambda: running.view().state == "running")
+    b.stop_active()
+    assert queued.done.wait(10)
+    assert queued.view().state == "stopped" and "still waiting in the queue" in queued.view().message
+    assert queued.view().started is None
+    wait_until(lambda: behind.view().queue_place == 1)
+    a.stop_active()
+    assert behind.done.wait(60) and behind.view().state == "completed"
+
+
+def test_a_stopped_run_keeps_its_model():
+    pool, runs = TrainingPool(1), new_runs()
+    job = runs.start(LONG, pool)
+    wait_until(lambda: len(job.view().epochs) >= 1)
+    runs.stop_active()
+    assert job.done.wait(30)
+    view = job.view()
+    assert view.state == "stopped" and view.model is not None
+    assert view.finished.epochs_completed == len(view.model.history) >= 1
+
+
+def test_batch_history_is_thinned_evenly_and_stays_bounded():
+    job = Job(QUICK, run_id=1, max_batch_points=100)
+    for step in range(1, 1001):
+        job.record(BatchEnd(1, step, step, 1.0 / step, 0.5))
+    steps = [s for s, _, _ in job.view().batches]
+    assert len(steps) < 100
+    gaps = {b - a for a, b in itertools.pairwise(steps)}
+    assert len(gaps) == 1  # evenly spaced
+
+
+def test_a_session_keeps_a_bounded_number_of_runs_and_frees_old_snapshots():
+    pool, runs = TrainingPool(2), new_runs(max_kept=3, keep_snapshots=1)
+    for seed in range(5):
+        job = runs.start(replace(QUICK, seed=seed), pool)
+        assert job.done.wait(30)
+    assert [j.run_id for j in runs.jobs] == [3, 4, 5]
+    assert [len(v.snapshots) > 0 for v in runs.views()] == [False, False, True]
+
+
+def test_an_internal_error_fails_the_job_with_a_message_and_frees_the_place(monkeypatch):
+    def broken(config, stop):
+        yield from ()
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(runner, "train", broken)
+    pool, runs = TrainingPool(1), new_runs()
+    job = runs.start(QUICK, pool)
+    assert job.done.wait(10)
+    assert job.view().state == "failed" and "RuntimeError: boom" in job.view().message
+    assert pool.running == 0
+
+
+@pytest.mark.parametrize("max_running", [1, 2])
+def test_many_sessions_at_once_all_finish_each_with_their_own_run(max_running):
+    pool = TrainingPool(max_running)
+    sessions = [new_runs() for _ in range(6)]
+    jobs = [s.start(replace(QUICK, seed=i), pool) for i, s in enumerate(sessions)]
+    peak = 0
+    while not all(j.done.is_set() for j in jobs):
+        peak = max(peak, pool.running)
+        time.sleep(0.005)
+    assert peak <= max_running
+    for seed, job in enumerate(jobs):
+        assert job.view().config.seed == seed and job.view().state == "completed"
+
+
+def test_views_are_consistent_copies_while_the_job_runs():
+    pool, runs = TrainingPool(1), new_runs()
+    job = runs.start(LONG, pool)
+    wait_until(lambda: job.view().steps_done > 5)
+    seen = []
+    reader = threading.Thread(target=lambda: seen.extend(job.view() for _ in range(50)))
+    reader.start()
+    reader.join()
+    runs.stop_active()
+    assert job.done.wait(30)
+    assert all(v.batches[-1][0] <= v.steps_done for v in seen if v.batches)
