@@ -1,0 +1,28 @@
+"""RNN Lab: `streamlit run dashboard/app.py`.
+
+Streamlit runs this file top to bottom on every click. It sets the page up, draws the sidebar
+(the run's settings, shared by every page so they survive a page switch) and hands over to the
+page the student picked.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # make rnn_core importable from any cwd
+
+import streamlit as st
+
+from dashboard import controls, session, state
+
+st.set_page_config(page_title="RNN Lab", page_icon=":material/neurology:", layout="wide")
+session.pool()  # once per server process: starts the shared training pool and warms PyTorch up
+# Pages live in views/, not pages/: a folder named pages/ beside the entrypoint is also Streamlit's
+# old automatic multipage mode, and Streamlit's AppTest then reruns a page without this file.
+page = st.navigation(
+    [
+        st.Page("views/train.py", title="Train", icon=":material/model_training:", default=True),
+        st.Page("views/try_it.py", title="Try it", icon=":material/keyboard:"),
+    ]
+)
+st.session_state[state.CONFIG] = controls.render_sidebar()
+page.run()

@@ -1,0 +1,166 @@
+"""Charts as pure functions: data in, an Altair chart out (no Streamlit calls here).
+
+Every chart uses the Okabe–Ito palette, which stays distinguishable with the common forms of
+colour blindness, and every mark has a tooltip with the exact numbers.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+# Okabe & Ito (2008), "Color Universal Design": safe for deuteranopia, protanopia, tritanopia
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+SERIES = {"train": PALETTE[0], "test": PALETTE[1], "batch": PALETTE[4]}
+
+
+def epochs_frame(epochs) -> pd.DataFrame:
+    """Per-epoch metrics (from rnn_core EpochEnd events) in long form: one row per epoch and split."""
+    rows = []
+    for e in epochs:
+        rows.append(
+            {"epoch": e.epoch, "split": "train", "loss": e.train_loss, "accuracy": 100 * e.train_accuracy}
+        )
+        rows.append(
+            {"epoch": e.epoch, "split": "test", "loss": e.test_loss, "accuracy": 100 * e.test_accuracy}
+        )
+    return pd.DataFrame(rows, columns=["epoch", "split", "loss", "accuracy"])
+
+
+def batches_frame(batches, batches_per_epoch: int) -> pd.DataFrame:
+    """Per-batch loss with its position in epochs (step 25 of 25 per epoch is epoch 1.0)."""
+    frame = pd.DataFrame(list(batches), columns=["step", "loss", "grad_norm"])
+    frame["epoch"] = frame["step"] / max(batches_per_epoch, 1)
+    return frame
+
+
+def _colour(domain: list[str]) -> alt.Color:
+    return alt.Color(
+        "split:N",
+        title=None,
+        scale=alt.Scale(domain=domain, range=[SERIES[d] for d in domain]),
+        legend=alt.Legend(orient="bottom"),
+    )
+
+
+def loss_curve(epochs: pd.DataFrame, batches: pd.DataFrame) -> alt.Chart:
+    """Loss per batch (thin) under train and test loss per epoch (lines with points)."""
+    batch_layer = (
+        alt.Chart(batches.assign(split="batch"))
+        .mark_line(strokeWidth=1, opacity=0.55)
+        .encode(
+            x=alt.X("epoch:Q", title="Epoch"),
+            y=alt.Y("loss:Q", title="Loss L"),
+            color=_colour(["batch", "train", "test"]),
+            tooltip=[
+                alt.Tooltip("step:Q", title="batch"),
+                alt.Tooltip("loss:Q", format=".4f"),
+                alt.Tooltip("grad_norm:Q", title="gradient norm", format=".4f"),
+            ],
+        )
+    )
+    epoch_layer = (
+        alt.Chart(epochs)
+        .mark_line(point=True, strokeWidth=2.5)
+        .encode(
+            x="epoch:Q",
+            y="loss:Q",
+            color=_colour(["batch", "train", "test"]),
+            tooltip=["epoch:Q", "split:N", alt.Tooltip("loss:Q", format=".4f")],
+        )
+    )
+    return (batch_layer + epoch_layer).properties(title="Loss", height=260)
+
+
+def accuracy_curve(epochs: pd.DataFrame) -> alt.Chart:
+    """Train and test accuracy per epoch, in percent, with chance marked."""
+    return (
+        alt.Chart(epochs)
+        .mark_line(point=True, strokeWidth=2.5)
+        .encode(
+            x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("accuracy:Q", title="Accuracy (%)", scale=alt.Scale(domain=[0, 100])),
+            color=_colour(["train", "test"]),
+            tooltip=["epoch:Q", "split:N", alt.Tooltip("accuracy:Q", format=".2f", title="accuracy %")],
+        )
+        .properties(title="Accuracy", height=260)
+    )
+
+
+def confusion_chart(confusion: np.ndarray, class_names: tuple[str, ...]) -> alt.Chart:
+    """Counts of (true class, predicted class) on the test set, with the numbers written in."""
+    frame = pd.DataFrame(
+        [
+            {"true": t, "predicted": p, "count": int(confusion[i, j])}
+            for i, t in enumerate(class_names)
+            for j, p in enumerate(class_names)
+        ]
+    )
+    base = alt.Chart(frame).encode(
+        x=alt.X("predicted:N", title="Predicted class", sort=list(class_names), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("true:N", title="True class", sort=list(class_names)),
+        tooltip=["true:N", "predicted:N", "count:Q"],
+    )
+    cells = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None))
+    labels = base.mark_text(fontSize=16).encode(
+        text="count:Q",
+        color=alt.condition(
+            alt.datum.count > frame["count"].max() / 2, alt.value("white"), alt.value("black")
+        ),
+    )
+    return (cells + labels).properties(title="Confusion matrix (test set)", height=220, width=260)
+
+
+def prefix_chart(
+    tokens: tuple[str, ...], prefix_probs: np.ndarray, class_names: tuple[str, ...]
+) -> alt.Chart:
+    """The probability of each class had the sequence stopped after each token."""
+    labels = [f"{t + 1}: {tok}" for t, tok in enumerate(tokens)]
+    frame = pd.DataFrame(
+        [
+            {
+                "position": label,
+                "step": t + 1,
+                "token": tokens[t],
+                "class": name,
+                "probability": float(prefix_probs[t, c]),
+            }
+            for t, label in enumerate(labels)
+            for c, name in enumerate(class_names)
+        ]
+    )
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True, strokeWidth=2.5)
+        .encode(
+            x=alt.X("position:N", title="After token", sort=labels, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color(
+                "class:N",
+                scale=alt.Scale(domain=list(class_names), range=list(PALETTE[: len(class_names)])),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            tooltip=["step:Q", "token:N", "class:N", alt.Tooltip("probability:Q", format=".4f")],
+        )
+        .properties(title="What the network would say if the sequence stopped here", height=260)
+    )
+
+
+def probability_bars(probs: np.ndarray, class_names: tuple[str, ...]) -> alt.Chart:
+    frame = pd.DataFrame({"class": list(class_names), "probability": [float(p) for p in probs]})
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), title="Probability"),
+            y=alt.Y("class:N", title=None, sort=list(class_names)),
+            color=alt.Color(
+                "class:N",
+                scale=alt.Scale(domain=list(class_names), range=list(PALETTE[: len(class_names)])),
+                legend=None,
+            ),
+            tooltip=["class:N", alt.Tooltip("probability:Q", format=".4f")],
+        )
+        .properties(height=40 * len(class_names))
+    )

@@ -1,0 +1,47 @@
+"""Where the dashboard's long-lived objects live, and who shares them.
+
+- `pool()`: one per server process, shared by every student (st.cache_resource is global).
+- `runs()`: one per browser session, in st.session_state, so it survives page switches.
+- a session-scoped guard whose release hook stops the session's job when the tab closes
+  (Streamlit also releases it on a network drop: the run stops, the finished runs stay).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import rnn_core
+from dashboard import limits, state
+from dashboard.runner import SessionRuns, TrainingPool
+
+
+@st.cache_resource(show_spinner="Starting RNN Lab…")
+def pool() -> TrainingPool:
+    """The server's training pool; built once, with PyTorch's start-up costs paid here."""
+    rnn_core.warm_up(num_threads=1)  # one core per job: many small jobs share 2 cores best
+    return TrainingPool(limits.MAX_RUNNING)
+
+
+def _release(guard: _Guard) -> None:
+    guard.runs.stop_active()
+
+
+class _Guard:
+    def __init__(self, runs: SessionRuns):
+        self.runs = runs
+
+
+@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
+def _guard(_runs: SessionRuns) -> _Guard:
+    return _Guard(_runs)
+
+
+def runs() -> SessionRuns:
+    """This browser session's runs (created on first use, guarded against closed tabs)."""
+    if state.RUNS not in st.session_state:
+        st.session_state[state.RUNS] = SessionRuns(
+            limits.MAX_RUNS_KEPT, limits.RUNS_WITH_SNAPSHOTS, limits.MAX_BATCH_POINTS
+        )
+    session_runs = st.session_state[state.RUNS]
+    _guard(session_runs)
+    return session_runs

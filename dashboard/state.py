@@ -1,0 +1,28 @@
+"""Every session_state key and widget key of the dashboard, named once.
+
+Widget keys for config fields are the field names prefixed with `cfg_`, so `controls.py` can build
+them from `rnn_core.FIELDS` and tests can find each widget by key.
+"""
+
+from rnn_core import FIELDS
+
+CONFIG_PREFIX = "cfg_"
+CONFIG_KEYS = {name: CONFIG_PREFIX + name for name in FIELDS}  # field -> widget key
+
+PRESET = "preset"  # the preset picker
+LINK_PROBLEMS = "link_problems"  # what a shared link asked for that could not be used
+RESTORED = "restored_from_link"  # set once the URL has been read in this session
+RUNS = "runs"  # this session's SessionRuns
+CONFIG = "config"  # the TrainConfig the sidebar describes now (None when a setting is invalid)
+JUST_STARTED = "just_started"  # set by the Train button's callback for the run that follows
+START_ERROR = "start_error"  # why the last Train click could not start a run
+
+TRAIN_BUTTON = "train"
+STOP_BUTTON = "stop"
+RUN_PICKER = "run_picker"  # which run a page shows
+
+TRY_TEXT = "try_text"
+TRY_RANDOM = "try_random"
+TRY_UPLOAD = "try_upload"
+TRY_MODEL = "try_model"  # which trained model the Try it page uses
+EXAMPLE_COUNT = "example_count"  # seeds the Random example button

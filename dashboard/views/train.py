@@ -1,0 +1,157 @@
+"""Train: set up a run in the sidebar, click Train, and watch the network learn.
+
+Execution model: the Train button's callback starts a background job (dashboard.runner) and
+returns at once. While the job runs, a fragment reruns every half second and redraws from the
+job's recorded events; clicking other widgets reruns the script but never touches the job. When
+the fragment sees the job end it reruns the whole page once, so polling stops and the buttons
+come back.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, limits, session, state
+from dashboard.runner import JobView
+from rnn_core import checkpoint, report
+
+POLL_SECONDS = 0.5
+QUICK_RUN_WAIT = 0.7  # a run this short shows its result without a polling round trip
+STATUS = {"completed": st.success, "stopped": st.warning, "diverged": st.error, "failed": st.error}
+
+
+def _start() -> None:
+    """Train button: start a job for the sidebar's config (runs before the script body)."""
+    config = st.session_state.get(state.CONFIG)
+    if config is None:
+        st.session_state[state.START_ERROR] = "Fix the settings marked in the sidebar first."
+    elif problem := limits.too_big(config):
+        st.session_state[state.START_ERROR] = problem
+    elif session.runs().start(config, session.pool()) is not None:
+        st.session_state[state.JUST_STARTED] = True
+
+
+def _stop() -> None:
+    session.runs().stop_active()
+
+
+def render_progress(view: JobView) -> None:
+    if view.state == "queued":
+        st.info(
+            f"Waiting for a free place: you are number {view.queue_place or 1} in the queue "
+            f"({session.pool().running} runs are training now). Your run starts by itself."
+        )
+        return
+    epochs_done = len(view.epochs)
+    left = f" · about {view.seconds_left:.0f} s left" if view.seconds_left is not None else ""
+    text = f"Epoch {min(epochs_done + 1, view.config.epochs)} of {view.config.epochs}{left}"
+    st.progress(view.progress, text=text)
+
+
+def render_curves(view: JobView | None) -> None:
+    """Loss and accuracy so far (empty axes before a run: the curves will grow there)."""
+    batches, epochs, per_epoch = (), (), 1
+    if view is not None:
+        batches, epochs = view.batches, view.epochs
+        per_epoch = view.started.batches_per_epoch if view.started else 1
+    frame = charts.epochs_frame(epochs)
+    left, right = st.columns(2)
+    left.altair_chart(charts.loss_curve(frame, charts.batches_frame(batches, per_epoch)), width="stretch")
+    right.altair_chart(charts.accuracy_curve(frame), width="stretch")
+
+
+def render_outcome(view: JobView) -> None:
+    """How the run ended and its test accuracy: the headline, drawn first."""
+    finished = view.finished
+    if finished is None:
+        STATUS.get(view.state, st.error)(view.message)
+        return
+    headline = "**The run diverged.** " if finished.status == "diverged" else ""
+    STATUS[finished.status](headline + finished.reason)
+    chance = 100 / finished.model.task.num_classes
+    st.metric(
+        "Test accuracy", f"{100 * finished.test_accuracy:.2f}%", help=f"Guessing scores about {chance:.0f}%."
+    )
+
+
+def render_details(view: JobView) -> None:
+    """The epoch log in the sheet's format, the confusion matrix and the downloads."""
+    finished = view.finished
+    if finished is None:
+        return
+    log, matrix = st.columns(2)
+    log.code("\n".join([*(e.log_line() for e in finished.model.history), finished.log_line()]), language=None)
+    matrix.altair_chart(charts.confusion_chart(finished.confusion, finished.model.task.class_names))
+    render_downloads(view)
+
+
+def render_downloads(view: JobView) -> None:
+    finished, name = view.finished, f"rnn-lab-run-{view.run_id}"
+    files = [
+        ("Metrics (CSV)", report.metrics_csv(finished.model.history), f"{name}-metrics.csv", "text/csv"),
+        ("Config (JSON)", view.config.to_json(), f"{name}-config.json", "application/json"),
+        (
+            "Checkpoint",
+            checkpoint.to_bytes(finished.model),
+            f"{name}.safetensors",
+            "application/octet-stream",
+        ),
+        ("Lab report", report.lab_report(finished), f"{name}-report.md", "text/markdown"),
+    ]
+    for column, (label, data, filename, mime) in zip(st.columns(len(files)), files, strict=True):
+        column.download_button(
+            label, data, filename, mime, key=f"download_{label}_{view.run_id}", on_click="ignore"
+        )
+
+
+def render_run(run_id: int, polling: bool) -> None:
+    """Everything about one run; rerun every POLL_SECONDS while it trains."""
+    view = next(v for v in session.runs().views() if v.run_id == run_id)
+    if polling and not view.active:
+        st.rerun()  # the run just ended: redraw the whole page once, with the buttons back
+    st.caption(
+        f"Run {view.run_id}: task {view.config.task}, {view.config.cell} cell, "
+        f"hidden size {view.config.hidden_size}, {view.config.epochs} epochs, seed {view.config.seed}"
+    )
+    if view.active:
+        render_progress(view)
+        render_curves(view)
+    else:
+        render_outcome(view)
+        render_curves(view)
+        render_details(view)
+
+
+def main() -> None:
+    st.title("Train")
+    st.write(
+        "Each epoch runs the lab sheet's loop over every batch: **forward pass → loss → "
+        "backpropagation → weight update**. Set up a run in the sidebar, then click Train."
+    )
+    runs = session.runs()
+    if st.session_state.pop(state.JUST_STARTED, False):
+        runs.jobs[-1].done.wait(QUICK_RUN_WAIT)  # a quick run then shows its result at once
+    latest = runs.latest()
+    active = latest is not None and latest.active
+    left, right, _ = st.columns([1, 1, 6])
+    left.button("Train", key=state.TRAIN_BUTTON, type="primary", on_click=_start, disabled=active)
+    right.button("Stop", key=state.STOP_BUTTON, on_click=_stop, disabled=not active)
+    if error := st.session_state.pop(state.START_ERROR, None):
+        st.error(error)
+    if latest is None:
+        st.info("No run yet. Pick a preset or settings in the sidebar and click **Train**.")
+        render_curves(None)
+        return
+    views = runs.views()
+    chosen = views[-1].run_id
+    if len(views) > 1:
+        labels = {v.run_id: f"Run {v.run_id} ({v.config.task}, {v.config.cell}, {v.state})" for v in views}
+        chosen = st.selectbox(
+            "Show run", list(labels)[::-1], format_func=labels.get, key=f"{state.RUN_PICKER}_{chosen}"
+        )
+    st.fragment(render_run, run_every=POLL_SECONDS if active and chosen == views[-1].run_id else None)(
+        chosen, active and chosen == views[-1].run_id
+    )
+
+
+main()

@@ -1,0 +1,106 @@
+"""Try it: type a sequence and see what the trained network says, step by step.
+
+The prediction comes from `TrainedModel.predict`, which also gives the probabilities after every
+prefix: what the network would answer if the sequence stopped at token t. A checkpoint downloaded
+from the Train page can be uploaded here to bring a model back.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, session, state
+from rnn_core import EncodeError, TrainedModel, checkpoint
+from rnn_core.tasks import MAX_INPUT_TOKENS
+
+
+def available_models() -> dict[str, TrainedModel]:
+    """Label -> model, for every run of this session that has one, newest first, then uploads."""
+    runs = session.runs()
+    models = {}
+    for view in reversed(runs.views()):
+        if view.model is not None and view.model.history:
+            accuracy = f"{100 * view.finished.test_accuracy:.1f}%"
+            models[f"Run {view.run_id}: {view.config.task}, {view.config.cell}, test {accuracy}"] = view.model
+    for name, model in runs.uploaded:
+        models[f"Uploaded: {name}"] = model
+    return models
+
+
+def render_upload() -> None:
+    uploaded = st.file_uploader(
+        "Bring back a model from a checkpoint (.safetensors) downloaded from the Train page",
+        type=["safetensors"],
+        key=state.TRY_UPLOAD,
+    )
+    if uploaded is None:
+        return
+    runs = session.runs()
+    if any(name == uploaded.name for name, _ in runs.uploaded):
+        return
+    try:
+        runs.uploaded.append((uploaded.name, checkpoint.from_bytes(uploaded.getvalue())))
+        st.session_state[state.TRY_MODEL] = f"Uploaded: {uploaded.name}"
+    except checkpoint.CheckpointError as err:
+        st.error(f"That file could not be loaded: {err}")
+
+
+def _random_example(model: TrainedModel) -> None:
+    count = st.session_state.get(state.EXAMPLE_COUNT, 0) + 1
+    st.session_state[state.EXAMPLE_COUNT] = count
+    text, _ = model.task.random_example(model.config.seq_len, seed=10_000 + count)
+    st.session_state[state.TRY_TEXT] = text
+
+
+def render_prediction(model: TrainedModel, text: str) -> None:
+    task = model.task
+    allowed = " ".join(task.typeable)
+    if not text.strip():
+        st.info(f"Type a sequence above, for example `{task.example}`. Allowed tokens: {allowed}")
+        return
+    try:
+        prediction = model.predict(text)
+    except EncodeError as err:
+        st.error(f"{err}")
+        return
+    st.markdown(f"### Prediction: **{prediction.label}** ({100 * prediction.confidence:.1f}%)")
+    st.altair_chart(charts.probability_bars(prediction.probs, prediction.class_names), width="stretch")
+    st.altair_chart(
+        charts.prefix_chart(prediction.tokens, prediction.prefix_probs, prediction.class_names),
+        width="stretch",
+    )
+    if task.many_to_many:
+        st.write("Prediction at every step: " + " ".join(f"`{label}`" for label in prediction.step_labels))
+
+
+def main() -> None:
+    st.title("Try it")
+    models = available_models()
+    if not models:
+        st.info(
+            "No trained network yet. Open **Train**, click **Train**, and come back here; "
+            "or upload a checkpoint you downloaded earlier."
+        )
+        render_upload()
+        if session.runs().uploaded:
+            st.rerun()
+        return
+    if st.session_state.get(state.TRY_MODEL) not in models:
+        st.session_state[state.TRY_MODEL] = next(iter(models))
+    label = st.selectbox("Network", list(models), key=state.TRY_MODEL)
+    model = models[label]
+    st.caption(model.task.explanation)
+    left, right = st.columns([5, 1], vertical_alignment="bottom")
+    text = left.text_input(
+        f"Your sequence ({'words' if model.task.word_level else 'tokens'}: {' '.join(model.task.typeable)})",
+        key=state.TRY_TEXT,
+        placeholder=model.task.example,
+        max_chars=MAX_INPUT_TOKENS * 20,
+    )
+    right.button("Random example", key=state.TRY_RANDOM, on_click=_random_example, args=(model,))
+    render_prediction(model, text)
+    with st.expander("Upload a checkpoint"):
+        render_upload()
+
+
+main()

@@ -1,0 +1,216 @@
+"""Headless AppTest runs of every page: widgets found by key, the run driven as a student would."""
+
+import re
+import time
+
+import pyarrow as pa
+import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+from dashboard import state
+from rnn_core import EpochEnd, preset
+
+APP = str(ROOT / "dashboard" / "app.py")
+EPOCH_LINE = re.compile(r"^Epoch \d+/\d+ - Loss: \d+\.\d{4} Accuracy: \d+\.\d{2}%$")
+
+
+def new_app(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def runs(at):
+    return at.session_state[state.RUNS]
+
+
+def wait_for(at, condition, timeout=60.0):
+    """Let the background job progress, then rerun the script (fragments do not poll in AppTest)."""
+    deadline = time.monotonic() + timeout
+    while not condition(runs(at).latest()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return at.run()
+
+
+def texts(elements) -> str:
+    return " ".join(str(e.value) for e in elements)
+
+
+def set_config(at, **values):
+    for name, value in values.items():
+        widget = at.number_input(key=state.CONFIG_KEYS[name]) if isinstance(value, int | float) else None
+        if widget is None:
+            widget = at.selectbox(key=state.CONFIG_KEYS[name])
+            widget.select(value)
+        else:
+            widget.set_value(value)
+    return at.run()
+
+
+def test_train_page_starts_with_the_lab_run_and_no_error():
+    at = new_app()
+    assert not at.exception
+    assert at.button(key=state.TRAIN_BUTTON).label == "Train"
+    assert at.button(key=state.STOP_BUTTON).label == "Stop" and at.button(key=state.STOP_BUTTON).disabled
+    assert at.selectbox(key=state.PRESET).value == "lab"
+    assert "No run yet" in texts(at.info)
+    for name, key in state.CONFIG_KEYS.items():
+        assert at.session_state[key] == getattr(preset("lab"), name)
+
+
+def test_a_lab_run_shows_test_accuracy_the_sheets_log_charts_and_downloads():
+    at = new_app()
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    assert not at.exception
+    metric = next(m for m in at.metric if m.label == "Test accuracy")
+    finished = runs(at).latest().finished
+    assert metric.value == f"{100 * finished.test_accuracy:.2f}%"
+    log = at.code[0].value.splitlines()
+    assert all(EPOCH_LINE.match(line) for line in log[:-1]) and log[-1].startswith("Test Accuracy: ")
+    assert len(log) == 11
+    assert len(at.get("vega_lite_chart")) == 3  # loss, accuracy, confusion matrix
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Metrics (CSV)", "Config (JSON)", "Checkpoint", "Lab report"]
+
+
+def chart_data(chart):
+    """The rows a chart draws (Streamlit ships them beside the spec, as Arrow)."""
+    return [pa.ipc.open_stream(d.data.data).read_pandas() for d in chart.proto.datasets]
+
+
+def test_curves_chart_holds_the_runs_own_numbers():
+    at = new_app()
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    (accuracy,) = chart_data(at.get("vega_lite_chart")[1])
+    history = runs(at).latest().finished.model.history
+    test_rows = accuracy[accuracy["split"] == "test"].sort_values("epoch")
+    assert list(test_rows["accuracy"]) == [100 * e.test_accuracy for e in history]
+
+
+def test_a_widget_click_during_a_run_does_not_stop_it_and_stop_keeps_the_model():
+    at = set_config(new_app(), epochs=200, num_samples=3000)
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: len(v.epochs) >= 1)
+    assert at.button(key=state.TRAIN_BUTTON).disabled and not at.button(key=state.STOP_BUTTON).disabled
+    steps_before = runs(at).latest().steps_done
+    at.number_input(key=state.CONFIG_KEYS["seed"]).increment().run()  # a click while it trains
+    at.selectbox(key=state.CONFIG_KEYS["cell"]).select("gru").run()
+    at = wait_for(at, lambda v: v.steps_done > steps_before + 20)
+    assert runs(at).latest().state == "running" and runs(at).latest().config.seed == 0
+    at.button(key=state.STOP_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    view = runs(at).latest()
+    assert view.state == "stopped" and view.model is not None
+    assert "Stopped by request" in texts(at.warning)
+    assert any(m.label == "Test accuracy" for m in at.metric)
+
+
+def test_a_diverging_run_says_so_and_why():
+    at = set_config(new_app(), lr=10.0, hidden_size=64, epochs=30, num_samples=200)
+    at = set_config(at, optimizer="sgd", nonlinearity="relu")
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    message = texts(at.error)
+    assert "The run diverged." in message and "learning rate 10 is probably too high" in message
+
+
+def test_a_run_too_big_for_the_shared_server_is_refused_with_what_to_shrink():
+    at = set_config(new_app(), num_samples=20000, epochs=200, hidden_size=256, seq_len=100)
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    assert "too big for the shared classroom server" in texts(at.error)
+    assert runs(at).latest() is None
+
+
+def test_invalid_settings_are_explained_in_the_sidebar_and_block_training():
+    at = set_config(new_app(), seq_len=3)
+    at = set_config(at, task="sentiment")  # the task brings its own length: valid again
+    assert not at.error and at.session_state[state.CONFIG_KEYS["seq_len"]] == 14
+    at = set_config(at, seq_len=4)
+    assert "The sentiment task needs a sequence length of at least 6" in texts(at.sidebar.error)
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    assert "Fix the settings" in texts(at.error) and runs(at).latest() is None
+
+
+def test_choosing_a_preset_fills_every_setting_and_a_change_makes_it_custom():
+    at = new_app()
+    at.selectbox(key=state.PRESET).select("remember-lstm").run()
+    for name, key in state.CONFIG_KEYS.items():
+        assert at.session_state[key] == getattr(preset("remember-lstm"), name)
+    at = set_config(at, seed=5)
+    assert at.selectbox(key=state.PRESET).value == "custom"
+    assert at.query_params["seed"] == ["5"] or at.query_params["seed"] == "5"
+
+
+def test_a_shared_link_restores_its_setup_and_reports_bad_values():
+    at = new_app(task="pattern", cell="gru", epochs="7", lr="oops")
+    values = {name: at.session_state[key] for name, key in state.CONFIG_KEYS.items()}
+    assert (values["task"], values["cell"], values["epochs"], values["seq_len"]) == ("pattern", "gru", 7, 12)
+    assert values["lr"] == preset("lab").lr
+    assert "Learning rate (lr) must be a number from 1e-05 to 10; got 'oops'" in texts(at.sidebar.warning)
+    assert not at.exception
+
+
+def test_try_it_before_any_run_says_how_to_get_one():
+    at = new_app()
+    at.switch_page("views/try_it.py").run()
+    assert "No trained network yet" in texts(at.info)
+    assert not at.exception
+
+
+@pytest.fixture(scope="module")
+def trained_app():
+    at = new_app()
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    return at.switch_page("views/try_it.py").run()
+
+
+def test_try_it_predicts_a_typed_sequence_with_prefix_probabilities(trained_app):
+    at = trained_app
+    at.text_input(key=state.TRY_TEXT).input("9 9 9 9 9 8 9 9 9 9").run()
+    assert "Prediction: **high**" in texts(at.markdown)
+    assert len(at.get("vega_lite_chart")) == 2  # class probabilities, and after every prefix
+    model = runs(at).latest().model
+    expected = model.predict("9 9 9 9 9 8 9 9 9 9").probs
+    assert f"({100 * expected.max():.1f}%)" in texts(at.markdown)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("1 2 x 4", "Unknown token 'x' at position 3. Allowed: 0 1 2 3 4 5 6 7 8 9"),
+        ("7" * 201, "at most 200"),
+    ],
+)
+def test_try_it_explains_bad_input(trained_app, text, words):
+    at = trained_app
+    at.text_input(key=state.TRY_TEXT).input(text).run()
+    assert words in texts(at.error) and not at.exception
+
+
+def test_try_it_empty_input_says_what_is_allowed(trained_app):
+    at = trained_app
+    at.text_input(key=state.TRY_TEXT).input("").run()
+    assert "Allowed tokens: 0 1 2 3 4 5 6 7 8 9" in texts(at.info)
+
+
+def test_random_example_fills_in_a_sequence_from_the_task(trained_app):
+    at = trained_app
+    at.button(key=state.TRY_RANDOM).click().run()
+    typed = at.text_input(key=state.TRY_TEXT).value
+    assert len(typed.split()) == 10 and "Prediction:" in texts(at.markdown)
+
+
+def test_many_to_many_runs_show_a_prediction_at_every_step():
+    at = new_app(preset="parity", epochs="2", num_samples="200")
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    assert isinstance(runs(at).latest().epochs[-1], EpochEnd)
+    at.switch_page("views/try_it.py").run()
+    at.text_input(key=state.TRY_TEXT).input("1 0 1").run()
+    assert "Prediction at every step:" in texts(at.markdown)

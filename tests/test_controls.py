@@ -1,0 +1,67 @@
+"""Shared links: a lesson as a URL, restored exactly; bad parts reported, good parts kept."""
+
+from dataclasses import replace
+
+import pytest
+
+from dashboard.controls import CUSTOM, config_from_link, link_params, matching_preset
+from dashboard.limits import MAX_WORK, too_big, work
+from rnn_core import PRESETS, TrainConfig, preset
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_preset_survives_the_round_trip_through_a_link(name):
+    config = preset(name)
+    restored, problems = config_from_link(link_params(config))
+    assert restored == config and problems == []
+
+
+def test_default_config_has_an_empty_link():
+    assert link_params(TrainConfig()) == {}
+
+
+def test_a_link_restores_its_settings():
+    config, problems = config_from_link({"cell": "gru", "epochs": "7", "lr": "0.01", "hidden_size": "12"})
+    assert problems == []
+    assert (config.cell, config.epochs, config.lr, config.hidden_size) == ("gru", 7, 0.01, 12)
+
+
+def test_a_bad_value_is_reported_and_the_rest_of_the_link_still_applies():
+    config, problems = config_from_link(
+        {"epochs": "lots", "hidden_size": "999", "cell": "lstm", "colour": "red"}
+    )
+    assert config.cell == "lstm" and config.epochs == TrainConfig().epochs
+    assert config.hidden_size == TrainConfig().hidden_size
+    assert any("Epochs (epochs) must be a whole number from 1 to 200; got 'lots'" in p for p in problems)
+    assert any(
+        "Hidden size (hidden_size) must be a whole number from 1 to 256; got 999" in p for p in problems
+    )
+    assert any("Unknown setting 'colour'" in p for p in problems)
+
+
+def test_a_linked_task_brings_its_sequence_length_unless_the_link_sets_one():
+    assert config_from_link({"task": "sentiment"})[0].seq_len == 14
+    assert config_from_link({"task": "sentiment", "seq_len": "9"})[0].seq_len == 9
+    config, problems = config_from_link({"task": "sentiment", "seq_len": "3"})
+    assert config.seq_len == 14 and "at least 6" in problems[0]
+
+
+def test_a_preset_in_a_link_is_applied_before_the_other_settings():
+    config, problems = config_from_link({"preset": "remember-lstm", "epochs": "3"})
+    assert config == replace(preset("remember-lstm"), epochs=3) and problems == []
+    assert "Unknown preset 'nope'" in config_from_link({"preset": "nope"})[1][0]
+
+
+def test_matching_preset_names_a_preset_or_custom():
+    assert matching_preset(preset("parity")) == "parity"
+    assert matching_preset(replace(preset("lab"), seed=3)) == CUSTOM
+
+
+def test_the_server_refuses_runs_too_big_to_share_and_says_what_to_shrink():
+    assert too_big(preset("lab")) is None
+    huge = TrainConfig(num_samples=20000, epochs=200, hidden_size=256, seq_len=100, cell="lstm", num_layers=3)
+    assert work(huge) > MAX_WORK
+    message = too_big(huge)
+    assert "too big for the shared classroom server" in message and "fewer epochs" in message
+    for name in PRESETS:
+        assert too_big(preset(name)) is None, name
