@@ -75,10 +75,20 @@ class Task:
         return self.render(data.tokens[0]), self.class_names[label]
 
     def split(self, text: str) -> list[str]:
-        """Cut typed text into tokens: words for word tasks, characters for digit tasks."""
+        """Cut typed text into tokens: words for word tasks, characters for digit tasks.
+
+        Digits may be typed with or without spaces ("3 1 4", "314", "3, 1, 4"); a chunk that is
+        not all tokens stays whole, so an error names 'banana', not its first letter.
+        """
         if self.word_level:
             return re.sub(r"[^\w\s']", " ", text.lower()).split()
-        return [c for c in text if not c.isspace() and c != ","]
+        tokens: list[str] = []
+        for chunk in re.split(r"[\s,]+", text.strip()):
+            if chunk and all(c in self.typeable for c in chunk):
+                tokens.extend(chunk)
+            elif chunk:
+                tokens.append(chunk)
+        return tokens
 
     def encode(self, text: str, max_tokens: int = MAX_INPUT_TOKENS) -> list[int]:
         """Token ids for typed text, or an EncodeError that names the problem."""

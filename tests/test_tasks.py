@@ -98,6 +98,7 @@ def test_sentiment_accepts_ordinary_typing():
     [
         ("lab", "", "Type at least one token. Allowed: 0 1 2 3 4 5 6 7 8 9"),
         ("lab", "1 2 x 4", "Unknown token 'x' at position 3. Allowed: 0 1 2"),
+        ("lab", "12 banana 3", "Unknown token 'banana' at position 3."),
         ("parity", "1 0 2", "Unknown token '2' at position 3. Allowed: 0 1."),
         ("sentiment", "the movie was fantastic", "Unknown token 'fantastic' at position 4"),
         ("sentiment", "   ", "Type at least one word"),
