@@ -25,8 +25,8 @@ MAX_RUNNING = _env_int("RNN_LAB_MAX_RUNNING", os.cpu_count() or 2)
 MAX_RUNS_KEPT = _env_int("RNN_LAB_MAX_RUNS_KEPT", 6)
 # Probe snapshots (hidden states) are kept for this many of a session's newest runs.
 RUNS_WITH_SNAPSHOTS = 2
-# Per-batch loss points kept per run; longer runs keep an evenly thinned series.
-MAX_BATCH_POINTS = 2000
+# Per-batch loss points kept per run (a chart is ~450 px wide); longer runs keep an evenly thinned series.
+MAX_BATCH_POINTS = 500
 # The largest run the shared server accepts, in "cell updates": sequences x steps x epochs x
 # hidden units x layers x gates. The lab run is 2.6 million; this is about a minute of CPU.
 MAX_WORK = _env_int("RNN_LAB_MAX_WORK", 400_000_000)

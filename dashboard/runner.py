@@ -28,6 +28,7 @@ from rnn_core import (
 )
 
 ACTIVE = ("queued", "running")
+THREADS_PER_RUN = 1  # many small runs share the cores best with one PyTorch thread each
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ class TrainingPool:
             return
         try:
             job.begin()
-            for event in train(job.config, job.stop):
+            for event in train(job.config, job.stop, num_threads=THREADS_PER_RUN):
                 job.record(event)
             job.end()
         except Exception as err:  # a bug must not take the server down or hang the page

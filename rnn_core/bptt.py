@@ -141,6 +141,20 @@ def backward(params: dict[str, torch.Tensor], cache: Cache) -> dict[str, torch.T
     return backward_steps(params, cache).grads()
 
 
+def autograd_backward(
+    params: dict[str, torch.Tensor], x: torch.Tensor, y: int | torch.Tensor
+) -> dict[str, torch.Tensor]:
+    """The same gradients from PyTorch's autograd, through this module's forward: a check on backward."""
+    leaves = {name: value.detach().clone().requires_grad_(True) for name, value in params.items()}
+    forward(leaves, x, y).L.backward()
+    return {name: leaves[name].grad for name in PARAM_NAMES}
+
+
+def spectral_radius(W: torch.Tensor) -> float:
+    """Largest |eigenvalue| of W: below 1, ∂L/∂h_t tends to shrink going back in time; above, to grow."""
+    return float(torch.linalg.eigvals(W.double()).abs().max())
+
+
 def sgd_update(
     params: dict[str, torch.Tensor], grads: dict[str, torch.Tensor], lr: float
 ) -> dict[str, torch.Tensor]:

@@ -182,8 +182,17 @@ class Run:
         return tally
 
 
-def train(config: TrainConfig, stop: StopFlag | None = None) -> Iterator[Event]:
-    """Train the network `config` describes, yielding events; see rnn_core.events for the order."""
+def train(
+    config: TrainConfig, stop: StopFlag | None = None, num_threads: int | None = None
+) -> Iterator[Event]:
+    """Train the network `config` describes, yielding events; see rnn_core.events for the order.
+
+    `num_threads` sets PyTorch's intra-op threads in the thread that trains. OpenMP keeps that
+    setting per thread, so a server training in several threads must set it in each: two runs
+    of two OpenMP threads on two cores spin against each other and each takes several times longer.
+    """
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
     run = Run(config)
     probe_x, probe_y = run.test_x[:PROBE_SIZE], run.test_y[:PROBE_SIZE]
     yield RunStarted(

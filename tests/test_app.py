@@ -5,9 +5,9 @@ import time
 
 import pyarrow as pa
 import pytest
-from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
+from conftest import ROOT
 from dashboard import state
 from rnn_core import EpochEnd, preset
 

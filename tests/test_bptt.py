@@ -129,6 +129,21 @@ def test_models_the_equations_do_not_describe_are_refused_with_a_reason(change):
         bptt.params_from_model(build_model(replace(preset("lab"), **change)))
 
 
+def test_autograd_backward_is_an_independent_check_of_the_hand_gradients():
+    params, x, y = random_case(4, many_to_many=True)
+    hand = bptt.backward(params, bptt.forward(params, x, y))
+    _, reference, _ = autograd_reference(params, x, y)
+    for name, grad in bptt.autograd_backward(params, x, y).items():
+        torch.testing.assert_close(grad, reference[name])
+        torch.testing.assert_close(grad, hand[name], rtol=1e-10, atol=1e-12)
+
+
+def test_spectral_radius_scales_with_W():
+    params = bptt.init_params(3, 6, 2, seed=1, dtype=torch.float64)
+    rho = bptt.spectral_radius(params["W"])
+    assert bptt.spectral_radius(2.5 * params["W"]) == pytest.approx(2.5 * rho)
+
+
 def test_sgd_update_moves_against_the_gradient():
     params, x, y = random_case(1, many_to_many=True)
     cache = bptt.forward(params, x, y)

@@ -7,18 +7,13 @@ nothing is downloaded. Assertions wait on content (`expect`), never on fixed sle
 
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
-from conftest import ROOT
+
+from browser_support import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists() and not os.environ.get("CI"):
     pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it)", allow_module_level=True)
 
@@ -30,48 +25,17 @@ LONG_RUN = "?epochs=200&num_samples=4000"  # about half a minute: long enough to
 TIMEOUT = 30_000  # ms
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w")  # noqa: SIM115
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true"]
-    command += ["--server.port", str(port), "--server.fileWatcherType", "none"]
-    command += ["--browser.gatherUsageStats", "false"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, "streamlit did not start"
-        time.sleep(0.3)
+    process, url = start_server(tmp_path_factory.mktemp("server") / "streamlit.log")
     yield url
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    stop_server(process)
 
 
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
@@ -208,3 +172,23 @@ def test_a_shared_link_restores_the_setup_and_reports_a_bad_value(page):
     sidebar.get_by_role("spinbutton", name="Hidden size").press("Enter")
     expect(page).to_have_url(re.compile(r"[?&]hidden_size=48(&|$)"), timeout=TIMEOUT)
     assert "cell=gru" in page.url and "task=pattern" in page.url and "lr=" not in page.url
+
+
+def test_a_queued_student_sees_their_place_and_starts_when_a_closed_tab_frees_it(browser, tmp_path):
+    process, url = start_server(tmp_path / "streamlit.log", RNN_LAB_MAX_RUNNING="1")
+    try:
+        first, second = browser.new_context(), browser.new_context()
+        a, b = first.new_page(), second.new_page()
+        a.base_url = b.base_url = url
+        open_app(a, "/" + LONG_RUN)
+        click(a, "Train")
+        wait_for_epochs(a, 1)
+        open_app(b)
+        click(b, "Train")
+        expect(b.get_by_text("you are number 1 in the queue")).to_be_visible(timeout=TIMEOUT)
+        first.close()  # student A closes the tab mid-run: their job stops and frees the place
+        expect(accuracy_metric(b)).to_contain_text("%", timeout=TIMEOUT)
+        expect(b.get_by_text("Trained for 10 epochs.")).to_be_visible()
+        second.close()
+    finally:
+        stop_server(process)

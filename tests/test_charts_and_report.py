@@ -37,18 +37,25 @@ def all_colours(obj) -> set[str]:
 
 def test_curves_carry_the_epoch_numbers_exactly():
     history = FINISHED.model.history
-    frame = charts.epochs_frame(history)
-    assert len(frame) == 2 * len(history)
-    test_rows = frame[frame["split"] == "test"]
-    np.testing.assert_allclose(test_rows["accuracy"], [100 * e.test_accuracy for e in history])
-    chart = spec(charts.loss_curve(frame, charts.batches_frame([(1, 0.7, 2.0), (2, 0.6, 1.5)], 2)))
-    assert all_colours(chart) <= set(charts.PALETTE)
-    assert '"tooltip"' in json.dumps(chart)
+    rows = charts.epoch_rows(history)
+    assert len(rows) == 2 * len(history)
+    test_rows = [r for r in rows if r["split"] == "test"]
+    assert [r["accuracy"] for r in test_rows] == [100 * e.test_accuracy for e in history]
+    spec = charts.live_spec("loss", epochs=rows, batches=charts.batch_rows([(1, 0.7, 2.0), (2, 0.6, 1.5)], 2))
+    assert spec["datasets"]["epochs"] == rows and len(spec["datasets"]["batches"]) == 2
+    assert all_colours(spec) <= set(charts.PALETTE)
+    assert '"tooltip"' in json.dumps(spec)
+
+
+def test_live_chart_templates_read_only_their_named_datasets():
+    for name, datasets in (("loss", {"epochs", "batches"}), ("accuracy", {"epochs"})):
+        text = json.dumps(charts.live_spec(name))
+        assert {d for d in ("epochs", "batches") if f'"name": "{d}"' in text} == datasets
 
 
 def test_batches_are_placed_in_epochs():
-    frame = charts.batches_frame([(5, 0.5, 1.0), (10, 0.4, 1.0)], batches_per_epoch=5)
-    assert list(frame["epoch"]) == [1.0, 2.0]
+    rows = charts.batch_rows([(5, 0.5, 1.0), (10, 0.4, 1.0)], batches_per_epoch=5)
+    assert [r["epoch"] for r in rows] == [1.0, 2.0]
 
 
 def test_confusion_chart_writes_in_the_counts():

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+
 from conftest import ROOT
 
 EPOCH_LINE = re.compile(r"^Epoch (\d+)/(\d+) - Loss: \d+\.\d{4} Accuracy: \d+\.\d{2}%$")

@@ -129,6 +129,19 @@ def test_many_sessions_at_once_all_finish_each_with_their_own_run(max_running):
         assert job.view().config.seed == seed and job.view().state == "completed"
 
 
+def test_each_training_thread_uses_one_pytorch_thread(monkeypatch):
+    seen = []
+
+    def spy(config, stop, num_threads=None):
+        seen.append(num_threads)
+        yield from ()
+
+    monkeypatch.setattr(runner, "train", spy)
+    pool, runs = TrainingPool(1), new_runs()
+    assert runs.start(QUICK, pool).done.wait(10)
+    assert seen == [runner.THREADS_PER_RUN] == [1]
+
+
 def test_views_are_consistent_copies_while_the_job_runs():
     pool, runs = TrainingPool(1), new_runs()
     job = runs.start(LONG, pool)

@@ -66,6 +66,20 @@ def test_same_config_gives_the_same_run_bit_for_bit():
     assert curve(SMALL) != curve(replace(SMALL, seed=1))
 
 
+def test_num_threads_applies_in_the_thread_that_trains():
+    seen = []
+
+    def run():
+        for event in train(SMALL, num_threads=1):
+            if isinstance(event, RunStarted):
+                seen.append(torch.get_num_threads())
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert seen == [1]
+
+
 def test_runs_in_parallel_threads_stay_reproducible():
     results = {}
 

@@ -15,7 +15,10 @@ from dashboard import charts, limits, session, state
 from dashboard.runner import JobView
 from rnn_core import checkpoint, report
 
-POLL_SECONDS = 0.5
+# Redraw timer per state, none once a run is over. A running run redraws often (Streamlit's timer
+# waits for the previous redraw, so 0.3 s gives a bit over 2 redraws a second); a queued one only
+# shows its place, and a class of queued pages polling fast costs the server and browsers dearly.
+POLL_SECONDS = {"running": 0.3, "queued": 2.5}
 QUICK_RUN_WAIT = 0.7  # a run this short shows its result without a polling round trip
 STATUS = {"completed": st.success, "stopped": st.warning, "diverged": st.error, "failed": st.error}
 
@@ -54,10 +57,13 @@ def render_curves(view: JobView | None) -> None:
     if view is not None:
         batches, epochs = view.batches, view.epochs
         per_epoch = view.started.batches_per_epoch if view.started else 1
-    frame = charts.epochs_frame(epochs)
+    epoch_rows = charts.epoch_rows(epochs)
     left, right = st.columns(2)
-    left.altair_chart(charts.loss_curve(frame, charts.batches_frame(batches, per_epoch)), width="stretch")
-    right.altair_chart(charts.accuracy_curve(frame), width="stretch")
+    left.vega_lite_chart(
+        spec=charts.live_spec("loss", epochs=epoch_rows, batches=charts.batch_rows(batches, per_epoch)),
+        width="stretch",
+    )
+    right.vega_lite_chart(spec=charts.live_spec("accuracy", epochs=epoch_rows), width="stretch")
 
 
 def render_outcome(view: JobView) -> None:
@@ -67,7 +73,7 @@ def render_outcome(view: JobView) -> None:
         STATUS.get(view.state, st.error)(view.message)
         return
     headline = "**The run diverged.** " if finished.status == "diverged" else ""
-    STATUS[finished.status](headline + finished.reason)
+    STATUS[finished.status](f"{headline}{finished.reason} Training took {finished.elapsed:.2f} s.")
     chance = 100 / finished.model.task.num_classes
     st.metric(
         "Test accuracy", f"{100 * finished.test_accuracy:.2f}%", help=f"Guessing scores about {chance:.0f}%."
@@ -104,16 +110,22 @@ def render_downloads(view: JobView) -> None:
         )
 
 
-def render_run(run_id: int, polling: bool) -> None:
-    """Everything about one run; rerun every POLL_SECONDS while it trains."""
+def render_run(run_id: int, polled_state: str | None) -> None:
+    """Everything about one run; reruns on a timer while the run is queued or training.
+
+    `polled_state` is the state the timer was set for. When the run leaves it (a queued run
+    starts, a running one ends), the whole page reruns once to set the timer for the new state.
+    """
     view = next(v for v in session.runs().views() if v.run_id == run_id)
-    if polling and not view.active:
-        st.rerun()  # the run just ended: redraw the whole page once, with the buttons back
+    if polled_state is not None and view.state != polled_state:
+        st.rerun()
     st.caption(
         f"Run {view.run_id}: task {view.config.task}, {view.config.cell} cell, "
         f"hidden size {view.config.hidden_size}, {view.config.epochs} epochs, seed {view.config.seed}"
     )
-    if view.active:
+    if view.state == "queued":
+        render_progress(view)  # only the place in the queue: nothing to draw yet
+    elif view.active:
         render_progress(view)
         render_curves(view)
     else:
@@ -129,9 +141,10 @@ def main() -> None:
         "backpropagation → weight update**. Set up a run in the sidebar, then click Train."
     )
     runs = session.runs()
-    if st.session_state.pop(state.JUST_STARTED, False):
+    if st.session_state.pop(state.JUST_STARTED, False) and runs.jobs[-1].view().state != "queued":
         runs.jobs[-1].done.wait(QUICK_RUN_WAIT)  # a quick run then shows its result at once
-    latest = runs.latest()
+    views = runs.views()  # one snapshot for the whole page: buttons and timer agree
+    latest = views[-1] if views else None
     active = latest is not None and latest.active
     left, right, _ = st.columns([1, 1, 6])
     left.button("Train", key=state.TRAIN_BUTTON, type="primary", on_click=_start, disabled=active)
@@ -142,16 +155,14 @@ def main() -> None:
         st.info("No run yet. Pick a preset or settings in the sidebar and click **Train**.")
         render_curves(None)
         return
-    views = runs.views()
-    chosen = views[-1].run_id
+    chosen = latest.run_id
     if len(views) > 1:
         labels = {v.run_id: f"Run {v.run_id} ({v.config.task}, {v.config.cell}, {v.state})" for v in views}
         chosen = st.selectbox(
             "Show run", list(labels)[::-1], format_func=labels.get, key=f"{state.RUN_PICKER}_{chosen}"
         )
-    st.fragment(render_run, run_every=POLL_SECONDS if active and chosen == views[-1].run_id else None)(
-        chosen, active and chosen == views[-1].run_id
-    )
+    polled = latest.state if active and chosen == latest.run_id else None
+    st.fragment(render_run, run_every=POLL_SECONDS.get(polled))(chosen, polled)
 
 
 main()

@@ -1,0 +1,72 @@
+"""Starting `streamlit run` and Chromium the way the browser tests and benchmarks both need.
+
+The server is started as Streamlit's own end-to-end suite starts it and polled on
+/_stcore/health; Chromium is Debian's, driven by the playwright package (nothing downloaded).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+# Every simulated student's page must behave like a tab in front: Chromium otherwise throttles the
+# timers of background pages, and Streamlit's run_every polling (a setInterval) with them.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-features=IntensiveWakeUpThrottling,CalculateNativeWinOcclusion",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(log_path: Path, **env: str) -> tuple[subprocess.Popen, str]:
+    """`streamlit run dashboard/app.py` on a free port; returns (process, url) once healthy."""
+    port = free_port()
+    log = open(log_path, "w")  # noqa: SIM115 - the process writes to it until stop_server
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true"]
+    command += ["--server.port", str(port), "--server.fileWatcherType", "none"]
+    command += ["--browser.gatherUsageStats", "false"]
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return process, url
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"streamlit did not start; see {log_path}")
+        time.sleep(0.3)
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def peak_memory_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM) in MB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc status")
