@@ -20,6 +20,7 @@ Left out: batches (one sequence at a time is what a student steps through), LSTM
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -34,7 +35,8 @@ class Cache:
 
     x: torch.Tensor  # (T, E) inputs x_t
     y: torch.Tensor  # (T,) label of each step, NO_LABEL where there is none
-    h: torch.Tensor  # (T, H) hidden states h_1..h_T
+    a: torch.Tensor  # (T, H) pre-activations U x_t + W h_{t-1} + b_h
+    h: torch.Tensor  # (T, H) hidden states h_1..h_T = tanh(a_t)
     y_hat: torch.Tensor  # (T, C) softmax outputs ŷ_t
     L_t: torch.Tensor  # (T,) loss of each step
     L: torch.Tensor  # () total loss Σ_t L_t
@@ -46,6 +48,7 @@ class Trace:
 
     per_step: dict[str, torch.Tensor]  # name -> (T, *shape of that parameter)
     dh: torch.Tensor  # (T, H) ∂L/∂h_t: from ŷ_t and, through W, from every later step
+    delta: torch.Tensor  # (T, H) δ_t = (1 - h_t²) ⊙ ∂L/∂h_t, the gradient at the pre-activation
 
     def grads(self) -> dict[str, torch.Tensor]:
         """The gradients: each is the sum of the time steps' contributions."""
@@ -76,8 +79,10 @@ def init_params(
     }
 
 
-def step_labels(y: int | torch.Tensor, steps: int) -> torch.Tensor:
-    """Labels as one per step: an int labels the last step only, a (T,) tensor every step."""
+def step_labels(y: int | torch.Tensor | Sequence[int], steps: int) -> torch.Tensor:
+    """Labels as one per step: an int labels the last step only, a (T,) sequence every step."""
+    if not isinstance(y, int | torch.Tensor):  # a list or NumPy array of labels
+        y = torch.as_tensor(y, dtype=torch.long)
     if isinstance(y, torch.Tensor) and y.dim() == 1:
         if y.shape[0] != steps:
             raise ValueError(f"y has {y.shape[0]} labels but x has {steps} steps")
@@ -92,19 +97,23 @@ def forward(params: dict[str, torch.Tensor], x: torch.Tensor, y: int | torch.Ten
     U, W, V, b_h, b_y = (params[name] for name in PARAM_NAMES)
     labels = step_labels(y, x.shape[0])
     h_prev = torch.zeros(W.shape[0], dtype=W.dtype)  # h_0 = 0, (H,)
-    hs, y_hats, losses = [], [], []
+    pre, hs, y_hats, losses = [], [], [], []
     for t in range(x.shape[0]):
-        h_t = torch.tanh(U @ x[t] + W @ h_prev + b_h)  # (H,)
+        a_t = U @ x[t] + W @ h_prev + b_h  # (H,)
+        h_t = torch.tanh(a_t)  # (H,)
         scores = V @ h_t + b_y  # (C,)
         y_hat = torch.softmax(scores, dim=0)  # (C,)
         # L_t = -log ŷ_t[y_t], computed from the scores with log-softmax so it cannot overflow
         L_t = -torch.log_softmax(scores, dim=0)[labels[t]] if labels[t] != NO_LABEL else scores.new_zeros(())
+        pre.append(a_t)
         hs.append(h_t)
         y_hats.append(y_hat)
         losses.append(L_t)
         h_prev = h_t
     L_t = torch.stack(losses)  # (T,)
-    return Cache(x=x, y=labels, h=torch.stack(hs), y_hat=torch.stack(y_hats), L_t=L_t, L=L_t.sum())
+    return Cache(
+        x=x, y=labels, a=torch.stack(pre), h=torch.stack(hs), y_hat=torch.stack(y_hats), L_t=L_t, L=L_t.sum()
+    )
 
 
 def backward_steps(params: dict[str, torch.Tensor], cache: Cache) -> Trace:
@@ -113,6 +122,7 @@ def backward_steps(params: dict[str, torch.Tensor], cache: Cache) -> Trace:
     T, H = cache.h.shape
     per_step = {name: torch.zeros(T, *params[name].shape, dtype=W.dtype) for name in PARAM_NAMES}
     dh = torch.zeros(T, H, dtype=W.dtype)
+    delta = torch.zeros(T, H, dtype=W.dtype)
     dh_next = torch.zeros(H, dtype=W.dtype)  # nothing flows back into h_T from the future
     for t in reversed(range(T)):
         h_t = cache.h[t]
@@ -128,12 +138,12 @@ def backward_steps(params: dict[str, torch.Tensor], cache: Cache) -> Trace:
         # ∂L/∂h_t: through the output at step t, plus everything later steps send back
         dh[t] = V.T @ d_scores + dh_next  # (H,)
         # backprop through tanh: d tanh(a)/da = 1 - tanh(a)^2 = 1 - h_t^2
-        da = (1.0 - h_t * h_t) * dh[t]  # (H,)
-        per_step["U"][t] = torch.outer(da, cache.x[t])  # (H, E)
-        per_step["W"][t] = torch.outer(da, h_prev)  # (H, H)
-        per_step["b_h"][t] = da  # (H,)
-        dh_next = W.T @ da  # what h_{t-1} receives through W
-    return Trace(per_step=per_step, dh=dh)
+        delta[t] = (1.0 - h_t * h_t) * dh[t]  # δ_t, (H,)
+        per_step["U"][t] = torch.outer(delta[t], cache.x[t])  # (H, E)
+        per_step["W"][t] = torch.outer(delta[t], h_prev)  # (H, H)
+        per_step["b_h"][t] = delta[t]  # (H,)
+        dh_next = W.T @ delta[t]  # what h_{t-1} receives through W
+    return Trace(per_step=per_step, dh=dh, delta=delta)
 
 
 def backward(params: dict[str, torch.Tensor], cache: Cache) -> dict[str, torch.Tensor]:
@@ -153,6 +163,26 @@ def autograd_backward(
 def spectral_radius(W: torch.Tensor) -> float:
     """Largest |eigenvalue| of W: below 1, ∂L/∂h_t tends to shrink going back in time; above, to grow."""
     return float(torch.linalg.eigvals(W.double()).abs().max())
+
+
+def backflow_through_W(W: torch.Tensor, dh_last: torch.Tensor, steps: int) -> torch.Tensor:
+    """‖(Wᵀ)^(T−t) ∂L/∂h_T‖ for t = 1..T: the backward pass with W alone, no tanh slope (T,).
+
+    This is the part of BPTT that the spectral radius of W governs: it explodes when ρ(W) > 1.
+    """
+    norms, carried = [], dh_last
+    for _ in range(steps):
+        norms.append(carried.norm())
+        carried = W.T @ carried  # one step further back
+    return torch.stack(norms[::-1])  # index t-1 holds step t
+
+
+def per_step_factor(norms: torch.Tensor) -> float:
+    """The average factor by which ‖∂L/∂h_t‖ changes per step back: (‖∂L/∂h_1‖ / ‖∂L/∂h_T‖)^(1/(T−1))."""
+    if len(norms) < 2 or float(norms[-1]) == 0.0:
+        return 1.0
+    ratio = max(float(norms[0]) / float(norms[-1]), 1e-300)
+    return ratio ** (1.0 / (len(norms) - 1))
 
 
 def sgd_update(

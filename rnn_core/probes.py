@@ -90,3 +90,9 @@ def pca_basis(points: np.ndarray, components: int = 2) -> tuple[np.ndarray, np.n
 def project(points: np.ndarray, mean: np.ndarray, basis: np.ndarray) -> np.ndarray:
     """Points (..., H) in the PCA view: (..., components)."""
     return (points - mean) @ basis.T
+
+
+def snapshot_basis(snapshots: list[ProbeSnapshot]) -> tuple[np.ndarray, np.ndarray]:
+    """One PCA view fitted to the hidden states of every recorded epoch, so epochs can be compared."""
+    pooled = np.concatenate([s.hidden.reshape(-1, s.hidden.shape[-1]) for s in snapshots])  # (S*P*T, H)
+    return pca_basis(pooled.astype(np.float64))

@@ -149,3 +149,16 @@ def test_sgd_update_moves_against_the_gradient():
     cache = bptt.forward(params, x, y)
     updated = bptt.sgd_update(params, bptt.backward(params, cache), lr=1e-3)
     assert bptt.forward(updated, x, y).L < cache.L
+
+
+def test_backflow_through_W_is_the_power_of_W_transposed():
+    params = bptt.init_params(2, 4, 2, seed=3, dtype=torch.float64)
+    dh = torch.randn(4, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    norms = bptt.backflow_through_W(params["W"], dh, 5)
+    assert norms[-1] == pytest.approx(float(dh.norm()))
+    assert norms[0] == pytest.approx(float((torch.linalg.matrix_power(params["W"].T, 4) @ dh).norm()))
+
+
+def test_per_step_factor_is_the_geometric_mean_change():
+    assert bptt.per_step_factor(torch.tensor([8.0, 4.0, 2.0, 1.0])) == pytest.approx(2.0)
+    assert bptt.per_step_factor(torch.tensor([1.0, 10.0, 100.0])) == pytest.approx(0.1)

@@ -1,0 +1,155 @@
+"""The backprop-through-time lesson, computed with a trained network's real numbers.
+
+`walkthrough` runs one example through the sheet's equations (rnn_core.bptt) with the weights of a
+trained one-layer tanh RNN and checks the hand gradients against autograd; `gradient_flow` shows
+how ∂L/∂h_t fades or grows going back in time when W is scaled; `training_step` walks one
+iteration (forward, loss, backward, update). The dashboard's Backprop through time page draws
+these; a notebook can print them. Everything here reads the model and never changes it.
+
+Left out: LSTM and GRU cells and stacked layers, which the sheet's equations do not describe
+(`bptt.params_from_model` says so with a clear error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import bptt
+from .model import SequenceClassifier
+from .tasks import get_task
+
+STAGES = ("forward", "loss", "backward", "update")
+
+
+@dataclass(frozen=True)
+class Walkthrough:
+    """One sequence through the sheet's RNN: every intermediate value, and the check on backward."""
+
+    tokens: tuple[str, ...]
+    params: dict[str, torch.Tensor]  # U, W, V, b_h, b_y in float64
+    cache: bptt.Cache  # the forward pass: x, a, h, y_hat, L_t, L
+    trace: bptt.Trace  # the backward pass step by step: per_step, dh, delta
+    autograd: dict[str, torch.Tensor]  # the same gradients from PyTorch's autograd
+
+    @property
+    def grads(self) -> dict[str, torch.Tensor]:
+        return self.trace.grads()
+
+    def largest_difference(self) -> dict[str, float]:
+        """max |hand − autograd| for each gradient."""
+        grads = self.grads
+        return {name: float((grads[name] - self.autograd[name]).abs().max()) for name in bptt.PARAM_NAMES}
+
+    def step_shares(self, name: str = "W") -> np.ndarray:
+        """Each step's share of the gradient: ‖step t's part‖ / Σ_t ‖step t's part‖ (T,)."""
+        sizes = self.trace.per_step[name].flatten(1).norm(dim=1)  # (T,)
+        return (sizes / sizes.sum().clamp_min(1e-300)).numpy()
+
+    def h_prev(self, t: int) -> torch.Tensor:
+        """h_{t-1} for a 0-based step index t (h_0 = 0)."""
+        return self.cache.h[t - 1] if t > 0 else torch.zeros_like(self.cache.h[0])
+
+
+def walkthrough(model: SequenceClassifier, task_name: str, token_ids: Sequence[int], labels) -> Walkthrough:
+    """The sheet's forward and backward pass for one sequence, with `model`'s weights.
+
+    `labels` is an int (a label at the last step) or one label per step (many-to-many).
+    """
+    params = bptt.params_from_model(model)
+    x = bptt.embed(model, list(token_ids))  # (T, E)
+    cache = bptt.forward(params, x, labels)
+    return Walkthrough(
+        tokens=tuple(get_task(task_name).decode(list(token_ids))),
+        params=params,
+        cache=cache,
+        trace=bptt.backward_steps(params, cache),
+        autograd=bptt.autograd_backward(params, x, labels),
+    )
+
+
+@dataclass(frozen=True)
+class GradientFlow:
+    """‖∂L/∂h_t‖ going back in time through the sheet's RNN with W scaled, and through W alone."""
+
+    scale: float
+    with_tanh: np.ndarray  # (T,) ‖∂L/∂h_t‖ in the sheet's RNN
+    w_alone: np.ndarray  # (T,) ‖(Wᵀ)^(T−t) ∂L/∂h_T‖: the recurrence without tanh's slope
+    spectral_radius: float  # of the scaled W
+    mean_slope: float  # average of tanh's slope 1 − h_t² over units and steps
+    factor_with_tanh: float  # average change of ‖∂L/∂h_t‖ per step back
+    factor_w_alone: float
+    gradient_norm: float  # ‖∂L/∂θ‖ over all five gradients
+
+    def clipped_norm(self, max_norm: float) -> float:
+        """The gradient's norm after clipping at max_norm (0 = no clipping): its direction stays."""
+        return min(self.gradient_norm, max_norm) if max_norm > 0 else self.gradient_norm
+
+    def describe(self) -> str:
+        """What the numbers say, in words a student reads under the chart."""
+        words = {True: "vanishing", False: "exploding"}
+        text = (
+            f"Spectral radius of W: {self.spectral_radius:.2f}. Going back one step, ∂L/∂h_t is "
+            f"multiplied by Wᵀ and by tanh's slope 1 − h_t² (here {self.mean_slope:.2f} on average). "
+            f"Per step it changed by a factor of {self.factor_with_tanh:.3g} in the sheet's RNN "
+            f"({words[self.factor_with_tanh < 1]}) and {self.factor_w_alone:.3g} for W alone "
+            f"({words[self.factor_w_alone < 1]})."
+        )
+        if self.factor_w_alone > 1 > self.factor_with_tanh:
+            text += (
+                " W alone would blow the gradient up, but a large W also saturates tanh, which squashes it."
+            )
+        return text
+
+
+def gradient_flow(
+    model: SequenceClassifier, task_name: str, length: int, scale: float, seed: int
+) -> GradientFlow:
+    """Generate one sequence of `length` steps and follow its gradient back with W × scale."""
+    task = get_task(task_name)
+    data = task.generate(1, max(length, task.min_seq_len), seed=seed)
+    tokens = data.tokens[0][:length]
+    labels = data.labels[0][:length] if task.many_to_many else int(data.labels[0])
+    params = bptt.params_from_model(model)
+    params["W"] = params["W"] * scale
+    cache = bptt.forward(params, bptt.embed(model, tokens), labels)
+    trace = bptt.backward_steps(params, cache)
+    with_tanh = trace.dh.norm(dim=1)  # (T,)
+    w_alone = bptt.backflow_through_W(params["W"], trace.dh[-1], length)  # (T,)
+    total = torch.sqrt(sum((g**2).sum() for g in trace.grads().values()))
+    return GradientFlow(
+        scale=scale,
+        with_tanh=with_tanh.numpy(),
+        w_alone=w_alone.numpy(),
+        spectral_radius=bptt.spectral_radius(params["W"]),
+        mean_slope=float((1 - cache.h**2).mean()),
+        factor_with_tanh=bptt.per_step_factor(with_tanh),
+        factor_w_alone=bptt.per_step_factor(w_alone),
+        gradient_norm=float(total),
+    )
+
+
+@dataclass(frozen=True)
+class TrainingStep:
+    """One iteration of plain gradient descent on one example, stage by stage."""
+
+    lr: float
+    last_y_hat: np.ndarray  # (C,) what the forward pass says at the last step
+    loss: float  # L before the update
+    grad_norms: dict[str, float]  # ‖∂L/∂θ‖ per parameter
+    loss_after: float  # L on the same example after θ ← θ − lr ∂L/∂θ
+
+
+def training_step(walk: Walkthrough, lr: float) -> TrainingStep:
+    updated = bptt.sgd_update(walk.params, walk.grads, lr)
+    after = bptt.forward(updated, walk.cache.x, walk.cache.y)
+    return TrainingStep(
+        lr=lr,
+        last_y_hat=walk.cache.y_hat[-1].numpy(),
+        loss=float(walk.cache.L),
+        grad_norms={name: float(g.norm()) for name, g in walk.grads.items()},
+        loss_after=float(after.L),
+    )
