@@ -14,7 +14,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import pairwise
 
 from rnn_core import (
     BatchEnd,
@@ -36,6 +39,7 @@ class JobView:
     """A consistent copy of a job's progress, safe to render while the job goes on."""
 
     run_id: int
+    label: str
     config: TrainConfig
     state: str  # queued | running | completed | stopped | diverged | failed
     queue_place: int | None  # 1 = next to start
@@ -72,8 +76,10 @@ class JobView:
 class Job:
     """One training run: its config, its stop flag and what it has reported so far."""
 
-    def __init__(self, config: TrainConfig, run_id: int, max_batch_points: int):
+    def __init__(self, config: TrainConfig, run_id: int, max_batch_points: int, label: str = ""):
         self.run_id = run_id  # numbered per browser session: a student's first run is run 1
+        self.label = label  # e.g. which experiment and which side of it
+        self.then: Callable[[], None] | None = None  # called by the worker when the job is over
         self.config = config
         self.stop = threading.Event()
         self.done = threading.Event()
@@ -109,6 +115,10 @@ class Job:
             elif isinstance(event, RunFinished):
                 self._finished, self._state, self._message = event, event.status, event.reason
 
+    def waiting_for(self, before: Job) -> None:
+        with self._lock:
+            self._message = f"Waits for run {before.run_id} to finish, then joins the queue."
+
     def begin(self) -> None:
         with self._lock:
             self._state, self._message, self._t0 = "running", "Training.", time.perf_counter()
@@ -131,6 +141,7 @@ class Job:
             now = self._t1 or time.perf_counter()
             return JobView(
                 run_id=self.run_id,
+                label=self.label,
                 config=self.config,
                 state=self._state,
                 queue_place=self.queue_place,
@@ -195,6 +206,8 @@ class TrainingPool:
         if not self._wait_for_turn(job):
             job.queue_place = None
             job.end("stopped", "Stopped before it started: the run was still waiting in the queue.")
+            if job.then is not None:
+                job.then()
             return
         try:
             job.begin()
@@ -204,6 +217,8 @@ class TrainingPool:
         except Exception as err:  # a bug must not take the server down or hang the page
             job.end("failed", f"The run failed with an internal error ({type(err).__name__}: {err}).")
         finally:
+            if job.then is not None:
+                job.then()  # the next run of a series joins the queue, or is called off
             with self._cond:
                 self._running -= 1
                 self._cond.notify_all()
@@ -224,18 +239,48 @@ class SessionRuns:
     def active(self) -> Job | None:
         return next((j for j in self.jobs if j.view().active), None)
 
-    def start(self, config: TrainConfig, pool: TrainingPool) -> Job | None:
+    def start(self, config: TrainConfig, pool: TrainingPool, label: str = "") -> Job | None:
         """Start a run unless one is already going (one job per session)."""
         if self.active is not None:
             return None
+        job = self._add(config, label)
+        pool.submit(job)
+        return job
+
+    def start_series(self, runs: list[tuple[str, TrainConfig]], pool: TrainingPool) -> list[Job] | None:
+        """Queue (label, config) runs to train one after another, as one job at a time.
+
+        Every run of the series is listed at once (so its run numbers are known); each joins the
+        pool's queue when the one before it is over. Stop ends the whole series.
+        """
+        if not runs or self.active is not None:
+            return None
+        jobs = [self._add(config, label) for label, config in runs]
+        for before, after in pairwise(jobs):
+            after.waiting_for(before)
+            before.then = partial(self._continue_series, before, after, pool)
+        pool.submit(jobs[0])
+        return jobs
+
+    @staticmethod
+    def _continue_series(before: Job, after: Job, pool: TrainingPool) -> None:
+        """Called in the worker when `before` is over: start `after`, or call it off."""
+        state = before.view().state
+        if after.stop.is_set() or before.stop.is_set() or state == "failed":
+            after.end("stopped", f"Not run: run {before.run_id} before it in the series was {state}.")
+            if after.then is not None:
+                after.then()
+        else:
+            pool.submit(after)
+
+    def _add(self, config: TrainConfig, label: str) -> Job:
         self.started += 1
-        job = Job(config, self.started, self.max_batch_points)
+        job = Job(config, self.started, self.max_batch_points, label)
         self.jobs.append(job)
         if len(self.jobs) > self.max_kept:
             self.jobs.pop(0)
         for old in self.jobs[: -self.keep_snapshots]:
             old.drop_snapshots()
-        pool.submit(job)
         return job
 
     def stop_active(self) -> None:

@@ -103,7 +103,7 @@ def test_a_session_keeps_a_bounded_number_of_runs_and_frees_old_snapshots():
 
 
 def test_an_internal_error_fails_the_job_with_a_message_and_frees_the_place(monkeypatch):
-    def broken(config, stop):
+    def broken(config, stop, num_threads=None):
         yield from ()
         raise RuntimeError("boom")
 
@@ -153,3 +153,37 @@ def test_views_are_consistent_copies_while_the_job_runs():
     runs.stop_active()
     assert job.done.wait(30)
     assert all(v.batches[-1][0] <= v.steps_done for v in seen if v.batches)
+
+
+def test_a_series_runs_one_after_another_with_labels():
+    pool, runs = TrainingPool(2), new_runs(max_kept=5)
+    first, second = runs.start_series([("a", QUICK), ("b", replace(QUICK, seed=1))], pool)
+    # both are listed at once, the second waiting for the first (not yet in the pool's queue)
+    assert [j.run_id for j in runs.jobs] == [1, 2] and second.view().state == "queued"
+    assert second.view().queue_place is None and "Waits for run 1" in second.view().message
+    assert runs.active is first and runs.start(QUICK, pool) is None  # one job per session still
+    assert second.done.wait(60) and first.done.is_set()
+    assert first.view().elapsed > 0 and second.view().started is not None
+    assert [(v.label, v.state, v.config.seed) for v in runs.views()] == [
+        ("a", "completed", 0),
+        ("b", "completed", 1),
+    ]
+
+
+def test_stopping_a_series_stops_the_runs_still_to_come():
+    pool, runs = TrainingPool(1), new_runs()
+    first, second = runs.start_series([("long", LONG), ("next", QUICK)], pool)
+    wait_until(lambda: first.view().state == "running")
+    runs.stop_active()
+    assert first.done.wait(30) and second.done.wait(30)
+    assert first.view().state == "stopped" and second.view().state == "stopped"
+    assert second.view().started is None and "Not run: run 1" in second.view().message
+    assert pool.waiting == 0 and runs.active is None
+
+
+def test_a_diverged_run_does_not_end_its_series():
+    pool, runs = TrainingPool(1), new_runs()
+    too_high = replace(QUICK, optimizer="sgd", lr=10.0, epochs=30, hidden_size=64, nonlinearity="relu")
+    first, second = runs.start_series([("too high", too_high), ("next", QUICK)], pool)
+    assert second.done.wait(60)
+    assert first.view().state == "diverged" and second.view().state == "completed"

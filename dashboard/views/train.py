@@ -39,6 +39,9 @@ def _stop() -> None:
 
 
 def render_progress(view: JobView) -> None:
+    if view.state == "queued" and view.queue_place is None:
+        st.info(view.message)  # the next run of a series, waiting for the one before it
+        return
     if view.state == "queued":
         st.info(
             f"Waiting for a free place: you are number {view.queue_place or 1} in the queue "
@@ -144,8 +147,9 @@ def main() -> None:
     if st.session_state.pop(state.JUST_STARTED, False) and runs.jobs[-1].view().state != "queued":
         runs.jobs[-1].done.wait(QUICK_RUN_WAIT)  # a quick run then shows its result at once
     views = runs.views()  # one snapshot for the whole page: buttons and timer agree
-    latest = views[-1] if views else None
-    active = latest is not None and latest.active
+    going = [v for v in views if v.active]  # one run, or the runs of an experiment still to go
+    latest = going[0] if going else (views[-1] if views else None)
+    active = bool(going)
     left, right, _ = st.columns([1, 1, 6])
     left.button("Train", key=state.TRAIN_BUTTON, type="primary", on_click=_start, disabled=active)
     right.button("Stop", key=state.STOP_BUTTON, on_click=_stop, disabled=not active)
