@@ -22,6 +22,9 @@ page = st.navigation(
     [
         st.Page("views/train.py", title="Train", icon=":material/model_training:", default=True),
         st.Page("views/try_it.py", title="Try it", icon=":material/keyboard:"),
+        st.Page("views/hidden_states.py", title="Hidden states", icon=":material/scatter_plot:"),
+        st.Page("views/backprop.py", title="Backprop through time", icon=":material/undo:"),
+        st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
     ]
 )
 st.session_state[state.CONFIG] = controls.render_sidebar()

@@ -263,23 +263,29 @@ def step_shares(shares: np.ndarray, tokens: list[str]) -> alt.Chart:
     )
 
 
-def gradient_flow(norms: np.ndarray, title: str) -> alt.Chart:
-    """‖∂L/∂h_t‖ against how far back t is from the last step, on a log scale."""
-    T = len(norms)
-    frame = pd.DataFrame(
-        {
-            "back": [T - 1 - t for t in range(T)],
-            "t": range(1, T + 1),
-            "norm": [max(float(n), 1e-30) for n in norms],
-        }
-    )
+def gradient_flow(series: dict[str, np.ndarray] | np.ndarray, title: str) -> alt.Chart:
+    """‖∂L/∂h_t‖ against how far back t is from the last step, log scale; one line per series."""
+    if not isinstance(series, dict):
+        series = {"‖∂L/∂h_t‖": series}
+    rows = [
+        {"series": name, "back": len(norms) - 1 - t, "t": t + 1, "norm": max(float(n), 1e-300)}
+        for name, norms in series.items()
+        for t, n in enumerate(norms)
+    ]
+    names = list(series)
     return (
-        alt.Chart(frame)
-        .mark_line(point=True, color=PALETTE[5])
+        alt.Chart(pd.DataFrame(rows))
+        .mark_line(point=True)
         .encode(
             x=alt.X("back:Q", title="Steps back from the end (T - t)"),
             y=alt.Y("norm:Q", title="‖∂L/∂h_t‖", scale=alt.Scale(type="log")),
-            tooltip=["t:Q", "back:Q", alt.Tooltip("norm:Q", format=".3e")],
+            color=alt.Color(
+                "series:N",
+                title=None,
+                scale=alt.Scale(domain=names, range=[PALETTE[5], PALETTE[0]][: len(names)]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=["series:N", "t:Q", "back:Q", alt.Tooltip("norm:Q", format=".3e")],
         )
         .properties(title=title, height=260)
     )

@@ -26,3 +26,21 @@ TRY_RANDOM = "try_random"
 TRY_UPLOAD = "try_upload"
 TRY_MODEL = "try_model"  # which trained model the Try it page uses
 EXAMPLE_COUNT = "example_count"  # seeds the Random example button
+TYPED_TEXT = "typed_text"  # the last sequence typed on Try it that the model could read
+
+HIDDEN_RUN = "hidden_run"
+HIDDEN_EPOCH = "hidden_epoch"  # + run id: the epoch slider of that run
+HIDDEN_SEQUENCE = "hidden_sequence"
+
+BPTT_RUN = "bptt_run"
+BPTT_EXAMPLE = "bptt_example"
+BPTT_STEP = "bptt_step"
+BPTT_LENGTH = "bptt_length"
+BPTT_SCALE = "bptt_scale"
+BPTT_CLIP = "bptt_clip"
+BPTT_LR = "bptt_lr"
+BPTT_STAGE = "bptt_stage"  # how far the step-through has got (0 = not started)
+BPTT_NEXT = "bptt_next"
+
+COMPARE_RUNS = "compare_runs"
+EXPERIMENT_BUTTON = "experiment"  # + the experiment's number

@@ -192,3 +192,23 @@ def test_a_queued_student_sees_their_place_and_starts_when_a_closed_tab_frees_it
         second.close()
     finally:
         stop_server(process)
+
+
+def test_the_look_inside_pages_draw_their_charts_after_a_run(page):
+    open_app(page)
+    click(page, "Train")
+    expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
+    for name, charts_drawn in (("Hidden states", 2), ("Backprop through time", 2)):
+        page.get_by_role("link", name=name).click()
+        expect(page.get_by_role("heading", name=name, level=1)).to_be_visible(timeout=TIMEOUT)
+        charts = page.get_by_test_id("stVegaLiteChart")
+        expect(charts).to_have_count(charts_drawn, timeout=TIMEOUT)
+        for i in range(charts_drawn):
+            expect(charts.nth(i).locator("svg g.role-mark").first).to_be_attached(timeout=TIMEOUT)
+    expect(page.locator(".katex").first).to_be_visible()  # the equations are typeset
+    page.get_by_role("link", name="Compare").click()
+    expect(page.get_by_role("heading", name="Compare", level=1)).to_be_visible(timeout=TIMEOUT)
+    page.get_by_role("button", name="Run both").nth(2).click()  # learning rate: right vs too high
+    expect(page.get_by_text("It held.")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(2, timeout=TIMEOUT)
+    expect(page.get_by_text("differ in:")).to_contain_text("learning rate (lr): 0.002 → 0.2")

@@ -63,6 +63,7 @@ def render_prediction(model: TrainedModel, text: str) -> None:
     except EncodeError as err:
         st.error(f"{err}")
         return
+    st.session_state[state.TYPED_TEXT] = text  # the Hidden states page can draw it too
     st.markdown(f"### Prediction: **{prediction.label}** ({100 * prediction.confidence:.1f}%)")
     st.altair_chart(charts.probability_bars(prediction.probs, prediction.class_names), width="stretch")
     st.altair_chart(

@@ -1,0 +1,211 @@
+"""Backprop through time: the lab sheet's equations, then the same equations with real numbers.
+
+All numbers come from rnn_core.bptt, which computes the sheet's forward and backward passes by
+hand (no autograd) with the trained network's weights; autograd's gradients are shown beside them.
+Only a one-layer tanh RNN is what the sheet's equations describe; for other runs the page says so
+and shows the gradient flow the engine measured with autograd.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from dashboard import charts, session, state
+from dashboard.runner import JobView
+from rnn_core import bptt, get_task, lesson
+
+FORWARD = r"""
+\begin{aligned}
+h_t &= \tanh(U x_t + W h_{t-1} + b_h), \quad h_0 = 0 \\
+\hat y_t &= \operatorname{softmax}(V h_t + b_y) \\
+L_t &= -\log \hat y_t[y_t] \qquad L = \textstyle\sum_t L_t
+\end{aligned}"""
+BACKWARD = r"""
+\begin{aligned}
+\frac{\partial L}{\partial V} &= \textstyle\sum_t (\hat y_t - y_t)\, h_t^\top &
+\frac{\partial L}{\partial b_y} &= \textstyle\sum_t (\hat y_t - y_t) \\
+\frac{\partial L}{\partial h_t} &= V^\top (\hat y_t - y_t) + W^\top \delta_{t+1} &
+\delta_t &= (1 - h_t^2) \odot \frac{\partial L}{\partial h_t} \\
+\frac{\partial L}{\partial W} &= \textstyle\sum_t \delta_t\, h_{t-1}^\top &
+\frac{\partial L}{\partial U} &= \textstyle\sum_t \delta_t\, x_t^\top \\
+\frac{\partial L}{\partial b_h} &= \textstyle\sum_t \delta_t & &
+\end{aligned}"""
+
+
+def vec(values, shown: int = 6) -> str:
+    """A vector as LaTeX, its first entries and how many there are."""
+    flat = np.asarray(values, dtype=float).ravel()
+    items = [f"{v:.3f}" for v in flat[:shown]]
+    more = r", \dots" if flat.size > shown else ""
+    return r"\begin{bmatrix}" + ", ".join(items) + more + r"\end{bmatrix}"
+
+
+def plain(values, shown: int = 4) -> str:
+    """A vector as plain text: [0.123, 0.877]."""
+    flat = np.asarray(values, dtype=float).ravel()
+    return "[" + ", ".join(f"{v:.3f}" for v in flat[:shown]) + (", …" if flat.size > shown else "") + "]"
+
+
+def sheet_runs() -> list[JobView]:
+    """Finished one-layer tanh RNN runs: the network the sheet's equations describe."""
+    return [v for v in reversed(session.runs().views()) if v.model is not None and is_sheet_network(v)]
+
+
+def is_sheet_network(view: JobView) -> bool:
+    config = view.config
+    return config.cell == "rnn" and config.num_layers == 1 and config.nonlinearity == "tanh"
+
+
+def render_numbers(walk: lesson.Walkthrough, t: int) -> None:
+    """The step-t equations filled in (t is 0-based; the sheet counts from 1)."""
+    cache, trace = walk.cache, walk.trace
+    st.latex(rf"x_{{{t + 1}}} = \text{{embed}}(\texttt{{{walk.tokens[t]}}}) = {vec(cache.x[t])}")
+    st.latex(rf"U x_{{{t + 1}}} + W h_{{{t}}} + b_h = {vec(cache.a[t])}")
+    st.latex(rf"h_{{{t + 1}}} = \tanh(\cdot) = {vec(cache.h[t])}")
+    st.latex(rf"\hat y_{{{t + 1}}} = {vec(cache.y_hat[t])} \qquad L_{{{t + 1}}} = {float(cache.L_t[t]):.4f}")
+    if int(cache.y[t]) == bptt.NO_LABEL:
+        st.caption(f"Step {t + 1} has no label (only the last step does), so L_{t + 1} = 0.")
+    st.latex(
+        rf"\frac{{\partial L}}{{\partial h_{{{t + 1}}}}} = {vec(trace.dh[t])}, \quad "
+        rf"\delta_{{{t + 1}}} = {vec(trace.delta[t])}"
+    )
+    part = float(trace.per_step["W"][t].norm())
+    st.latex(
+        rf"\text{{step {t + 1}'s part of }} \partial L / \partial W: "
+        rf"\|\delta_{{{t + 1}}} h_{{{t}}}^\top\| = {part:.3e}"
+    )
+
+
+def render_check(walk: lesson.Walkthrough) -> None:
+    grads, differences = walk.grads, walk.largest_difference()
+    rows = [
+        {
+            "gradient": f"∂L/∂{name}",
+            "shape": "×".join(map(str, grads[name].shape)),
+            "‖hand‖": float(grads[name].norm()),
+            "‖autograd‖": float(walk.autograd[name].norm()),
+            "largest |hand − autograd|": differences[name],
+        }
+        for name in bptt.PARAM_NAMES
+    ]
+    st.dataframe(
+        rows,
+        hide_index=True,
+        column_config={"largest |hand − autograd|": st.column_config.NumberColumn(format="%.2e")},
+    )
+
+
+def render_flow(view: JobView) -> None:
+    """Vanishing and exploding gradients: ‖∂L/∂h_t‖ going back in time, with W scaled."""
+    st.subheader("Vanishing and exploding gradients")
+    left, middle, right = st.columns(3)
+    length = left.slider("Sequence length T", 5, 100, 40, key=state.BPTT_LENGTH)
+    scale = middle.slider("Scale W by", 0.25, 3.0, 1.0, 0.25, key=state.BPTT_SCALE)
+    clip = right.number_input(
+        "Clip the gradient at norm (0 = off)", 0.0, 100.0, 0.0, 0.5, key=state.BPTT_CLIP
+    )
+    flow = lesson.gradient_flow(view.model.model, view.config.task, length, scale, view.config.seed)
+    series = {"the sheet's RNN (tanh)": flow.with_tanh, "W alone (no tanh)": flow.w_alone}
+    st.altair_chart(
+        charts.gradient_flow(series, f"‖∂L/∂h_t‖ back in time, W scaled by {scale:g}"), width="stretch"
+    )
+    text = flow.describe() + f" Whole gradient ‖∂L/∂θ‖ = {flow.gradient_norm:.3e}"
+    if clip > 0:
+        text += f"; clipping at {clip:g} rescales it to {flow.clipped_norm(clip):.3e}, same direction."
+    st.caption(text + ("" if clip > 0 else "."))
+
+
+def render_step_through(walk: lesson.Walkthrough) -> None:
+    """One training iteration, one stage at a time."""
+    st.subheader("Step through one training iteration")
+    lr = st.number_input("Learning rate for this step (plain SGD)", 0.001, 5.0, 0.5, 0.1, key=state.BPTT_LR)
+    stage = st.session_state.get(state.BPTT_STAGE, 0)
+    left, right = st.columns([1, 5])
+    if left.button("Next stage", key=state.BPTT_NEXT):
+        stage = (stage + 1) % (len(lesson.STAGES) + 1)
+        st.session_state[state.BPTT_STAGE] = stage
+    right.progress(
+        stage / len(lesson.STAGES),
+        text=" → ".join(s.upper() if i < stage else s for i, s in enumerate(lesson.STAGES)),
+    )
+    step = lesson.training_step(walk, lr)
+    T = len(walk.tokens)
+    if stage >= 1:
+        st.write(f"**Forward:** h_1 … h_{T} computed; at the last step ŷ_{T} = {plain(step.last_y_hat)}.")
+    if stage >= 2:
+        st.write(f"**Loss:** L = Σ_t L_t = {step.loss:.4f}")
+    if stage >= 3:
+        st.write("**Backward:** " + ", ".join(f"‖∂L/∂{n}‖ = {g:.3e}" for n, g in step.grad_norms.items()))
+    if stage >= 4:
+        st.write(
+            f"**Update:** θ ← θ − {lr:g} ∂L/∂θ. The loss on this example goes from {step.loss:.4f} "
+            f"to {step.loss_after:.4f}."
+        )
+
+
+def render_other_cells(others: list[JobView]) -> None:
+    """What the page can show for LSTM, GRU, relu or multi-layer runs, and why not more."""
+    latest = others[-1]
+    config = latest.config
+    st.info(
+        f"Run {latest.run_id} is a {config.num_layers}-layer {config.cell} network "
+        f"({config.nonlinearity if config.cell == 'rnn' else 'with gates'}). The equations above describe "
+        "a one-layer tanh RNN; an LSTM or GRU adds gates with equations of their own, relu changes the "
+        "slope in δ_t, and extra layers feed h_t upward, so the hand computation does not apply. What can "
+        "be shown is how the gradient flowed back in time, measured with autograd:"
+    )
+    if latest.snapshots:
+        snap = latest.snapshots[-1]
+        st.altair_chart(
+            charts.gradient_flow(snap.dh_norms, f"‖∂L/∂h_t‖ after epoch {snap.epoch} (probe set mean)"),
+            width="stretch",
+        )
+
+
+def run_label(view: JobView) -> str:
+    result = f"test {100 * view.finished.test_accuracy:.1f}%" if view.finished else view.state
+    return f"Run {view.run_id}: {view.config.task}, {result}"
+
+
+def main() -> None:
+    st.title("Backprop through time")
+    st.write("The lab sheet's recurrent network, forward:")
+    st.latex(FORWARD)
+    st.write(
+        "and backward, from the last step to the first (nothing flows back into step T from later "
+        "steps, so δ after T is 0):"
+    )
+    st.latex(BACKWARD)
+    views = sheet_runs()
+    if not views:
+        others = [v for v in session.runs().views() if v.model is not None]
+        if others:
+            render_other_cells(others)
+        st.info(
+            "Train a run with the **rnn** cell, 1 layer and tanh (the lab preset) to fill these "
+            "equations with its numbers."
+        )
+        return
+    labels = {v.run_id: run_label(v) for v in views}
+    run_id = st.selectbox("Run", list(labels), format_func=labels.get, key=state.BPTT_RUN)
+    view = next(v for v in views if v.run_id == run_id)
+    task = get_task(view.config.task)
+    probes = view.started.probe_tokens
+    index = st.selectbox(
+        "Example", range(len(probes)), format_func=lambda p: task.render(probes[p]), key=state.BPTT_EXAMPLE
+    )
+    walk = lesson.walkthrough(
+        view.model.model, view.config.task, probes[index], view.started.probe_labels[index]
+    )
+    T = len(walk.tokens)
+    t = st.slider("Time step t", 1, T, T, key=state.BPTT_STEP) - 1
+    render_numbers(walk, t)
+    st.subheader("Hand-written gradients beside autograd's")
+    render_check(walk)
+    st.altair_chart(charts.step_shares(walk.step_shares("W"), list(walk.tokens)), width="stretch")
+    render_flow(view)
+    render_step_through(walk)
+
+
+main()

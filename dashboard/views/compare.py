@@ -1,0 +1,153 @@
+"""Compare: this session's runs side by side, and the classic classroom experiments in one click.
+
+An experiment (rnn_core.experiments) is a pair of runs one setting apart with the same seed. Its
+claim is checked on the runs the student just trained, so the page says whether it held here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, limits, session, state
+from dashboard.runner import JobView
+from rnn_core import FIELDS
+from rnn_core.experiments import EXPERIMENTS, Experiment
+
+
+def _start_experiment(name: str) -> None:
+    runs = [(f"{name}: {label}", config) for label, config in EXPERIMENTS[name].runs]
+    jobs = session.runs().start_series(runs, session.pool())
+    if jobs is None:
+        st.session_state[state.START_ERROR] = (
+            "A run is still going: stop it or wait, then start the experiment."
+        )
+    else:
+        st.session_state[state.COMPARE_RUNS] = [job.run_id for job in jobs]  # compare the pair
+
+
+def experiment_result(experiment: Experiment, views: list[JobView]) -> dict[str, float] | None:
+    """label -> test accuracy from this session's newest completed runs of the experiment."""
+    found = {}
+    for label, _ in experiment.runs:
+        tag = f"{experiment.name}: {label}"
+        # a diverged run has a result too: that the rate was too high is the lesson
+        done = [v for v in views if v.label == tag and v.state in ("completed", "diverged")]
+        if not done:
+            return None
+        found[label] = done[-1].finished.test_accuracy
+    return found
+
+
+def render_experiments(views: list[JobView]) -> None:
+    st.subheader("Classroom experiments")
+    if error := st.session_state.pop(state.START_ERROR, None):
+        st.error(error)
+    busy = any(v.active for v in views)
+    for number, (name, experiment) in enumerate(EXPERIMENTS.items()):
+        with st.container(border=True):
+            left, right = st.columns([4, 1], vertical_alignment="center")
+            ((setting, (before, after)),) = experiment.differing_setting().items()
+            left.markdown(
+                f"**{name}**: {experiment.question}  \n"
+                f"Same seed, only `{setting}` differs: {before} vs {after}."
+            )
+            right.button(
+                "Run both",
+                key=f"{state.EXPERIMENT_BUTTON}_{number}",
+                on_click=_start_experiment,
+                args=(name,),
+                disabled=busy,
+            )
+            result = experiment_result(experiment, views)
+            if result is None:
+                left.caption(f"What to expect: {experiment.claim}")
+                continue
+            scores = ", ".join(f"{label}: {100 * acc:.1f}%" for label, acc in result.items())
+            if experiment.holds(result):
+                left.success(f"Your runs ({scores}): {experiment.claim} It held.")
+            else:
+                left.warning(f"Your runs ({scores}) did not show the expected result: {experiment.claim}")
+
+
+def config_table(views: list[JobView]) -> pd.DataFrame:
+    rows = []
+    for v in views:
+        row = {"run": f"Run {v.run_id}", **v.config.to_dict(), "status": v.state}
+        row["test accuracy %"] = round(100 * v.finished.test_accuracy, 2) if v.finished else None
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("run")
+
+
+def render_comparison(views: list[JobView]) -> None:
+    st.subheader("Your runs")
+    labels = {
+        v.run_id: f"Run {v.run_id}: {v.label or v.config.task + ', ' + v.config.cell} ({v.state})"
+        for v in views
+    }
+    picked = st.session_state.get(state.COMPARE_RUNS)
+    if picked is None:
+        picked = list(labels)[-2:]  # the two newest runs
+    # runs older than the session keeps drop out of the choice
+    st.session_state[state.COMPARE_RUNS] = [run_id for run_id in picked if run_id in labels]
+    chosen_ids = st.multiselect(
+        "Runs to compare", list(labels), format_func=labels.get, key=state.COMPARE_RUNS
+    )
+    chosen = [v for v in views if v.run_id in chosen_ids]
+    if not chosen:
+        st.info("Pick at least one run.")
+        return
+    rows = pd.DataFrame(
+        [
+            {
+                "run": f"Run {v.run_id}",
+                "epoch": e.epoch,
+                "test_accuracy": 100 * e.test_accuracy,
+                "train_loss": e.train_loss,
+            }
+            for v in chosen
+            for e in v.epochs
+        ]
+    )
+    if rows.empty:
+        st.info("The chosen runs have no finished epoch yet: their curves appear here as they train.")
+    else:
+        left, right = st.columns(2)
+        left.altair_chart(charts.compare_curves(rows, "test_accuracy", "Test accuracy (%)"), width="stretch")
+        right.altair_chart(charts.compare_curves(rows, "train_loss", "Training loss"), width="stretch")
+    table = config_table(chosen)
+    differing = [name for name in FIELDS if table[name].nunique() > 1]
+    if len(chosen) == 2:
+        changes = chosen[1].config.changes_from(chosen[0].config)
+        if changes:
+            said = "; ".join(f"{FIELDS[k].label.lower()} ({k}): {a} → {b}" for k, (a, b) in changes.items())
+            st.write(f"Run {chosen[0].run_id} and run {chosen[1].run_id} differ in: **{said}**.")
+        else:
+            st.write("These two runs have the same settings: with the same seed they are the same run.")
+    st.dataframe(
+        table.style.set_properties(subset=differing, **{"background-color": "#FCE3C0", "font-weight": "bold"})
+    )
+    st.caption("Highlighted: the settings in which the chosen runs differ.")
+
+
+def render_page(polling: bool) -> None:
+    views = session.runs().views()
+    if polling != any(v.active for v in views):
+        # a run started (from a button in this fragment) or the runs ended: redraw the whole page
+        # so the fragment's timer is switched on or off
+        st.rerun()
+    render_experiments(views)
+    if views:
+        render_comparison(views)
+    else:
+        st.info("No runs to compare yet: train on the Train page, or start an experiment above.")
+
+
+def main() -> None:
+    st.title("Compare")
+    active = any(v.active for v in session.runs().views())
+    st.fragment(render_page, run_every=1.0 if active else None)(active)
+    st.caption(f"A session keeps its {limits.MAX_RUNS_KEPT} newest runs.")
+
+
+main()

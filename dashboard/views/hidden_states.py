@@ -1,0 +1,121 @@
+"""Hidden states: what h_t does while the network learns.
+
+During training the engine records the hidden states of a fixed probe set (16 test sequences)
+after each epoch (rnn_core.probes). This page draws them: one sequence's h_t as a heatmap, and
+every probe sequence's path h_1..h_T in one 2-D PCA view fitted to all the recorded epochs, so the
+epoch slider replays how the classes pulled apart. It works while a run is still training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, session, state
+from dashboard.runner import JobView
+from rnn_core import EncodeError, get_task
+from rnn_core.probes import project, snapshot_basis
+
+
+def runs_with_snapshots() -> list[JobView]:
+    return [v for v in reversed(session.runs().views()) if v.snapshots and v.started is not None]
+
+
+def probe_class(view: JobView, index: int) -> str:
+    labels = view.started.probe_labels[index]
+    label = labels[-1] if np.ndim(labels) else labels  # many-to-many: the last step's label
+    return get_task(view.config.task).class_names[int(label)]
+
+
+def trajectory_points(view: JobView, epoch_index: int, typed: str | None) -> tuple[pd.DataFrame, str | None]:
+    """PCA coordinates of every probe sequence at one epoch (and of a typed sequence, if given)."""
+    task = get_task(view.config.task)
+    mean, basis = snapshot_basis(view.snapshots)
+    snap = view.snapshots[epoch_index]
+    coords = project(snap.hidden, mean, basis)  # (P, T, 2)
+    rows = []
+    for p, tokens in enumerate(view.started.probe_tokens):
+        words = task.decode(tokens)
+        for t in range(coords.shape[1]):
+            rows.append(
+                {"sequence": f"{p + 1}: {task.render(tokens)}", "step": t + 1, "token": words[t],
+                 "class": probe_class(view, p), "pc1": coords[p, t, 0], "pc2": coords[p, t, 1],
+                 "last": t == coords.shape[1] - 1}
+            )  # fmt: skip
+    problem = None
+    if typed and view.model is not None and epoch_index == len(view.snapshots) - 1:
+        try:
+            prediction = view.model.predict(typed)
+            mine = project(prediction.hidden, mean, basis)  # (T, 2)
+            for t, token in enumerate(prediction.tokens):
+                rows.append(
+                    {"sequence": f"yours: {typed}", "step": t + 1, "token": token, "class": "yours",
+                     "pc1": mine[t, 0], "pc2": mine[t, 1], "last": t == len(prediction.tokens) - 1}
+                )  # fmt: skip
+        except EncodeError as err:
+            problem = f"Your sequence cannot be drawn: {err}"
+    return pd.DataFrame(rows), problem
+
+
+def render_view(run_id: int, polling: bool) -> None:
+    view = next(v for v in session.runs().views() if v.run_id == run_id)
+    if polling and not view.active:
+        st.rerun()  # the run just ended: redraw the page once without the timer
+    task = get_task(view.config.task)
+    epochs = [s.epoch for s in view.snapshots]
+    if view.active:
+        st.caption(
+            f"Still training: showing the {len(epochs)} snapshots so far (epoch 0 is before training)."
+        )
+    epoch = st.select_slider(
+        "Epoch (0 = before training)", options=epochs, value=epochs[-1], key=f"{state.HIDDEN_EPOCH}_{run_id}"
+    )
+    index = epochs.index(epoch)
+    snap = view.snapshots[index]
+    probes = view.started.probe_tokens
+    labels = [f"{p + 1}: {task.render(t)} (true class: {probe_class(view, p)})" for p, t in enumerate(probes)]
+    chosen = st.selectbox(
+        "Sequence for the heatmap",
+        range(len(labels)),
+        format_func=labels.__getitem__,
+        key=state.HIDDEN_SEQUENCE,
+    )
+    st.altair_chart(charts.hidden_heatmap(snap.hidden[chosen], task.decode(probes[chosen])), width="stretch")
+    st.caption(
+        "Each column is h_t after reading token x_t; each row is one of the H hidden units. "
+        "Orange is positive, blue negative (tanh keeps them between -1 and 1)."
+    )
+    typed = st.session_state.get(state.TYPED_TEXT)
+    points, problem = trajectory_points(view, index, typed)
+    st.altair_chart(charts.trajectory_plot(points, task.class_names), width="stretch")
+    st.caption(
+        "Every line is one sequence's path through the hidden space, projected onto the two directions "
+        "in which the recorded hidden states vary most (one view for all epochs). As the network "
+        "learns, the end points of the classes move apart: a straight line can then separate them, "
+        "which is all the output layer V h_T + b_y can do."
+    )
+    if problem:
+        st.warning(problem)
+    elif typed and view.model is not None:
+        st.caption(f"Black: your sequence from Try it, `{typed}` (drawn at the final epoch).")
+    elif view.model is not None:
+        st.caption("Type a sequence on the Try it page to draw it here too.")
+
+
+def main() -> None:
+    st.title("Hidden states")
+    views = runs_with_snapshots()
+    if not views:
+        st.info(
+            "No run yet. Click **Train** on the Train page; this page shows the run's hidden states, "
+            "even while it trains."
+        )
+        return
+    labels = {v.run_id: f"Run {v.run_id}: {v.config.task}, {v.config.cell} ({v.state})" for v in views}
+    run_id = st.selectbox("Run", list(labels), format_func=labels.get, key=state.HIDDEN_RUN)
+    active = next(v for v in views if v.run_id == run_id).active
+    st.fragment(render_view, run_every=1.0 if active else None)(run_id, active)
+
+
+main()

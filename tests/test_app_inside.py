@@ -1,0 +1,178 @@
+"""AppTest runs of the look-inside pages: Hidden states, Backprop through time, Compare."""
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from test_app import new_app, runs, set_config, texts, wait_for
+
+from dashboard import state
+from rnn_core import bptt
+
+
+def chart_rows(chart):
+    return [pa.ipc.open_stream(d.data.data).read_pandas() for d in chart.proto.datasets]
+
+
+def charts_titled(at, title):
+    return [c for c in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart") if title in c.proto.spec]
+
+
+@pytest.fixture(scope="module")
+def lab_app():
+    at = new_app()
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    return wait_for(at, lambda v: not v.active)
+
+
+@pytest.mark.parametrize(
+    ("page", "words"),
+    [
+        ("views/hidden_states.py", "No run yet"),
+        ("views/backprop.py", "Train a run with the **rnn** cell"),
+        ("views/compare.py", "No runs to compare yet"),
+    ],
+)
+def test_each_page_before_any_run_says_how_to_get_one(page, words):
+    at = new_app().switch_page(page).run()
+    assert words in texts(at.info) and not at.exception
+
+
+def test_hidden_states_heatmap_shows_the_recorded_h_t(lab_app):
+    at = lab_app.switch_page("views/hidden_states.py").run()
+    view = runs(at).latest()
+    slider = at.select_slider(key=f"{state.HIDDEN_EPOCH}_{view.run_id}")
+    assert slider.options == [str(s.epoch) for s in view.snapshots] and slider.value == 10
+    at.selectbox(key=state.HIDDEN_SEQUENCE).select(3).run()
+    (heatmap,) = chart_rows(charts_titled(at, "Hidden state h_t")[0])
+    expected = view.snapshots[-1].hidden[3]  # (T, H)
+    got = np.zeros_like(expected)
+    got[heatmap["t"] - 1, heatmap["unit"].astype(int)] = heatmap["value"]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_trajectories_use_one_basis_and_replay_epochs(lab_app):
+    at = lab_app.switch_page("views/hidden_states.py").run()
+    view = runs(at).latest()
+    final = chart_rows(charts_titled(at, "Trajectories")[0])[0]
+    at.select_slider(key=f"{state.HIDDEN_EPOCH}_{view.run_id}").set_value(0).run()
+    start = chart_rows(charts_titled(at, "Trajectories")[0])[0]
+    assert len(final) == len(start) == 16 * view.config.seq_len
+    assert not np.allclose(final[["pc1", "pc2"]], start[["pc1", "pc2"]])
+
+    def spread(points):  # distance between the two classes' mean end points, in the shared basis
+        ends = points[points["last"]]
+        means = ends.groupby("class")[["pc1", "pc2"]].mean().to_numpy()
+        return float(np.linalg.norm(means[0] - means[1]))
+
+    assert spread(final) > 2 * spread(start)  # training pulled the classes apart
+
+
+def test_a_sequence_typed_on_try_it_is_drawn_over_the_cloud(lab_app):
+    at = lab_app.switch_page("views/try_it.py").run()
+    at.text_input(key=state.TRY_TEXT).input("9 9 9 8 9 9").run()
+    at.switch_page("views/hidden_states.py").run()
+    points = chart_rows(charts_titled(at, "Trajectories")[0])[0]
+    mine = points[points["class"] == "yours"]
+    assert list(mine["token"]) == ["9", "9", "9", "8", "9", "9"]
+
+
+def test_hidden_states_work_while_training_and_for_an_lstm():
+    at = set_config(new_app(), epochs=60, num_samples=3000)
+    at = set_config(at, cell="lstm")
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: len(v.snapshots) >= 3)
+    at.switch_page("views/hidden_states.py").run()
+    assert "Still training" in " ".join(c.value for c in at.caption)
+    assert charts_titled(at, "Trajectories") and not at.exception
+    at.switch_page("views/train.py").run()
+    at.button(key=state.STOP_BUTTON).click().run()
+    wait_for(at, lambda v: not v.active)
+
+
+def test_backprop_page_fills_the_equations_and_matches_autograd(lab_app):
+    at = lab_app.switch_page("views/backprop.py").run()
+    table = at.dataframe[0].value
+    assert list(table["gradient"]) == ["∂L/∂U", "∂L/∂W", "∂L/∂V", "∂L/∂b_h", "∂L/∂b_y"]
+    assert table["largest |hand − autograd|"].max() < 1e-10
+    view = runs(at).latest()
+    params = bptt.params_from_model(view.model.model)
+    x = bptt.embed(view.model.model, [int(i) for i in view.started.probe_tokens[0]])
+    cache = bptt.forward(params, x, int(view.started.probe_labels[0]))
+    assert f"{float(cache.L_t[-1]):.4f}" in " ".join(m.value for m in at.latex)
+    shares = chart_rows(charts_titled(at, "comes from: each step")[0])[0]
+    assert shares["share"].sum() == pytest.approx(1.0)
+
+
+def test_scaling_W_shows_vanishing_and_exploding_as_computed(lab_app):
+    at = lab_app.switch_page("views/backprop.py").run()
+
+    def flow(scale):
+        at.slider(key=state.BPTT_SCALE).set_value(scale).run()
+        (rows,) = chart_rows(charts_titled(at, "back in time")[0])
+        caption = next(c.value for c in at.caption if "Spectral radius" in c.value)
+        far = rows["back"].max()
+        ratio = {
+            name: group[group["back"] == far]["norm"].item() / group[group["back"] == 0]["norm"].item()
+            for name, group in rows.groupby("series")
+        }
+        return ratio, caption
+
+    small, small_caption = flow(0.25)
+    large, large_caption = flow(3.0)
+    assert all(r < 1e-6 for r in small.values())  # everything vanishes with a small W
+    assert large["W alone (no tanh)"] > 1e6  # W alone explodes once its spectral radius passes 1
+    assert "vanishing" in small_caption and "exploding" in large_caption
+    assert "saturates tanh" in large_caption  # and tanh's squashing is named as what stops it here
+
+
+def test_step_through_walks_forward_loss_backward_update(lab_app):
+    at = lab_app.switch_page("views/backprop.py").run()
+    for _ in range(4):
+        at.button(key=state.BPTT_NEXT).click().run()
+    said = " ".join(m.value for m in at.markdown)
+    for stage in ("**Forward:**", "**Loss:**", "**Backward:**", "**Update:**"):
+        assert stage in said
+    before, after = (float(v) for v in said.split("goes from ")[1].rstrip(".").split(" to "))
+    assert after < before
+
+
+def test_backprop_page_explains_what_it_can_show_for_an_lstm():
+    at = set_config(new_app(), epochs=2, num_samples=200)
+    at = set_config(at, cell="lstm")
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    at.switch_page("views/backprop.py").run()
+    assert "does not apply" in texts(at.info)
+    assert charts_titled(at, "probe set mean") and not at.exception
+
+
+def test_compare_runs_an_experiment_and_says_whether_its_claim_held():
+    at = set_config(new_app(), epochs=2, num_samples=200)
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)  # an earlier run of the student's own
+    at.switch_page("views/compare.py").run()
+    at.button(key=f"{state.EXPERIMENT_BUTTON}_2").click().run()  # learning rate: right vs too high
+    assert at.multiselect(key=state.COMPARE_RUNS).value == [2, 3]  # the experiment's pair is chosen
+    assert all(b.disabled for b in at.button if b.key.startswith(state.EXPERIMENT_BUTTON))
+    at = wait_for(at, lambda v: len(runs(at).jobs) == 3 and not v.active and v.label.endswith("lr 0.2"))
+    assert "It held." in texts(at.success)
+    assert "differ in: **learning rate (lr): 0.002 → 0.2**" in " ".join(m.value for m in at.markdown)
+    table = at.dataframe[0].value
+    assert list(table.index) == ["Run 2", "Run 3"] and list(table["lr"]) == [0.002, 0.2]
+    assert len(charts_titled(at, "Test accuracy (%)")) == 1
+
+
+def test_compare_draws_any_two_runs_and_names_the_setting_between_them():
+    at = set_config(new_app(), epochs=2, num_samples=200)
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    at = set_config(at, hidden_size=8)
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active and v.run_id == 2)
+    at.switch_page("views/compare.py").run()
+    assert at.multiselect(key=state.COMPARE_RUNS).value == [1, 2]
+    assert "differ in: **hidden size (hidden_size): 32 → 8**" in " ".join(m.value for m in at.markdown)
+    (rows,) = chart_rows(charts_titled(at, "Training loss")[0])
+    assert set(rows["run"]) == {"Run 1", "Run 2"} and len(rows) == 4  # 2 runs × 2 epochs
+    at.multiselect(key=state.COMPARE_RUNS).set_value([]).run()
+    assert "Pick at least one run." in texts(at.info) and not at.exception
