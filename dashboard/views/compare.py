@@ -73,9 +73,10 @@ def render_experiments(views: list[JobView]) -> None:
 def config_table(views: list[JobView]) -> pd.DataFrame:
     rows = []
     for v in views:
-        row = {"run": f"Run {v.run_id}", **v.config.to_dict(), "status": v.state}
-        row["test accuracy %"] = round(100 * v.finished.test_accuracy, 2) if v.finished else None
-        rows.append(row)
+        accuracy = round(100 * v.finished.test_accuracy, 2) if v.finished else None
+        rows.append(  # results first, then every setting of the config
+            {"run": f"Run {v.run_id}", "status": v.state, "test accuracy %": accuracy, **v.config.to_dict()}
+        )
     return pd.DataFrame(rows).set_index("run")
 
 
