@@ -271,6 +271,7 @@ def gradient_flow(series: dict[str, np.ndarray] | np.ndarray, title: str) -> alt
         {"series": name, "back": len(norms) - 1 - t, "t": t + 1, "norm": max(float(n), 1e-300)}
         for name, norms in series.items()
         for t, n in enumerate(norms)
+        if np.isfinite(n)  # an overflowed norm cannot be drawn on a log axis
     ]
     names = list(series)
     return (
