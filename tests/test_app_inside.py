@@ -5,8 +5,9 @@ import pyarrow as pa
 import pytest
 from test_app import new_app, runs, set_config, texts, wait_for
 
-from dashboard import state
+from dashboard import limits, state
 from rnn_core import bptt
+from rnn_core.experiments import EXPERIMENTS
 
 
 def chart_rows(chart):
@@ -176,3 +177,16 @@ def test_compare_draws_any_two_runs_and_names_the_setting_between_them():
     assert set(rows["run"]) == {"Run 1", "Run 2"} and len(rows) == 4  # 2 runs × 2 epochs
     at.multiselect(key=state.COMPARE_RUNS).set_value([]).run()
     assert "Pick at least one run." in texts(at.info) and not at.exception
+
+
+def test_every_experiment_fits_the_classroom_server_limits():
+    for experiment in EXPERIMENTS.values():
+        assert all(limits.too_big(config) is None for _, config in experiment.runs), experiment.name
+
+
+def test_an_experiment_too_big_for_this_server_is_refused_with_a_reason(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_WORK", 1_000_000)
+    at = new_app().switch_page("views/compare.py").run()
+    at.button(key=f"{state.EXPERIMENT_BUTTON}_0").click().run()
+    assert "too big for the shared classroom server" in texts(at.error)
+    assert not runs(at).jobs and not at.exception

@@ -17,6 +17,10 @@ from rnn_core.experiments import EXPERIMENTS, Experiment
 
 def _start_experiment(name: str) -> None:
     runs = [(f"{name}: {label}", config) for label, config in EXPERIMENTS[name].runs]
+    problems = [f"{tag}: {problem}" for tag, config in runs if (problem := limits.too_big(config))]
+    if problems:  # a server set up with a lower limit than the experiments need
+        st.session_state[state.START_ERROR] = " ".join(problems)
+        return
     jobs = session.runs().start_series(runs, session.pool())
     if jobs is None:
         st.session_state[state.START_ERROR] = (
