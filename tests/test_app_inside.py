@@ -75,6 +75,30 @@ def test_a_sequence_typed_on_try_it_is_drawn_over_the_cloud(lab_app):
     points = chart_rows(charts_titled(at, "Trajectories")[0])[0]
     mine = points[points["class"] == "yours"]
     assert list(mine["token"]) == ["9", "9", "9", "8", "9", "9"]
+    # and its own heatmap: the trained network's h_t for what the student typed
+    at.selectbox(key=state.HIDDEN_SEQUENCE).select("yours").run()
+    (heatmap,) = chart_rows(charts_titled(at, "Hidden state h_t")[0])
+    expected = runs(at).latest().model.predict("9 9 9 8 9 9").hidden  # (T, H)
+    got = np.zeros_like(expected)
+    got[heatmap["t"] - 1, heatmap["unit"].astype(int)] = heatmap["value"]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert "tanh keeps them between -1 and 1" in " ".join(c.value for c in at.caption)
+    # an earlier epoch: the cloud is the network then, so the typed path (final network) is left out
+    view = runs(at).latest()
+    at.select_slider(key=f"{state.HIDDEN_EPOCH}_{view.run_id}").set_value(0).run()
+    points = chart_rows(charts_titled(at, "Trajectories")[0])[0]
+    assert "yours" not in set(points["class"]) and "drawn at the last epoch" in texts(at.caption)
+
+
+def test_a_typed_sequence_only_follows_good_input_and_is_explained_when_this_run_cannot_read_it(lab_app):
+    at = lab_app.switch_page("views/try_it.py").run()
+    at.text_input(key=state.TRY_TEXT).input("9 x 9").run()  # a bad input is not drawn anywhere
+    at.switch_page("views/hidden_states.py").run()
+    points = chart_rows(charts_titled(at, "Trajectories")[0])[0]
+    assert "yours" not in set(points["class"]) and "Type a sequence on the Try it page" in texts(at.caption)
+    at.session_state[state.TYPED_TEXT] = "not bad at all"  # typed for a sentiment run of the session
+    at.run()
+    assert "cannot be drawn for this run" in texts(at.warning) and not at.exception
 
 
 def test_hidden_states_work_while_training_and_for_an_lstm():

@@ -14,8 +14,10 @@ import streamlit as st
 
 from dashboard import charts, session, state
 from dashboard.runner import JobView
-from rnn_core import EncodeError, get_task
+from rnn_core import EncodeError, Prediction, get_task
 from rnn_core.probes import project, snapshot_basis
+
+YOURS = "yours"  # the heatmap choice that shows the Try it sequence
 
 
 def runs_with_snapshots() -> list[JobView]:
@@ -28,12 +30,21 @@ def probe_class(view: JobView, index: int) -> str:
     return get_task(view.config.task).class_names[int(label)]
 
 
-def trajectory_points(view: JobView, epoch_index: int, typed: str | None) -> tuple[pd.DataFrame, str | None]:
+def typed_prediction(view: JobView, typed: str | None) -> tuple[Prediction | None, str | None]:
+    """The trained network's reading of the Try it page's sequence, or why there is none."""
+    if not typed or view.model is None:
+        return None, None
+    try:
+        return view.model.predict(typed), None
+    except EncodeError as err:
+        return None, f"Your sequence from Try it cannot be drawn for this run: {err}"
+
+
+def trajectory_points(view: JobView, epoch_index: int, mine: Prediction | None) -> pd.DataFrame:
     """PCA coordinates of every probe sequence at one epoch (and of a typed sequence, if given)."""
     task = get_task(view.config.task)
     mean, basis = snapshot_basis(view.snapshots)
-    snap = view.snapshots[epoch_index]
-    coords = project(snap.hidden, mean, basis)  # (P, T, 2)
+    coords = project(view.snapshots[epoch_index].hidden, mean, basis)  # (P, T, 2)
     rows = []
     for p, tokens in enumerate(view.started.probe_tokens):
         words = task.decode(tokens)
@@ -43,19 +54,46 @@ def trajectory_points(view: JobView, epoch_index: int, typed: str | None) -> tup
                  "class": probe_class(view, p), "pc1": coords[p, t, 0], "pc2": coords[p, t, 1],
                  "last": t == coords.shape[1] - 1}
             )  # fmt: skip
-    problem = None
-    if typed and view.model is not None and epoch_index == len(view.snapshots) - 1:
-        try:
-            prediction = view.model.predict(typed)
-            mine = project(prediction.hidden, mean, basis)  # (T, 2)
-            for t, token in enumerate(prediction.tokens):
-                rows.append(
-                    {"sequence": f"yours: {typed}", "step": t + 1, "token": token, "class": "yours",
-                     "pc1": mine[t, 0], "pc2": mine[t, 1], "last": t == len(prediction.tokens) - 1}
-                )  # fmt: skip
-        except EncodeError as err:
-            problem = f"Your sequence cannot be drawn: {err}"
-    return pd.DataFrame(rows), problem
+    if mine is not None and epoch_index == len(view.snapshots) - 1:  # the model is the final one
+        path = project(mine.hidden, mean, basis)  # (T, 2)
+        for t, token in enumerate(mine.tokens):
+            rows.append(
+                {"sequence": f"yours: {' '.join(mine.tokens)}", "step": t + 1, "token": token,
+                 "class": "yours", "pc1": path[t, 0], "pc2": path[t, 1], "last": t == len(mine.tokens) - 1}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def value_range(config) -> str:
+    """What values h_t can take in this network, for the heatmap's caption."""
+    if config.cell == "rnn" and config.nonlinearity == "relu":
+        return "relu keeps them at 0 or above, with no upper bound"
+    if config.cell == "rnn":
+        return "tanh keeps them between -1 and 1"
+    return f"the {config.cell.upper()}'s h_t is a gated tanh, so it stays between -1 and 1"
+
+
+def render_heatmap(view: JobView, snap, mine: Prediction | None) -> None:
+    task = get_task(view.config.task)
+    probes = view.started.probe_tokens
+    labels = {
+        p: f"{p + 1}: {task.render(tokens)} (true class: {probe_class(view, p)})"
+        for p, tokens in enumerate(probes)
+    }
+    if mine is not None:
+        labels[YOURS] = f"yours, from Try it: {' '.join(mine.tokens)} (the trained network)"
+    chosen = st.selectbox(
+        "Sequence for the heatmap", list(labels), format_func=labels.get, key=state.HIDDEN_SEQUENCE
+    )
+    if chosen == YOURS:
+        hidden, tokens = mine.hidden, list(mine.tokens)
+    else:
+        hidden, tokens = snap.hidden[chosen], task.decode(probes[chosen])
+    st.altair_chart(charts.hidden_heatmap(hidden, tokens), width="stretch")
+    st.caption(
+        "Each column is h_t after reading token x_t; each row is one of the H hidden units. "
+        f"Orange is positive, blue negative ({value_range(view.config)})."
+    )
 
 
 def render_view(run_id: int, polling: bool) -> None:
@@ -72,22 +110,10 @@ def render_view(run_id: int, polling: bool) -> None:
         "Epoch (0 = before training)", options=epochs, value=epochs[-1], key=f"{state.HIDDEN_EPOCH}_{run_id}"
     )
     index = epochs.index(epoch)
-    snap = view.snapshots[index]
-    probes = view.started.probe_tokens
-    labels = [f"{p + 1}: {task.render(t)} (true class: {probe_class(view, p)})" for p, t in enumerate(probes)]
-    chosen = st.selectbox(
-        "Sequence for the heatmap",
-        range(len(labels)),
-        format_func=labels.__getitem__,
-        key=state.HIDDEN_SEQUENCE,
-    )
-    st.altair_chart(charts.hidden_heatmap(snap.hidden[chosen], task.decode(probes[chosen])), width="stretch")
-    st.caption(
-        "Each column is h_t after reading token x_t; each row is one of the H hidden units. "
-        "Orange is positive, blue negative (tanh keeps them between -1 and 1)."
-    )
     typed = st.session_state.get(state.TYPED_TEXT)
-    points, problem = trajectory_points(view, index, typed)
+    mine, problem = typed_prediction(view, typed)
+    render_heatmap(view, view.snapshots[index], mine)
+    points = trajectory_points(view, index, mine)
     st.altair_chart(charts.trajectory_plot(points, task.class_names), width="stretch")
     st.caption(
         "Every line is one sequence's path through the hidden space, projected onto the two directions "
@@ -97,8 +123,10 @@ def render_view(run_id: int, polling: bool) -> None:
     )
     if problem:
         st.warning(problem)
-    elif typed and view.model is not None:
-        st.caption(f"Black: your sequence from Try it, `{typed}` (drawn at the final epoch).")
+    elif mine is not None and index == len(epochs) - 1:
+        st.caption(f"Black: your sequence from Try it, `{typed}`, read by the trained network.")
+    elif mine is not None:
+        st.caption("Your sequence from Try it is drawn at the last epoch: that network is the trained one.")
     elif view.model is not None:
         st.caption("Type a sequence on the Try it page to draw it here too.")
 

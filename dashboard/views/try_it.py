@@ -56,11 +56,13 @@ def render_prediction(model: TrainedModel, text: str) -> None:
     task = model.task
     allowed = " ".join(task.typeable)
     if not text.strip():
+        st.session_state[state.TYPED_TEXT] = None
         st.info(f"Type a sequence above, for example `{task.example}`. Allowed tokens: {allowed}")
         return
     try:
         prediction = model.predict(text)
     except EncodeError as err:
+        st.session_state[state.TYPED_TEXT] = None  # nothing to draw on the Hidden states page
         st.error(f"{err}")
         return
     st.session_state[state.TYPED_TEXT] = text  # the Hidden states page can draw it too
