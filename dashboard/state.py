@@ -31,6 +31,9 @@ TYPED_TEXT = "typed_text"  # the last sequence typed on Try it that the model co
 HIDDEN_RUN = "hidden_run"
 HIDDEN_EPOCH = "hidden_epoch"  # + run id: the epoch slider of that run
 HIDDEN_SEQUENCE = "hidden_sequence"
+HIDDEN_NEWEST = "hidden_newest"  # + run id: the newest epoch the slider was last shown
+HIDDEN_REPLAY = "hidden_replay"  # the run whose epochs are being replayed (and its button + run id)
+HIDDEN_REPLAY_SHOWN = "hidden_replay_shown"  # the epoch the replay showed last
 
 BPTT_RUN = "bptt_run"
 BPTT_EXAMPLE = "bptt_example"

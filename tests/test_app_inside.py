@@ -109,6 +109,16 @@ def test_hidden_states_work_while_training_and_for_an_lstm():
     at.switch_page("views/hidden_states.py").run()
     assert "Still training" in " ".join(c.value for c in at.caption)
     assert charts_titled(at, "Trajectories") and not at.exception
+    slider_key = f"{state.HIDDEN_EPOCH}_{runs(at).latest().run_id}"
+    assert at.select_slider(key=slider_key).value == runs(at).latest().snapshots[-1].epoch
+    assert at.button(key=f"{state.HIDDEN_REPLAY}_1").disabled  # nothing to replay until it ends
+    seen = len(runs(at).latest().snapshots)
+    at = wait_for(at, lambda v: len(v.snapshots) > seen)  # new epochs: the slider follows them
+    assert at.select_slider(key=slider_key).value == runs(at).latest().snapshots[-1].epoch > seen - 1
+    at.select_slider(key=slider_key).set_value(0).run()  # a student looks back...
+    seen = len(runs(at).latest().snapshots)
+    at = wait_for(at, lambda v: len(v.snapshots) > seen)
+    assert at.select_slider(key=slider_key).value == 0  # ...and stays there
     at.switch_page("views/train.py").run()
     at.button(key=state.STOP_BUTTON).click().run()
     wait_for(at, lambda v: not v.active)
@@ -214,3 +224,16 @@ def test_an_experiment_too_big_for_this_server_is_refused_with_a_reason(monkeypa
     at.button(key=f"{state.EXPERIMENT_BUTTON}_0").click().run()
     assert "too big for the shared classroom server" in texts(at.error)
     assert not runs(at).jobs and not at.exception
+
+
+def test_replay_steps_through_every_recorded_epoch_and_stops_at_the_end(lab_app):
+    at = lab_app.switch_page("views/hidden_states.py").run()
+    view = runs(at).latest()
+    slider_key = f"{state.HIDDEN_EPOCH}_{view.run_id}"
+    at.button(key=f"{state.HIDDEN_REPLAY}_{view.run_id}").click().run()
+    shown = [at.select_slider(key=slider_key).value]
+    while at.session_state[state.HIDDEN_REPLAY] is not None:  # AppTest: each run() is one timer tick
+        shown.append(at.run().select_slider(key=slider_key).value)
+        assert len(shown) <= 20
+    assert shown == [s.epoch for s in view.snapshots]  # 0, 1, ..., 10, each once
+    assert at.run().select_slider(key=slider_key).value == 10 and not at.exception  # it stays

@@ -18,6 +18,7 @@ from rnn_core import EncodeError, Prediction, get_task
 from rnn_core.probes import project, snapshot_basis
 
 YOURS = "yours"  # the heatmap choice that shows the Try it sequence
+TIMER_SECONDS = {"training": 1.0, "replay": 0.8}  # a replay shows each epoch for 0.8 s
 
 
 def runs_with_snapshots() -> list[JobView]:
@@ -96,19 +97,58 @@ def render_heatmap(view: JobView, snap, mine: Prediction | None) -> None:
     )
 
 
-def render_view(run_id: int, polling: bool) -> None:
+def timer_mode(view: JobView) -> str | None:
+    """Why the view redraws itself: a run still training, a replay playing, or not at all."""
+    if view.active:
+        return "training"
+    return "replay" if st.session_state.get(state.HIDDEN_REPLAY) == view.run_id else None
+
+
+def _replay(run_id: int, first_epoch: int) -> None:
+    st.session_state[state.HIDDEN_REPLAY] = run_id
+    st.session_state[f"{state.HIDDEN_EPOCH}_{run_id}"] = first_epoch
+    st.session_state[state.HIDDEN_REPLAY_SHOWN] = None  # show the first epoch before stepping on
+
+
+def choose_epoch(view: JobView, epochs: list[int]) -> int:
+    """The epoch slider. It follows new epochs while a run trains (unless moved back), and steps
+    forward by itself while a replay plays."""
+    key, newest_key = f"{state.HIDDEN_EPOCH}_{view.run_id}", f"{state.HIDDEN_NEWEST}_{view.run_id}"
+    stored = st.session_state.get(key)
+    replaying = timer_mode(view) == "replay"
+    if stored not in epochs or stored == st.session_state.get(newest_key):
+        st.session_state[key] = epochs[-1]  # at the newest epoch: stay there as epochs arrive
+    elif replaying and stored == st.session_state.get(state.HIDDEN_REPLAY_SHOWN):
+        st.session_state[key] = epochs[epochs.index(stored) + 1]  # the next frame of the replay
+    if replaying:
+        st.session_state[state.HIDDEN_REPLAY_SHOWN] = st.session_state[key]
+        if st.session_state[key] == epochs[-1]:
+            st.session_state[state.HIDDEN_REPLAY] = None  # the replay reached the end
+    st.session_state[newest_key] = epochs[-1]
+    left, right = st.columns([5, 1], vertical_alignment="bottom")
+    epoch = left.select_slider("Epoch (0 = before training)", options=epochs, key=key)
+    right.button(
+        "Replay training",
+        key=f"{state.HIDDEN_REPLAY}_{view.run_id}",
+        on_click=_replay,
+        args=(view.run_id, epochs[0]),
+        disabled=view.active or len(epochs) < 2,
+        help="Step through the recorded epochs, from before training to the end.",
+    )
+    return epoch
+
+
+def render_view(run_id: int, mode: str | None) -> None:
     view = next(v for v in session.runs().views() if v.run_id == run_id)
-    if polling and not view.active:
-        st.rerun()  # the run just ended: redraw the page once without the timer
+    if mode != timer_mode(view):
+        st.rerun()  # the run ended or a replay started or ended: redraw the page to set the timer
     task = get_task(view.config.task)
     epochs = [s.epoch for s in view.snapshots]
     if view.active:
         st.caption(
             f"Still training: showing the {len(epochs)} snapshots so far (epoch 0 is before training)."
         )
-    epoch = st.select_slider(
-        "Epoch (0 = before training)", options=epochs, value=epochs[-1], key=f"{state.HIDDEN_EPOCH}_{run_id}"
-    )
+    epoch = choose_epoch(view, epochs)
     index = epochs.index(epoch)
     typed = st.session_state.get(state.TYPED_TEXT)
     mine, problem = typed_prediction(view, typed)
@@ -142,8 +182,8 @@ def main() -> None:
         return
     labels = {v.run_id: f"Run {v.run_id}: {v.config.task}, {v.config.cell} ({v.state})" for v in views}
     run_id = st.selectbox("Run", list(labels), format_func=labels.get, key=state.HIDDEN_RUN)
-    active = next(v for v in views if v.run_id == run_id).active
-    st.fragment(render_view, run_every=1.0 if active else None)(run_id, active)
+    mode = timer_mode(next(v for v in views if v.run_id == run_id))
+    st.fragment(render_view, run_every=TIMER_SECONDS.get(mode))(run_id, mode)
 
 
 main()
