@@ -237,3 +237,15 @@ def test_replay_steps_through_every_recorded_epoch_and_stops_at_the_end(lab_app)
         assert len(shown) <= 20
     assert shown == [s.epoch for s in view.snapshots]  # 0, 1, ..., 10, each once
     assert at.run().select_slider(key=slider_key).value == 10 and not at.exception  # it stays
+
+
+def test_backprop_page_says_a_run_is_still_training_and_fills_in_when_it_ends():
+    at = set_config(new_app(), epochs=60, num_samples=3000)
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at.switch_page("views/backprop.py").run()
+    assert "Run 1 is still training" in texts(at.info) and not at.dataframe
+    at.switch_page("views/train.py").run()
+    at.button(key=state.STOP_BUTTON).click().run()  # a stopped run keeps its model
+    at = wait_for(at, lambda v: not v.active)
+    at.switch_page("views/backprop.py").run()
+    assert at.dataframe[0].value["largest |hand − autograd|"].max() < 1e-10

@@ -163,6 +163,12 @@ def render_other_cells(others: list[JobView]) -> None:
         )
 
 
+def _redraw_when_over(run_id: int) -> None:
+    """A timer while the run trains; the whole page redraws once it is over."""
+    if not any(v.run_id == run_id and v.active for v in session.runs().views()):
+        st.rerun()
+
+
 def run_label(view: JobView) -> str:
     result = f"test {100 * view.finished.test_accuracy:.1f}%" if view.finished else view.state
     return f"Run {view.run_id}: {view.config.task}, {result}"
@@ -178,6 +184,14 @@ def main() -> None:
     )
     st.latex(BACKWARD)
     views = sheet_runs()
+    training = [v for v in session.runs().views() if v.active and is_sheet_network(v)]
+    if training and not views:
+        st.info(
+            f"Run {training[0].run_id} is still training: these equations fill in with its numbers "
+            "when it ends."
+        )
+        st.fragment(_redraw_when_over, run_every=1.0)(training[0].run_id)
+        return
     if not views:
         others = [v for v in session.runs().views() if v.model is not None]
         if others:
