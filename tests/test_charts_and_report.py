@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from dashboard import charts
+from dashboard import charts, charts_inside
 from rnn_core import preset
 from rnn_core.__main__ import build_parser
 from rnn_core.config import FIELDS, TrainConfig
@@ -107,7 +107,7 @@ def only_dataset(chart) -> list[dict]:
 
 def test_gradient_flow_counts_steps_back_and_leaves_out_overflowed_norms():
     series = {"tanh": np.array([1e-8, 1e-4, 1.0]), "W alone": np.array([np.inf, 10.0, 1.0])}
-    chart = charts.gradient_flow(series, "flow")
+    chart = charts_inside.gradient_flow(series, "flow")
     data = only_dataset(chart)
     assert {(d["series"], d["t"], d["back"], d["norm"]) for d in data} == {
         ("tanh", 1, 2, 1e-8), ("tanh", 2, 1, 1e-4), ("tanh", 3, 0, 1.0),
@@ -119,7 +119,7 @@ def test_gradient_flow_counts_steps_back_and_leaves_out_overflowed_norms():
 
 def test_hidden_heatmap_holds_every_unit_at_every_step_under_its_token():
     hidden = np.array([[0.5, -0.25], [-1.0, 0.75], [0.0, 0.1]])  # (T=3, H=2)
-    data = only_dataset(charts.hidden_heatmap(hidden, ["3", "1", "3"]))
+    data = only_dataset(charts_inside.hidden_heatmap(hidden, ["3", "1", "3"]))
     assert {(d["step"], d["unit"], d["value"]) for d in data} == {
         ("1: 3", 0, 0.5), ("1: 3", 1, -0.25), ("2: 1", 0, -1.0),
         ("2: 1", 1, 0.75), ("3: 3", 0, 0.0), ("3: 3", 1, 0.1),
@@ -127,10 +127,10 @@ def test_hidden_heatmap_holds_every_unit_at_every_step_under_its_token():
 
 
 def test_step_shares_and_compare_curves_use_the_palette_and_keep_the_order():
-    shares = spec(charts.step_shares(np.array([0.0, 0.25, 0.75]), ["a", "b", "a"]))
+    shares = spec(charts_inside.step_shares(np.array([0.0, 0.25, 0.75]), ["a", "b", "a"]))
     assert shares["encoding"]["x"]["sort"] == ["1: a", "2: b", "3: a"]
     rows = pd.DataFrame({"run": ["Run 2", "Run 2", "Run 1"], "epoch": [1, 2, 1], "loss": [0.7, 0.5, 0.6]})
-    curves = spec(charts.compare_curves(rows, "loss", "Training loss"))
+    curves = spec(charts_inside.compare_curves(rows, "loss", "Training loss"))
     assert curves["encoding"]["color"]["scale"]["domain"] == ["Run 2", "Run 1"]
     assert all_colours(curves) <= set(charts.PALETTE) and all_colours(shares) <= set(charts.PALETTE)
 
@@ -141,7 +141,7 @@ def test_trajectories_colour_each_class_and_draw_a_typed_sequence_in_black():
          "class": ["low", "low", "yours", "yours"], "pc1": [0.0, 1.0, 2.0, 3.0],
          "pc2": [0.0, -1.0, 0.5, 0.5], "last": [False, True, False, True]}
     )  # fmt: skip
-    chart = spec(charts.trajectory_plot(points, ("low", "high")))
+    chart = spec(charts_inside.trajectory_plot(points, ("low", "high")))
     scale = chart["layer"][0]["encoding"]["color"]["scale"]
     assert scale["domain"] == ["low", "high", "yours"] and scale["range"][2] == "#000000"
-    assert len(only_dataset(charts.trajectory_plot(points, ("low", "high")))) == 4
+    assert len(only_dataset(charts_inside.trajectory_plot(points, ("low", "high")))) == 4

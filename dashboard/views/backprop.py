@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from dashboard import charts, session, state
+from dashboard import charts_inside, session, state
 from dashboard.runner import JobView
 from rnn_core import bptt, get_task, lesson
 
@@ -108,7 +108,7 @@ def render_flow(view: JobView) -> None:
     flow = lesson.gradient_flow(view.model.model, view.config.task, length, scale, view.config.seed)
     series = {"the sheet's RNN (tanh)": flow.with_tanh, "W alone (no tanh)": flow.w_alone}
     st.altair_chart(
-        charts.gradient_flow(series, f"‖∂L/∂h_t‖ back in time, W scaled by {scale:g}"), width="stretch"
+        charts_inside.gradient_flow(series, f"‖∂L/∂h_t‖ back in time, W scaled by {scale:g}"), width="stretch"
     )
     text = flow.describe() + f" Whole gradient ‖∂L/∂θ‖ = {flow.gradient_norm:.3e}"
     if clip > 0:
@@ -157,10 +157,8 @@ def render_other_cells(others: list[JobView]) -> None:
     )
     if latest.snapshots:
         snap = latest.snapshots[-1]
-        st.altair_chart(
-            charts.gradient_flow(snap.dh_norms, f"‖∂L/∂h_t‖ after epoch {snap.epoch} (probe set mean)"),
-            width="stretch",
-        )
+        title = f"‖∂L/∂h_t‖ after epoch {snap.epoch} (probe set mean)"
+        st.altair_chart(charts_inside.gradient_flow(snap.dh_norms, title), width="stretch")
 
 
 def _redraw_when_over(run_id: int) -> None:
@@ -217,7 +215,7 @@ def main() -> None:
     render_numbers(walk, t)
     st.subheader("Hand-written gradients beside autograd's")
     render_check(walk)
-    st.altair_chart(charts.step_shares(walk.step_shares("W"), list(walk.tokens)), width="stretch")
+    st.altair_chart(charts_inside.step_shares(walk.step_shares("W"), list(walk.tokens)), width="stretch")
     render_flow(view)
     render_step_through(walk)
 

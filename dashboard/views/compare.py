@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, limits, session, state
+from dashboard import charts_inside, limits, session, state
 from dashboard.runner import JobView
 from rnn_core import FIELDS
 from rnn_core.experiments import EXPERIMENTS, Experiment
@@ -118,8 +118,9 @@ def render_comparison(views: list[JobView]) -> None:
         st.info("The chosen runs have no finished epoch yet: their curves appear here as they train.")
     else:
         left, right = st.columns(2)
-        left.altair_chart(charts.compare_curves(rows, "test_accuracy", "Test accuracy (%)"), width="stretch")
-        right.altair_chart(charts.compare_curves(rows, "train_loss", "Training loss"), width="stretch")
+        accuracy = charts_inside.compare_curves(rows, "test_accuracy", "Test accuracy (%)")
+        left.altair_chart(accuracy, width="stretch")
+        right.altair_chart(charts_inside.compare_curves(rows, "train_loss", "Training loss"), width="stretch")
     table = config_table(chosen)
     differing = [name for name in FIELDS if table[name].nunique() > 1]
     if len(chosen) == 2:

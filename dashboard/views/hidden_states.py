@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, session, state
+from dashboard import charts_inside, session, state
 from dashboard.runner import JobView
 from rnn_core import EncodeError, Prediction, get_task
 from rnn_core.probes import project, snapshot_basis
@@ -90,7 +90,7 @@ def render_heatmap(view: JobView, snap, mine: Prediction | None) -> None:
         hidden, tokens = mine.hidden, list(mine.tokens)
     else:
         hidden, tokens = snap.hidden[chosen], task.decode(probes[chosen])
-    st.altair_chart(charts.hidden_heatmap(hidden, tokens), width="stretch")
+    st.altair_chart(charts_inside.hidden_heatmap(hidden, tokens), width="stretch")
     st.caption(
         "Each column is h_t after reading token x_t; each row is one of the H hidden units. "
         f"Orange is positive, blue negative ({value_range(view.config)})."
@@ -154,7 +154,7 @@ def render_view(run_id: int, mode: str | None) -> None:
     mine, problem = typed_prediction(view, typed)
     render_heatmap(view, view.snapshots[index], mine)
     points = trajectory_points(view, index, mine)
-    st.altair_chart(charts.trajectory_plot(points, task.class_names), width="stretch")
+    st.altair_chart(charts_inside.trajectory_plot(points, task.class_names), width="stretch")
     st.caption(
         "Every line is one sequence's path through the hidden space, projected onto the two directions "
         "in which the recorded hidden states vary most (one view for all epochs). As the network "

@@ -1,0 +1,138 @@
+"""Charts of the look-inside pages: hidden states, gradient flow through time, compared runs.
+
+Pure functions like dashboard.charts (data in, an Altair chart out, no Streamlit calls), in the
+same colour-blind-safe palette, with exact values in every tooltip.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from dashboard.charts import PALETTE
+
+
+def hidden_heatmap(hidden: np.ndarray, tokens: list[str]) -> alt.Chart:
+    """h_t as colour: one column per time step (labelled with its token), one row per hidden unit."""
+    steps = [f"{t + 1}: {tok}" for t, tok in enumerate(tokens)]
+    frame = pd.DataFrame(
+        [
+            {"step": steps[t], "t": t + 1, "token": tokens[t], "unit": unit, "value": float(hidden[t, unit])}
+            for t in range(hidden.shape[0])
+            for unit in range(hidden.shape[1])
+        ]
+    )
+    limit = max(1.0, float(np.abs(hidden).max()))  # tanh stays in [-1, 1]; relu may go beyond
+    return (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X("step:N", title="Time step t: token x_t", sort=steps, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("unit:O", title="Hidden unit"),
+            color=alt.Color(
+                "value:Q",
+                title="h_t",
+                scale=alt.Scale(scheme="blueorange", domain=[-limit, limit], domainMid=0),
+            ),
+            tooltip=["t:Q", "token:N", "unit:O", alt.Tooltip("value:Q", format=".4f", title="h_t[unit]")],
+        )
+        .properties(title="Hidden state h_t, unit by unit", height=min(12 * hidden.shape[1], 420))
+    )
+
+
+def trajectory_plot(points: pd.DataFrame, class_names: tuple[str, ...]) -> alt.LayerChart:
+    """Hidden-state paths h_1..h_T in the 2-D PCA view, one line per sequence, coloured by class.
+
+    `points` has columns sequence, step, token, class, pc1, pc2; class 'yours' marks a typed sequence.
+    """
+    domain = [*class_names, "yours"]
+    colour = alt.Color(
+        "class:N",
+        title="Class",
+        scale=alt.Scale(domain=domain, range=[*PALETTE[: len(class_names)], "#000000"]),
+        legend=alt.Legend(orient="bottom"),
+    )
+    base = alt.Chart(points).encode(
+        x=alt.X("pc1:Q", title="Principal component 1"),
+        y=alt.Y("pc2:Q", title="Principal component 2"),
+        color=colour,
+        detail="sequence:N",
+        order="step:Q",
+        tooltip=[
+            "sequence:N",
+            "step:Q",
+            "token:N",
+            "class:N",
+            alt.Tooltip("pc1:Q", format=".3f"),
+            alt.Tooltip("pc2:Q", format=".3f"),
+        ],
+    )
+    paths = base.mark_line(strokeWidth=1.5, opacity=0.6)
+    ends = base.transform_filter(alt.datum.last).mark_point(filled=True, size=90)
+    return (paths + ends).properties(
+        title="Trajectories of h_1 ... h_T (dots: h_T, the state that is read out)", height=420
+    )
+
+
+def step_shares(shares: np.ndarray, tokens: list[str]) -> alt.Chart:
+    """Each time step's share of ‖∂L/∂W‖: how much of W's gradient comes from step t."""
+    steps = [f"{t + 1}: {tok}" for t, tok in enumerate(tokens)]
+    frame = pd.DataFrame({"step": steps, "t": range(1, len(tokens) + 1), "share": [float(s) for s in shares]})
+    return (
+        alt.Chart(frame)
+        .mark_bar(color=PALETTE[0])
+        .encode(
+            x=alt.X("step:N", sort=steps, title="Time step t", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("share:Q", title="Share of ‖∂L/∂W‖", axis=alt.Axis(format="%")),
+            tooltip=["t:Q", alt.Tooltip("share:Q", format=".2%")],
+        )
+        .properties(title="Where ∂L/∂W comes from: each step's contribution", height=220)
+    )
+
+
+def gradient_flow(series: dict[str, np.ndarray] | np.ndarray, title: str) -> alt.Chart:
+    """‖∂L/∂h_t‖ against how far back t is from the last step, log scale; one line per series."""
+    if not isinstance(series, dict):
+        series = {"‖∂L/∂h_t‖": series}
+    rows = [
+        {"series": name, "back": len(norms) - 1 - t, "t": t + 1, "norm": max(float(n), 1e-300)}
+        for name, norms in series.items()
+        for t, n in enumerate(norms)
+        if np.isfinite(n)  # an overflowed norm cannot be drawn on a log axis
+    ]
+    names = list(series)
+    return (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("back:Q", title="Steps back from the end (T - t)"),
+            y=alt.Y("norm:Q", title="‖∂L/∂h_t‖", scale=alt.Scale(type="log")),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                scale=alt.Scale(domain=names, range=[PALETTE[5], PALETTE[0]][: len(names)]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=["series:N", "t:Q", "back:Q", alt.Tooltip("norm:Q", format=".3e")],
+        )
+        .properties(title=title, height=260)
+    )
+
+
+def compare_curves(rows: pd.DataFrame, metric: str, title: str) -> alt.Chart:
+    """One line per run over epochs; `rows` has columns run, epoch and `metric`."""
+    runs = list(dict.fromkeys(rows["run"]))
+    return (
+        alt.Chart(rows)
+        .mark_line(point=True, strokeWidth=2.5)
+        .encode(
+            x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y(f"{metric}:Q", title=title),
+            color=alt.Color(
+                "run:N", title="Run", scale=alt.Scale(domain=runs, range=list(PALETTE[: len(runs)]))
+            ),
+            tooltip=["run:N", "epoch:Q", alt.Tooltip(f"{metric}:Q", format=".4f")],
+        )
+        .properties(title=title, height=260)
+    )
