@@ -84,6 +84,12 @@ def config_table(views: list[JobView]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("run")
 
 
+def setting_name(key: str) -> str:
+    """'learning rate (lr)'; just 'cell' when the label is the key."""
+    label = FIELDS[key].label.lower()
+    return label if label == key else f"{label} ({key})"
+
+
 def render_comparison(views: list[JobView]) -> None:
     st.subheader("Your runs")
     labels = {
@@ -126,12 +132,14 @@ def render_comparison(views: list[JobView]) -> None:
     if len(chosen) == 2:
         changes = chosen[1].config.changes_from(chosen[0].config)
         if changes:
-            said = "; ".join(f"{FIELDS[k].label.lower()} ({k}): {a} → {b}" for k, (a, b) in changes.items())
+            said = "; ".join(f"{setting_name(k)}: {a} → {b}" for k, (a, b) in changes.items())
             st.write(f"Run {chosen[0].run_id} and run {chosen[1].run_id} differ in: **{said}**.")
         else:
             st.write("These two runs have the same settings: with the same seed they are the same run.")
     st.dataframe(
         table.style.set_properties(subset=differing, **{"background-color": "#FCE3C0", "font-weight": "bold"})
+        .format(precision=2, subset=["test accuracy %"])
+        .format(lambda value: f"{value:g}", subset=[n for n in FIELDS if table[n].dtype.kind == "f"])
     )
     st.caption("Highlighted: the settings in which the chosen runs differ.")
 
