@@ -134,6 +134,13 @@ def test_backprop_page_fills_the_equations_and_matches_autograd(lab_app):
     x = bptt.embed(view.model.model, [int(i) for i in view.started.probe_tokens[0]])
     cache = bptt.forward(params, x, int(view.started.probe_labels[0]))
     assert f"{float(cache.L_t[-1]):.4f}" in " ".join(m.value for m in at.latex)
+    # ∂L/∂h_T is small: written with a common power of ten, its leading entry in 3 decimals
+    trace = bptt.backward_steps(params, cache)
+    dh = trace.dh[-1].numpy()
+    power = int(np.floor(np.log10(np.abs(dh).max())))
+    dh_line = r"\frac{\partial L}{\partial h_"
+    (line,) = [m.value for m in at.latex if m.value.lstrip("$ \n").startswith(dh_line)]
+    assert f"10^{{{power}}} \\times" in line and f"{dh[0] / 10.0**power:.3f}" in line
     shares = chart_rows(charts_titled(at, "comes from: each step")[0])[0]
     assert shares["share"].sum() == pytest.approx(1.0)
 

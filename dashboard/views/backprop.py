@@ -34,11 +34,25 @@ BACKWARD = r"""
 
 
 def vec(values, shown: int = 6) -> str:
-    """A vector as LaTeX, its first entries and how many there are."""
+    """A vector as LaTeX, its first entries and how many there are. Small or large vectors (such as
+    gradients) are written with a common factor, 10^{-3} × [...], so no entry shows as 0.000."""
     flat = np.asarray(values, dtype=float).ravel()
+    factor = ""
+    top = float(np.abs(flat).max()) if flat.size else 0.0
+    if top > 0 and not 0.1 <= top < 100:
+        power = int(np.floor(np.log10(top)))
+        flat, factor = flat / 10.0**power, rf"10^{{{power}}} \times "
     items = [f"{v:.3f}" for v in flat[:shown]]
     more = r", \dots" if flat.size > shown else ""
-    return r"\begin{bmatrix}" + ", ".join(items) + more + r"\end{bmatrix}"
+    return factor + r"\begin{bmatrix}" + ", ".join(items) + more + r"\end{bmatrix}"
+
+
+def sci(value: float) -> str:
+    """A number as LaTeX: 2.381 × 10^{-2}."""
+    if value == 0 or 0.1 <= abs(value) < 100:
+        return f"{value:.4f}"
+    power = int(np.floor(np.log10(abs(value))))
+    return rf"{value / 10.0**power:.3f} \times 10^{{{power}}}"
 
 
 def plain(values, shown: int = 4) -> str:
@@ -66,14 +80,13 @@ def render_numbers(walk: lesson.Walkthrough, t: int) -> None:
     st.latex(rf"\hat y_{{{t + 1}}} = {vec(cache.y_hat[t])} \qquad L_{{{t + 1}}} = {float(cache.L_t[t]):.4f}")
     if int(cache.y[t]) == bptt.NO_LABEL:
         st.caption(f"Step {t + 1} has no label (only the last step does), so L_{t + 1} = 0.")
-    st.latex(
-        rf"\frac{{\partial L}}{{\partial h_{{{t + 1}}}}} = {vec(trace.dh[t])}, \quad "
-        rf"\delta_{{{t + 1}}} = {vec(trace.delta[t])}"
-    )
+    st.latex(rf"\frac{{\partial L}}{{\partial h_{{{t + 1}}}}} = {vec(trace.dh[t])}")
+    through_tanh = rf"(1 - h_{{{t + 1}}}^2) \odot \frac{{\partial L}}{{\partial h_{{{t + 1}}}}}"
+    st.latex(rf"\delta_{{{t + 1}}} = {through_tanh} = {vec(trace.delta[t])}")
     part = float(trace.per_step["W"][t].norm())
     st.latex(
         rf"\text{{step {t + 1}'s part of }} \partial L / \partial W: "
-        rf"\|\delta_{{{t + 1}}} h_{{{t}}}^\top\| = {part:.3e}"
+        rf"\|\delta_{{{t + 1}}} h_{{{t}}}^\top\| = {sci(part)}"
     )
 
 
