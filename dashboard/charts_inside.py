@@ -136,3 +136,22 @@ def compare_curves(rows: pd.DataFrame, metric: str, title: str) -> alt.Chart:
         )
         .properties(title=title, height=260)
     )
+
+
+def sweep_curve(rows: pd.DataFrame, x_title: str) -> alt.Chart:
+    """Final test accuracy against one setting, one line per value of another; `rows` has columns
+    line, x and accuracy (%)."""
+    lines = list(dict.fromkeys(rows["line"]))
+    return (
+        alt.Chart(rows)
+        .mark_line(point=alt.OverlayMarkDef(size=80), strokeWidth=2.5)
+        .encode(
+            x=alt.X("x:O", title=x_title, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("accuracy:Q", title="Test accuracy (%)", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color(
+                "line:N", title=None, scale=alt.Scale(domain=lines, range=list(PALETTE[: len(lines)]))
+            ),
+            tooltip=["line:N", alt.Tooltip("x:O", title=x_title), alt.Tooltip("accuracy:Q", format=".2f")],
+        )
+        .properties(title="Test accuracy at the end of each run", height=240)
+    )

@@ -22,7 +22,7 @@ def _env_int(name: str, default: int) -> int:
 # Trainings that run at once in this server process; more wait in a fair first-come queue.
 MAX_RUNNING = _env_int("RNN_LAB_MAX_RUNNING", os.cpu_count() or 2)
 # Runs a browser session keeps for comparison; the oldest finished one goes first.
-MAX_RUNS_KEPT = _env_int("RNN_LAB_MAX_RUNS_KEPT", 6)
+MAX_RUNS_KEPT = _env_int("RNN_LAB_MAX_RUNS_KEPT", 10)  # room for a 6-run sweep and a few own runs
 # Probe snapshots (hidden states) are kept for this many of a session's newest runs.
 RUNS_WITH_SNAPSHOTS = 2
 # Per-batch loss points kept per run (a chart is ~450 px wide); longer runs keep an evenly thinned series.

@@ -256,3 +256,32 @@ def test_backprop_page_says_a_run_is_still_training_and_fills_in_when_it_ends():
     at = wait_for(at, lambda v: not v.active)
     at.switch_page("views/backprop.py").run()
     assert at.dataframe[0].value["largest |hand − autograd|"].max() < 1e-10
+
+
+def test_the_length_sweep_draws_accuracy_against_length_for_both_cells():
+    at = new_app().switch_page("views/compare.py").run()
+    at.button(key=f"{state.EXPERIMENT_BUTTON}_3").click().run()  # memory as the sequence grows
+    assert at.multiselect(key=state.COMPARE_RUNS).value == [1, 2, 3, 4, 5, 6]
+    at.switch_page("views/train.py").run()  # the Train page shows the run training now, not run 6
+    (picker,) = [box for box in at.selectbox if box.label == "Show run"]
+    assert picker.value != 6 or runs(at).jobs[4].done.is_set()  # run 6 waits for run 5
+    at.switch_page("views/compare.py").run()
+    at = wait_for(at, lambda v: len(runs(at).jobs) == 6 and v.state == "completed", timeout=120)
+    assert "It held." in texts(at.success)
+    (rows,) = chart_rows(charts_titled(at, "at the end of each run")[0])
+    curve = {(r.line, r.x): r.accuracy for r in rows.itertuples(index=False)}
+    views = runs(at).views()
+    trained = {(f"cell {v.config.cell}", v.config.seq_len): v.finished.test_accuracy for v in views}
+    assert curve == {key: 100 * accuracy for key, accuracy in trained.items()}
+    assert curve[("cell rnn", 10)] > curve[("cell rnn", 30)] and curve[("cell lstm", 30)] > 90
+    at.switch_page("views/train.py").run()  # leaving the page forgets the choice...
+    at.switch_page("views/compare.py").run()
+    assert at.multiselect(key=state.COMPARE_RUNS).value == [1, 2, 3, 4, 5, 6]  # ...the sweep is still shown
+
+
+def test_an_experiment_bigger_than_the_runs_a_session_keeps_is_refused(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_RUNS_KEPT", 4)
+    at = new_app().switch_page("views/compare.py").run()
+    at.button(key=f"{state.EXPERIMENT_BUTTON}_3").click().run()
+    assert "keeps 4 runs per student and the experiment needs 6" in texts(at.error)
+    assert not runs(at).jobs

@@ -145,3 +145,16 @@ def test_trajectories_colour_each_class_and_draw_a_typed_sequence_in_black():
     scale = chart["layer"][0]["encoding"]["color"]["scale"]
     assert scale["domain"] == ["low", "high", "yours"] and scale["range"][2] == "#000000"
     assert len(only_dataset(charts_inside.trajectory_plot(points, ("low", "high")))) == 4
+
+
+def test_the_sweep_curve_puts_each_run_at_its_setting_on_a_fixed_0_to_100_axis():
+    rows = pd.DataFrame(
+        {"line": ["cell rnn", "cell rnn", "cell lstm"], "x": [10, 30, 10], "accuracy": [99.5, 48.25, 100.0]}
+    )
+    chart = charts_inside.sweep_curve(rows, "Sequence length")
+    points = {(d["line"], d["x"], d["accuracy"]) for d in only_dataset(chart)}
+    assert points == {("cell rnn", 10, 99.5), ("cell rnn", 30, 48.25), ("cell lstm", 10, 100.0)}
+    encoding = spec(chart)["encoding"]
+    assert encoding["y"]["scale"]["domain"] == [0, 100]
+    assert encoding["color"]["scale"]["domain"] == ["cell rnn", "cell lstm"]
+    assert all_colours(spec(chart)) <= set(charts.PALETTE)

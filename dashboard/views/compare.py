@@ -1,7 +1,8 @@
 """Compare: this session's runs side by side, and the classic classroom experiments in one click.
 
-An experiment (rnn_core.experiments) is a pair of runs one setting apart with the same seed. Its
-claim is checked on the runs the student just trained, so the page says whether it held here.
+An experiment (rnn_core.experiments) is a pair of runs one setting apart, or a sweep over two
+settings, all with the same seed. Its claim is checked on the runs the student just trained, so
+the page says whether it held here.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from rnn_core.experiments import EXPERIMENTS, Experiment
 def _start_experiment(name: str) -> None:
     runs = [(f"{name}: {label}", config) for label, config in EXPERIMENTS[name].runs]
     problems = [f"{tag}: {problem}" for tag, config in runs if (problem := limits.too_big(config))]
+    if len(runs) > limits.MAX_RUNS_KEPT:
+        problems.append(
+            f"This server keeps {limits.MAX_RUNS_KEPT} runs per student and the experiment needs {len(runs)}."
+        )
     if problems:  # a server set up with a lower limit than the experiments need
         st.session_state[state.START_ERROR] = " ".join(problems)
         return
@@ -30,17 +35,69 @@ def _start_experiment(name: str) -> None:
         st.session_state[state.COMPARE_RUNS] = [job.run_id for job in jobs]  # compare the pair
 
 
-def experiment_result(experiment: Experiment, views: list[JobView]) -> dict[str, float] | None:
-    """label -> test accuracy from this session's newest completed runs of the experiment."""
+def experiment_results(experiment: Experiment, views: list[JobView]) -> dict[str, float]:
+    """label -> test accuracy of the experiment's runs this session has finished (newest of each)."""
     found = {}
     for label, _ in experiment.runs:
         tag = f"{experiment.name}: {label}"
         # a diverged run has a result too: that the rate was too high is the lesson
         done = [v for v in views if v.label == tag and v.state in ("completed", "diverged")]
-        if not done:
-            return None
-        found[label] = done[-1].finished.test_accuracy
+        if done:
+            found[label] = done[-1].finished.test_accuracy
     return found
+
+
+def design(experiment: Experiment) -> str:
+    """How the experiment's runs differ, in one sentence."""
+    varied = experiment.varied_settings()
+    if len(experiment.runs) == 2:
+        ((setting, (before, after)),) = experiment.differing_setting().items()
+        return f"Same seed, only `{setting}` differs: {before} vs {after}."
+    crossed = " and ".join(
+        f"`{name}` ({', '.join(map(str, dict.fromkeys(values)))})" for name, values in varied.items()
+    )
+    return f"Same seed; every combination of {crossed}: {len(experiment.runs)} runs, one after another."
+
+
+def sweep_rows(experiment: Experiment, results: dict[str, float]) -> pd.DataFrame:
+    """One row per finished run of a sweep: its line, its x value and its test accuracy in %."""
+    line, x = experiment.series(), experiment.x
+    return pd.DataFrame(
+        [
+            {
+                "line": f"{line} {getattr(config, line)}",
+                "x": getattr(config, x),
+                "accuracy": 100 * results[label],
+            }
+            for label, config in experiment.runs
+            if label in results
+        ]
+    )
+
+
+def render_experiment(number: int, experiment: Experiment, views: list[JobView], busy: bool) -> None:
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.markdown(f"**{experiment.name}**: {experiment.question}  \n{design(experiment)}")
+    count = len(experiment.runs)
+    right.button(
+        "Run both" if count == 2 else f"Run all {count}",
+        key=f"{state.EXPERIMENT_BUTTON}_{number}",
+        on_click=_start_experiment,
+        args=(experiment.name,),
+        disabled=busy,
+    )
+    results = experiment_results(experiment, views)
+    if experiment.x and results:  # a sweep draws its curve as the runs come in
+        chart = charts_inside.sweep_curve(sweep_rows(experiment, results), FIELDS[experiment.x].label)
+        left.altair_chart(chart, width="stretch")
+    if len(results) < count:
+        left.caption(f"What to expect: {experiment.claim}")
+        return
+    scores = ", ".join(f"{label}: {100 * accuracy:.1f}%" for label, accuracy in results.items())
+    if experiment.holds(results):
+        left.success(f"Your runs ({scores}): {experiment.claim} It held.")
+    else:
+        left.warning(f"Your runs ({scores}) did not show the expected result: {experiment.claim}")
 
 
 def render_experiments(views: list[JobView]) -> None:
@@ -48,30 +105,9 @@ def render_experiments(views: list[JobView]) -> None:
     if error := st.session_state.pop(state.START_ERROR, None):
         st.error(error)
     busy = any(v.active for v in views)
-    for number, (name, experiment) in enumerate(EXPERIMENTS.items()):
+    for number, experiment in enumerate(EXPERIMENTS.values()):
         with st.container(border=True):
-            left, right = st.columns([4, 1], vertical_alignment="center")
-            ((setting, (before, after)),) = experiment.differing_setting().items()
-            left.markdown(
-                f"**{name}**: {experiment.question}  \n"
-                f"Same seed, only `{setting}` differs: {before} vs {after}."
-            )
-            right.button(
-                "Run both",
-                key=f"{state.EXPERIMENT_BUTTON}_{number}",
-                on_click=_start_experiment,
-                args=(name,),
-                disabled=busy,
-            )
-            result = experiment_result(experiment, views)
-            if result is None:
-                left.caption(f"What to expect: {experiment.claim}")
-                continue
-            scores = ", ".join(f"{label}: {100 * acc:.1f}%" for label, acc in result.items())
-            if experiment.holds(result):
-                left.success(f"Your runs ({scores}): {experiment.claim} It held.")
-            else:
-                left.warning(f"Your runs ({scores}) did not show the expected result: {experiment.claim}")
+            render_experiment(number, experiment, views, busy)
 
 
 def config_table(views: list[JobView]) -> pd.DataFrame:
@@ -90,6 +126,14 @@ def setting_name(key: str) -> str:
     return label if label == key else f"{label} ({key})"
 
 
+def default_choice(views: list[JobView]) -> list[int]:
+    """The newest experiment's runs if the newest run belongs to one, else the two newest runs."""
+    for name in EXPERIMENTS:
+        if views[-1].label.startswith(f"{name}: "):
+            return [v.run_id for v in views if v.label.startswith(f"{name}: ")]
+    return [v.run_id for v in views][-2:]
+
+
 def render_comparison(views: list[JobView]) -> None:
     st.subheader("Your runs")
     labels = {
@@ -98,7 +142,7 @@ def render_comparison(views: list[JobView]) -> None:
     }
     picked = st.session_state.get(state.COMPARE_RUNS)
     if picked is None:
-        picked = list(labels)[-2:]  # the two newest runs
+        picked = default_choice(views)
     # runs older than the session keeps drop out of the choice
     st.session_state[state.COMPARE_RUNS] = [run_id for run_id in picked if run_id in labels]
     chosen_ids = st.multiselect(

@@ -162,10 +162,16 @@ def main() -> None:
     chosen = latest.run_id
     if len(views) > 1:
         labels = {v.run_id: f"Run {v.run_id} ({v.config.task}, {v.config.cell}, {v.state})" for v in views}
+        options = list(labels)[::-1]  # newest first
         chosen = st.selectbox(
-            "Show run", list(labels)[::-1], format_func=labels.get, key=f"{state.RUN_PICKER}_{chosen}"
+            "Show run",
+            options,
+            index=options.index(chosen),  # the run training now, else the newest
+            format_func=labels.get,
+            key=f"{state.RUN_PICKER}_{chosen}",  # a new key when another run starts: it is shown
         )
-    polled = latest.state if active and chosen == latest.run_id else None
+    shown = next(v for v in views if v.run_id == chosen)
+    polled = shown.state if shown.active else None
     st.fragment(render_run, run_every=POLL_SECONDS.get(polled))(chosen, polled)
 
 
