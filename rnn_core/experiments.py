@@ -29,6 +29,15 @@ class Experiment:
     def holds(self, test_accuracy: dict[str, float]) -> bool:
         return self.check(test_accuracy)
 
+    def run_name(self, label: str) -> str:
+        """What a run of this experiment is called among a student's runs: 'name: label'."""
+        return f"{self.name}: {label}"
+
+    def label_of(self, run_name: str) -> str | None:
+        """The label of one of this experiment's runs, from its run name; None for other runs."""
+        prefix = self.run_name("")
+        return run_name.removeprefix(prefix) if run_name.startswith(prefix) else None
+
     def varied_settings(self) -> dict[str, list]:
         """Each setting that is not the same in every run -> its value in each run, in run order."""
         configs = [config for _, config in self.runs]

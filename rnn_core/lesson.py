@@ -49,10 +49,6 @@ class Walkthrough:
         sizes = self.trace.per_step[name].flatten(1).norm(dim=1)  # (T,)
         return (sizes / sizes.sum().clamp_min(1e-300)).numpy()
 
-    def h_prev(self, t: int) -> torch.Tensor:
-        """h_{t-1} for a 0-based step index t (h_0 = 0)."""
-        return self.cache.h[t - 1] if t > 0 else torch.zeros_like(self.cache.h[0])
-
 
 def walkthrough(model: SequenceClassifier, task_name: str, token_ids: Sequence[int], labels) -> Walkthrough:
     """The sheet's forward and backward pass for one sequence, with `model`'s weights.

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import bptt
 from .events import ProbeSnapshot
 from .model import SequenceClassifier
 
@@ -33,7 +34,7 @@ def spectral_radius(model: SequenceClassifier) -> float | None:
     if model.cell != "rnn":
         return None  # an LSTM/GRU's weight_hh stacks its gates' matrices: it is not one square W
     with torch.no_grad():
-        return float(torch.linalg.eigvals(model.rnn.weight_hh_l0.double()).abs().max())
+        return bptt.spectral_radius(model.rnn.weight_hh_l0)
 
 
 def hidden_gradient_norms(

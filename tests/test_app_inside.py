@@ -109,6 +109,9 @@ def test_hidden_states_work_while_training_and_for_an_lstm():
     at.switch_page("views/hidden_states.py").run()
     assert "Still training" in " ".join(c.value for c in at.caption)
     assert charts_titled(at, "Trajectories") and not at.exception
+    # the caption's claim about the range of an LSTM's h_t, checked on the recorded states
+    assert "gated tanh, so it stays between -1 and 1" in texts(at.caption)
+    assert all(np.abs(s.hidden).max() <= 1 for s in runs(at).latest().snapshots)
     slider_key = f"{state.HIDDEN_EPOCH}_{runs(at).latest().run_id}"
     assert at.select_slider(key=slider_key).value == runs(at).latest().snapshots[-1].epoch
     assert at.button(key=f"{state.HIDDEN_REPLAY}_1").disabled  # nothing to replay until it ends
@@ -285,3 +288,12 @@ def test_an_experiment_bigger_than_the_runs_a_session_keeps_is_refused(monkeypat
     at.button(key=f"{state.EXPERIMENT_BUTTON}_3").click().run()
     assert "keeps 4 runs per student and the experiment needs 6" in texts(at.error)
     assert not runs(at).jobs
+
+
+def test_the_heatmap_caption_states_a_relu_networks_range_as_recorded():
+    at = set_config(new_app(), epochs=1, num_samples=200, nonlinearity="relu")
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    at.switch_page("views/hidden_states.py").run()
+    assert "relu keeps them at 0 or above" in texts(at.caption)
+    assert all(s.hidden.min() >= 0 for s in runs(at).latest().snapshots)

@@ -46,3 +46,11 @@ def test_a_claim_can_fail():
     sweep = EXPERIMENTS["Memory as the sequence grows: RNN vs LSTM"]
     flat = {label: 0.95 for label, _ in sweep.runs}  # an RNN that does not fade with length
     assert not sweep.holds(flat)
+
+
+def test_a_run_name_leads_back_to_its_experiment_and_label_only():
+    sweep = EXPERIMENTS["Memory as the sequence grows: RNN vs LSTM"]  # its name holds ': ' itself
+    name = sweep.run_name("cell rnn, seq_len 20")
+    assert sweep.label_of(name) == "cell rnn, seq_len 20"
+    assert all(e.label_of(name) is None for e in EXPERIMENTS.values() if e is not sweep)
+    assert sweep.label_of("") is None and sweep.label_of("Run 1") is None

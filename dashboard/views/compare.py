@@ -17,7 +17,8 @@ from rnn_core.experiments import EXPERIMENTS, Experiment
 
 
 def _start_experiment(name: str) -> None:
-    runs = [(f"{name}: {label}", config) for label, config in EXPERIMENTS[name].runs]
+    experiment = EXPERIMENTS[name]
+    runs = [(experiment.run_name(label), config) for label, config in experiment.runs]
     problems = [f"{tag}: {problem}" for tag, config in runs if (problem := limits.too_big(config))]
     if len(runs) > limits.MAX_RUNS_KEPT:
         problems.append(
@@ -38,13 +39,12 @@ def _start_experiment(name: str) -> None:
 def experiment_results(experiment: Experiment, views: list[JobView]) -> dict[str, float]:
     """label -> test accuracy of the experiment's runs this session has finished (newest of each)."""
     found = {}
-    for label, _ in experiment.runs:
-        tag = f"{experiment.name}: {label}"
+    for view in views:  # oldest first: a newer run of the same label overwrites an older one
+        label = experiment.label_of(view.label)
         # a diverged run has a result too: that the rate was too high is the lesson
-        done = [v for v in views if v.label == tag and v.state in ("completed", "diverged")]
-        if done:
-            found[label] = done[-1].finished.test_accuracy
-    return found
+        if label is not None and view.state in ("completed", "diverged"):
+            found[label] = view.finished.test_accuracy
+    return {label: found[label] for label, _ in experiment.runs if label in found}  # in run order
 
 
 def design(experiment: Experiment) -> str:
@@ -128,9 +128,9 @@ def setting_name(key: str) -> str:
 
 def default_choice(views: list[JobView]) -> list[int]:
     """The newest experiment's runs if the newest run belongs to one, else the two newest runs."""
-    for name in EXPERIMENTS:
-        if views[-1].label.startswith(f"{name}: "):
-            return [v.run_id for v in views if v.label.startswith(f"{name}: ")]
+    for experiment in EXPERIMENTS.values():
+        if experiment.label_of(views[-1].label) is not None:
+            return [v.run_id for v in views if experiment.label_of(v.label) is not None]
     return [v.run_id for v in views][-2:]
 
 
