@@ -1,52 +1,92 @@
 """The classroom server's limits, in one place: what keeps one student from starving the rest.
 
 These are hosting policy, not the science: `rnn_core` accepts larger runs from a notebook or the
-command line. A teacher can raise or lower them with environment variables (or Streamlit secrets
-exported as such) without touching code.
+command line. The defaults fit the smallest Streamlit Community Cloud box (690 MB, 2 cores) with a
+class working; a teacher can change each one with an environment variable (or a Streamlit secret
+exported as one) without touching code. README.md lists them all.
+
+Every run gets two budgets, estimated before it starts (`rnn_core.cost`) and enforced while it
+trains (dashboard.workers): memory, and time.
 """
 
 from __future__ import annotations
 
 import os
 
-from rnn_core import TrainConfig
+from rnn_core import FIELDS, TrainConfig
+from rnn_core.cost import estimate
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_number(name: str, default: float) -> float:
     try:
-        return max(1, int(os.environ.get(name, default)))
+        value = float(os.environ.get(name, default))
     except ValueError:
         return default
+    return value if value > 0 else default
 
 
-# Trainings that run at once in this server process; more wait in a fair first-come queue.
-MAX_RUNNING = _env_int("RNN_LAB_MAX_RUNNING", os.cpu_count() or 2)
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 2
+
+
+# Worker processes that train, one run each; more runs wait in a fair first-come queue.
+WORKERS = int(_env_number("RNN_LAB_WORKERS", _cores()))
+# Memory one run may add to its worker. Two workers at this cap, the server, and the preloaded
+# PyTorch they share fit 690 MB (BENCHMARKS.md). Every classroom preset needs under 25 MB.
+RUN_MEMORY_MB = _env_number("RNN_LAB_RUN_MEMORY_MB", 64)
+# Estimated training time one run may need on one core; the lab run needs under a second.
+RUN_SECONDS = _env_number("RNN_LAB_RUN_SECONDS", 60)
+# A run still training after this many seconds of wall clock is stopped (its model so far is
+# kept): the estimate's budget with room for a busy server.
+RUN_WALL_SECONDS = 2 * RUN_SECONDS
 # Runs a browser session keeps for comparison; the oldest finished one goes first.
-MAX_RUNS_KEPT = _env_int("RNN_LAB_MAX_RUNS_KEPT", 10)  # room for a 6-run sweep and a few own runs
+MAX_RUNS_KEPT = int(_env_number("RNN_LAB_MAX_RUNS_KEPT", 10))  # a 6-run sweep and a few own runs
 # Probe snapshots (hidden states) are kept for this many of a session's newest runs.
 RUNS_WITH_SNAPSHOTS = 2
 # Per-batch loss points kept per run (a chart is ~450 px wide); longer runs keep an evenly thinned series.
 MAX_BATCH_POINTS = 500
-# The largest run the shared server accepts, in "cell updates": sequences x steps x epochs x
-# hidden units x layers x gates. The lab run is 2.6 million; this is about a minute of CPU.
-MAX_WORK = _env_int("RNN_LAB_MAX_WORK", 400_000_000)
 
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+# What to shrink, most effective first, when a budget is over: (setting, how to say "less of it").
+SHRINK_MEMORY = (("batch_size", "a smaller"), ("hidden_size", "a smaller"), ("seq_len", "a shorter"),
+                 ("num_layers", "fewer"))  # fmt: skip
+SHRINK_TIME = (("epochs", "fewer"), ("num_samples", "a smaller"), ("seq_len", "a shorter"),
+               ("hidden_size", "a smaller"))  # fmt: skip
 
 
-def work(config: TrainConfig) -> int:
-    """How much computing a run needs, in cell updates (see MAX_WORK)."""
-    per_step = config.hidden_size * config.num_layers * GATES[config.cell]
-    return config.num_train * config.seq_len * config.epochs * per_step
+def _advice(config: TrainConfig, changes: tuple[tuple[str, str], ...]) -> str:
+    """`a smaller batch size (1024), ... or fewer layers (3)`: each setting with its value now."""
+    parts = [f"{how} {FIELDS[name].label.lower()} (now {getattr(config, name)})" for name, how in changes]
+    return ", ".join(parts[:-1]) + " or " + parts[-1]
 
 
 def too_big(config: TrainConfig) -> str | None:
-    """None if the server takes this run, else a sentence saying what to shrink."""
-    needed = work(config)
-    if needed <= MAX_WORK:
-        return None
-    return (
-        f"This run is too big for the shared classroom server: it needs {needed / 1e6:,.0f} million "
-        f"cell updates and the limit is {MAX_WORK / 1e6:,.0f} million. Use fewer epochs, a smaller "
-        "dataset, shorter sequences or a smaller hidden size (or run it from the command line)."
-    )
+    """None if the server takes this run, else a sentence saying which budget is over and what to shrink."""
+    cost = estimate(config)
+    if cost.memory_mb > RUN_MEMORY_MB:
+        return (
+            f"This run is too big for the shared classroom server: it would need about "
+            f"{cost.memory_mb:,.0f} MB of memory while training, and each run may use "
+            f"{RUN_MEMORY_MB:,.0f} MB. Use {_advice(config, SHRINK_MEMORY)}; or run it from the "
+            "command line."
+        )
+    if cost.seconds > RUN_SECONDS:
+        changes = SHRINK_TIME
+        if config.batch_size < 32:  # every batch has a fixed cost: tiny batches are the slowest runs
+            changes = (("batch_size", "a larger"), *SHRINK_TIME[:3])
+        return (
+            f"This run would take too long on the shared classroom server: about "
+            f"{_duration(cost.seconds)} of training, and each run may take at most "
+            f"{_duration(RUN_SECONDS)}. Use {_advice(config, changes)}; or run it from the command line."
+        )
+    return None
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.1f} hours"

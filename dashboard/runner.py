@@ -1,12 +1,13 @@
-"""Training off the script thread: one job per browser session, a fair queue for the whole server.
+"""Each browser session's runs, and the server's fair queue in front of its training workers.
 
-Why a thread: Streamlit reruns the page script on every click, and a loop in the script thread
-dies with it. So a `Job`'s training runs in a plain `threading.Thread` that consumes
-`rnn_core.train(config)` and records the events under a lock; the page only reads a `JobView`
-copy. The worker never calls Streamlit: it knows nothing of the page.
+Why not in the page script: Streamlit reruns the page script on every click, and a loop there dies
+with it. So a `Job` is driven by a plain `threading.Thread` that hands the run to a worker process
+(dashboard.workers) and records the events that come back under a lock; the page only reads a
+`JobView` copy. Neither the thread nor the worker ever calls Streamlit.
 
-Why a queue: a classroom shares one server. `TrainingPool` lets at most `max_running` jobs train at
-once; the others wait first come, first served, see their place, and start by themselves.
+Why a queue: a classroom shares one server. `TrainingPool` has one worker process per place; a
+run takes a free worker, and the others wait first come, first served, see their place, and start
+by themselves.
 """
 
 from __future__ import annotations
@@ -19,19 +20,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import pairwise
 
-from rnn_core import (
-    BatchEnd,
-    EpochEnd,
-    ProbeSnapshot,
-    RunFinished,
-    RunStarted,
-    TrainConfig,
-    TrainedModel,
-    train,
-)
+from dashboard.workers import Worker, forkserver_context
+from rnn_core import BatchEnd, EpochEnd, ProbeSnapshot, RunFinished, RunStarted, TrainConfig, TrainedModel
 
 ACTIVE = ("queued", "running")
-THREADS_PER_RUN = 1  # many small runs share the cores best with one PyTorch thread each
 
 
 @dataclass(frozen=True)
@@ -157,13 +149,20 @@ class Job:
 
 
 class TrainingPool:
-    """At most `max_running` trainings at once; the rest wait in a first-come queue."""
+    """One worker process per training place; runs beyond that wait in a first-come queue."""
 
-    def __init__(self, max_running: int):
-        self.max_running = max_running
+    def __init__(self, workers: int, memory_budget_mb: float, wall_seconds: float):
+        self.max_running = workers
+        self.memory_budget_mb = memory_budget_mb
+        self.wall_seconds = wall_seconds
+        self._context = forkserver_context()
         self._cond = threading.Condition()
         self._queue: deque[Job] = deque()
         self._running = 0
+        self._all: list[Worker] = []  # every worker started, to end them all on close()
+        self._closed = False
+        self._free = [self._new_worker() for _ in range(workers)]  # started now, not at a click
+        self.replaced = 0  # workers that died or outgrew their budget and were started anew
 
     @property
     def running(self) -> int:
@@ -172,6 +171,19 @@ class TrainingPool:
     @property
     def waiting(self) -> int:
         return len(self._queue)
+
+    def worker_pids(self) -> list[int]:
+        """The live workers' process ids, idle or training (for tests and benchmarks)."""
+        with self._cond:
+            return [w.pid for w in self._all if w.alive()]
+
+    def close(self) -> None:
+        """End every worker (a server's workers end with it anyway: they are daemons)."""
+        with self._cond:
+            self._closed = True
+            for worker in self._all:
+                worker.kill()
+            self._free.clear()
 
     def submit(self, job: Job) -> None:
         """Queue the job and start its thread; it trains when its turn comes."""
@@ -182,28 +194,53 @@ class TrainingPool:
             target=self._work, args=(job,), name=f"rnn-lab-run-{job.run_id}", daemon=True
         ).start()
 
+    def _new_worker(self) -> Worker:
+        worker = Worker(self._context, self.memory_budget_mb)
+        self._all = [w for w in self._all if w.alive()] + [worker]
+        return worker
+
     def _renumber(self) -> None:
         for place, queued in enumerate(self._queue, start=1):
             queued.queue_place = place
 
-    def _wait_for_turn(self, job: Job) -> bool:
-        """Block until the job is first in line and a place is free; False if stopped meanwhile."""
+    def _wait_for_turn(self, job: Job) -> Worker | None:
+        """Block until the job is first in line and a worker is free; None if stopped meanwhile."""
         with self._cond:
-            while not (self._queue[0] is job and self._running < self.max_running):
+            while not (self._queue[0] is job and self._free):
                 if job.stop.is_set():
                     self._queue.remove(job)
                     self._renumber()
                     self._cond.notify_all()
-                    return False
+                    return None
                 self._cond.wait(timeout=0.1)  # wakes on notify; the timeout notices a stop
             self._queue.popleft()
             job.queue_place = None
             self._renumber()
             self._running += 1
-            return True
+            return self._free.pop()
+
+    def _give_back(self, worker: Worker) -> None:
+        """Return a worker to the free list, or a fresh one if it died or kept too much memory."""
+        if self._closed:
+            worker = None
+        elif not worker.alive() or worker.memory_mb() - worker.baseline_mb > self.memory_budget_mb / 2:
+            worker.kill()
+            try:
+                worker = self._new_worker()
+            except OSError:  # cannot start a process now: one place fewer until the next restart
+                worker = None
+            self.replaced += 1
+        with self._cond:
+            if worker is not None:
+                self._free.append(worker)
+            else:
+                self.max_running -= 1
+            self._running -= 1
+            self._cond.notify_all()
 
     def _work(self, job: Job) -> None:
-        if not self._wait_for_turn(job):
+        worker = self._wait_for_turn(job)
+        if worker is None:
             job.queue_place = None
             job.end("stopped", "Stopped before it started: the run was still waiting in the queue.")
             if job.then is not None:
@@ -211,17 +248,17 @@ class TrainingPool:
             return
         try:
             job.begin()
-            for event in train(job.config, job.stop, num_threads=THREADS_PER_RUN):
-                job.record(event)
-            job.end()
+            ended = worker.train(job.config, job.record, job.stop, self.wall_seconds)
+            if ended is None:
+                job.end()  # the run's own RunFinished has set its state
+            else:
+                job.end(*ended)
         except Exception as err:  # a bug must not take the server down or hang the page
             job.end("failed", f"The run failed with an internal error ({type(err).__name__}: {err}).")
         finally:
+            self._give_back(worker)
             if job.then is not None:
                 job.then()  # the next run of a series joins the queue, or is called off
-            with self._cond:
-                self._running -= 1
-                self._cond.notify_all()
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Where the dashboard's long-lived objects live, and who shares them.
 
-- `pool()`: one per server process, shared by every student (st.cache_resource is global).
+- `pool()`: one per server process, shared by every student (st.cache_resource is global): the
+  training workers and their queue.
 - `runs()`: one per browser session, in st.session_state, so it survives page switches.
 - a session-scoped guard whose release hook stops the session's job when the tab closes
   (Streamlit also releases it on a network drop: the run stops, the finished runs stay).
@@ -17,9 +18,9 @@ from dashboard.runner import SessionRuns, TrainingPool
 
 @st.cache_resource(show_spinner="Starting RNN Lab…")
 def pool() -> TrainingPool:
-    """The server's training pool; built once, with PyTorch's start-up costs paid here."""
-    rnn_core.warm_up(num_threads=1)  # one core per job: many small jobs share 2 cores best
-    return TrainingPool(limits.MAX_RUNNING)
+    """The server's training workers; started once, with PyTorch's start-up costs paid there."""
+    rnn_core.limit_threads(1)  # this process only predicts and explains: one core is plenty
+    return TrainingPool(limits.WORKERS, limits.RUN_MEMORY_MB, limits.RUN_WALL_SECONDS)
 
 
 def _release(guard: _Guard) -> None:

@@ -12,12 +12,33 @@ from .config import FIELDS, PRESETS, ConfigError, TrainConfig, preset, task_defa
 from .events import BatchEnd, EpochEnd, Event, ProbeSnapshot, RunFinished, RunStarted
 from .model import SequenceClassifier, build_model
 from .tasks import TASKS, EncodeError, Task, get_task
-from .train import evaluate, fit, train, warm_up
+from .train import evaluate, fit, limit_threads, train, warm_up
 from .trained import Prediction, TrainedModel
 
 __all__ = [
-    "FIELDS", "PRESETS", "TASKS", "BatchEnd", "ConfigError", "EncodeError", "EpochEnd", "Event",
-    "Prediction", "ProbeSnapshot", "RunFinished", "RunStarted", "SequenceClassifier", "Task",
-    "TrainConfig", "TrainedModel", "build_model", "evaluate", "fit", "get_task", "preset",
-    "task_defaults", "train", "warm_up",
+    "FIELDS",
+    "PRESETS",
+    "TASKS",
+    "BatchEnd",
+    "ConfigError",
+    "EncodeError",
+    "EpochEnd",
+    "Event",
+    "Prediction",
+    "ProbeSnapshot",
+    "RunFinished",
+    "RunStarted",
+    "SequenceClassifier",
+    "Task",
+    "TrainConfig",
+    "TrainedModel",
+    "build_model",
+    "evaluate",
+    "fit",
+    "get_task",
+    "limit_threads",
+    "preset",
+    "task_defaults",
+    "train",
+    "warm_up",
 ]  # fmt: skip

@@ -46,9 +46,10 @@ def make_data(config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Te
 
 
 def make_optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    # foreach: one vectorised update for all weights; same numbers as the per-weight loop, faster
     if config.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=config.lr)
-    return torch.optim.Adam(model.parameters(), lr=config.lr)
+        return torch.optim.SGD(model.parameters(), lr=config.lr, foreach=True)
+    return torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True)
 
 
 @dataclass
@@ -239,6 +240,11 @@ def warm_up(num_threads: int | None = None) -> None:
         pass
 
 
+def limit_threads(num_threads: int) -> None:
+    """Use at most `num_threads` PyTorch threads in this process (for example 1 on a shared server)."""
+    torch.set_num_threads(num_threads)
+
+
 def fit(config: TrainConfig, stop: StopFlag | None = None) -> TrainedModel:
     """Train to the end and return the trained model (for notebooks and scripts)."""
     for event in train(config, stop):
@@ -247,4 +253,4 @@ def fit(config: TrainConfig, stop: StopFlag | None = None) -> TrainedModel:
     raise AssertionError("train() always ends with RunFinished")
 
 
-__all__ = ["evaluate", "fit", "make_data", "train", "train_step", "warm_up"]
+__all__ = ["evaluate", "fit", "limit_threads", "make_data", "train", "train_step", "warm_up"]

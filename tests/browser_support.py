@@ -62,11 +62,3 @@ def start_server(log_path: Path, **env: str) -> tuple[subprocess.Popen, str]:
 def stop_server(process: subprocess.Popen) -> None:
     process.terminate()
     process.wait(timeout=20)
-
-
-def peak_memory_mb(pid: int) -> float:
-    """The process's peak resident memory (VmHWM) in MB, from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc status")

@@ -120,9 +120,10 @@ def test_a_diverging_run_says_so_and_why():
 
 
 def test_a_run_too_big_for_the_shared_server_is_refused_with_what_to_shrink():
-    at = set_config(new_app(), num_samples=20000, epochs=200, hidden_size=256, seq_len=100)
+    at = set_config(new_app(), num_samples=20000, epochs=200, hidden_size=64, seq_len=100)
     at.button(key=state.TRAIN_BUTTON).click().run()
-    assert "too big for the shared classroom server" in texts(at.error)
+    assert "would take too long on the shared classroom server" in texts(at.error)
+    assert "fewer epochs (now 200)" in texts(at.error)
     assert runs(at).latest() is None
 
 

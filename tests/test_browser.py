@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from rnn_core import TASKS, TrainConfig, checkpoint, fit  # noqa: E402
 
-LONG_RUN = "?epochs=200&num_samples=4000"  # about half a minute: long enough to act during it
+LONG_RUN = "?epochs=100&num_samples=4000"  # about half a minute: long enough to act during it
 TIMEOUT = 30_000  # ms
 
 
@@ -175,7 +175,7 @@ def test_a_shared_link_restores_the_setup_and_reports_a_bad_value(page):
 
 
 def test_a_queued_student_sees_their_place_and_starts_when_a_closed_tab_frees_it(browser, tmp_path):
-    process, url = start_server(tmp_path / "streamlit.log", RNN_LAB_MAX_RUNNING="1")
+    process, url = start_server(tmp_path / "streamlit.log", RNN_LAB_WORKERS="1")
     try:
         first, second = browser.new_context(), browser.new_context()
         a, b = first.new_page(), second.new_page()

@@ -5,8 +5,9 @@ from dataclasses import replace
 import pytest
 
 from dashboard.controls import CUSTOM, config_from_link, link_params, matching_preset
-from dashboard.limits import MAX_WORK, too_big, work
+from dashboard.limits import RUN_MEMORY_MB, RUN_SECONDS, too_big
 from rnn_core import PRESETS, TrainConfig, preset
+from rnn_core.cost import estimate
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -58,10 +59,19 @@ def test_matching_preset_names_a_preset_or_custom():
 
 
 def test_the_server_refuses_runs_too_big_to_share_and_says_what_to_shrink():
-    assert too_big(preset("lab")) is None
-    huge = TrainConfig(num_samples=20000, epochs=200, hidden_size=256, seq_len=100, cell="lstm", num_layers=3)
-    assert work(huge) > MAX_WORK
-    message = too_big(huge)
-    assert "too big for the shared classroom server" in message and "fewer epochs" in message
     for name in PRESETS:
         assert too_big(preset(name)) is None, name
+    # under the old "cell updates" limit, yet 3.5 GB while training: refused for its memory
+    hungry = TrainConfig(cell="lstm", hidden_size=256, num_layers=3, embed_size=128, seq_len=100,
+                         num_samples=1280, epochs=1, batch_size=1024)  # fmt: skip
+    assert estimate(hungry).memory_mb > RUN_MEMORY_MB
+    message = too_big(hungry)
+    assert f"each run may use {RUN_MEMORY_MB:.0f} MB" in message
+    assert "a smaller batch size (now 1024)" in message and "fewer layers (now 3)" in message
+    # tiny batches of a tiny network: little memory, but hours of training
+    slow = TrainConfig(hidden_size=1, seq_len=100, num_samples=20000, test_fraction=0.05, epochs=200,
+                       batch_size=1)  # fmt: skip
+    assert estimate(slow).seconds > 3600 > RUN_SECONDS
+    message = too_big(slow)
+    assert "would take too long" in message and "hours of training" in message
+    assert "a larger batch size (now 1)" in message and "fewer epochs (now 200)" in message

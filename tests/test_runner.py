@@ -1,18 +1,35 @@
-"""The dashboard's background jobs and the fair queue, without Streamlit."""
+"""The dashboard's background jobs, the fair queue and the worker processes, without Streamlit."""
 
 import itertools
+import os
+import signal
 import threading
 import time
 from dataclasses import replace
 
 import pytest
 
-from dashboard import runner
 from dashboard.runner import Job, SessionRuns, TrainingPool
 from rnn_core import BatchEnd, TrainConfig
 
 QUICK = TrainConfig(num_samples=100, epochs=2)
 LONG = TrainConfig(num_samples=2000, epochs=200)
+# Over a 20 MB budget (about 50 MB while training), well under the 64 MB default.
+HUNGRY = TrainConfig(cell="lstm", hidden_size=128, seq_len=50, num_samples=400, epochs=1, batch_size=256)
+
+
+@pytest.fixture
+def make_pool():
+    """TrainingPool(workers, ...) with the server's default budgets; every worker ends after the test."""
+    pools = []
+
+    def make(workers=2, memory_mb=64.0, wall_seconds=120.0):
+        pools.append(TrainingPool(workers, memory_mb, wall_seconds))
+        return pools[-1]
+
+    yield make
+    for pool in pools:
+        pool.close()
 
 
 def wait_until(condition, timeout=30.0):
@@ -26,8 +43,8 @@ def new_runs(max_kept=3, keep_snapshots=1, points=2000):
     return SessionRuns(max_kept, keep_snapshots, points)
 
 
-def test_a_job_trains_in_the_background_and_keeps_its_result():
-    pool, runs = TrainingPool(2), new_runs()
+def test_a_job_trains_in_the_background_and_keeps_its_result(make_pool):
+    pool, runs = make_pool(2), new_runs()
     job = runs.start(QUICK, pool)
     assert job.done.wait(30)
     view = job.view()
@@ -36,8 +53,8 @@ def test_a_job_trains_in_the_background_and_keeps_its_result():
     assert view.batches[-1][0] == view.steps_done == view.started.total_batches
 
 
-def test_one_job_per_session_at_a_time():
-    pool, runs = TrainingPool(2), new_runs()
+def test_one_job_per_session_at_a_time(make_pool):
+    pool, runs = make_pool(2), new_runs()
     first = runs.start(LONG, pool)
     assert runs.start(QUICK, pool) is None
     runs.stop_active()
@@ -45,8 +62,8 @@ def test_one_job_per_session_at_a_time():
     assert runs.start(QUICK, pool) is not None
 
 
-def test_the_queue_is_first_come_first_served_and_shows_each_place():
-    pool = TrainingPool(1)
+def test_the_queue_is_first_come_first_served_and_shows_each_place(make_pool):
+    pool = make_pool(1)
     sessions = [new_runs() for _ in range(3)]
     jobs = [s.start(LONG if i == 0 else QUICK, pool) for i, s in enumerate(sessions)]
     wait_until(lambda: jobs[0].view().state == "running")
@@ -55,11 +72,11 @@ def test_the_queue_is_first_come_first_served_and_shows_each_place():
     assert jobs[2].done.wait(60)
     assert all(j.view().state in ("stopped", "completed") for j in jobs)
     assert jobs[1].view().state == jobs[2].view().state == "completed"
-    assert pool.running == 0 and pool.waiting == 0
+    wait_until(lambda: pool.running == 0 and pool.waiting == 0)
 
 
-def test_stopping_a_queued_job_frees_its_place_without_training():
-    pool = TrainingPool(1)
+def test_stopping_a_queued_job_frees_its_place_without_training(make_pool):
+    pool = make_pool(1)
     a, b, c = new_runs(), new_runs(), new_runs()
     running, queued, behind = a.start(LONG, pool), b.start(QUICK, pool), c.start(QUICK, pool)
     wait_until(lambda: running.view().state == "running")
@@ -72,8 +89,8 @@ def test_stopping_a_queued_job_frees_its_place_without_training():
     assert behind.done.wait(60) and behind.view().state == "completed"
 
 
-def test_a_stopped_run_keeps_its_model():
-    pool, runs = TrainingPool(1), new_runs()
+def test_a_stopped_run_keeps_its_model(make_pool):
+    pool, runs = make_pool(1), new_runs()
     job = runs.start(LONG, pool)
     wait_until(lambda: len(job.view().epochs) >= 1)
     runs.stop_active()
@@ -93,8 +110,8 @@ def test_batch_history_is_thinned_evenly_and_stays_bounded():
     assert len(gaps) == 1  # evenly spaced
 
 
-def test_a_session_keeps_a_bounded_number_of_runs_and_frees_old_snapshots():
-    pool, runs = TrainingPool(2), new_runs(max_kept=3, keep_snapshots=1)
+def test_a_session_keeps_a_bounded_number_of_runs_and_frees_old_snapshots(make_pool):
+    pool, runs = make_pool(2), new_runs(max_kept=3, keep_snapshots=1)
     for seed in range(5):
         job = runs.start(replace(QUICK, seed=seed), pool)
         assert job.done.wait(30)
@@ -102,22 +119,58 @@ def test_a_session_keeps_a_bounded_number_of_runs_and_frees_old_snapshots():
     assert [len(v.snapshots) > 0 for v in runs.views()] == [False, False, True]
 
 
-def test_an_internal_error_fails_the_job_with_a_message_and_frees_the_place(monkeypatch):
-    def broken(config, stop, num_threads=None):
-        yield from ()
-        raise RuntimeError("boom")
+def test_a_worker_killed_mid_run_fails_that_run_with_a_sentence_and_the_next_run_trains(make_pool):
+    pool, runs = make_pool(1), new_runs()
+    job = runs.start(LONG, pool)
+    wait_until(lambda: job.view().steps_done > 5)
+    (pid,) = pool.worker_pids()
+    os.kill(pid, signal.SIGKILL)
+    assert job.done.wait(30)
+    view = job.view()
+    assert view.state == "failed" and view.model is None
+    assert "ended by signal SIGKILL" in view.message and "Nobody else's run" in view.message
+    after = runs.start(QUICK, pool)
+    assert after.done.wait(60) and after.view().state == "completed"
+    assert pool.replaced == 1 and pool.worker_pids() != [pid]
 
-    monkeypatch.setattr(runner, "train", broken)
-    pool, runs = TrainingPool(1), new_runs()
-    job = runs.start(QUICK, pool)
-    assert job.done.wait(10)
-    assert job.view().state == "failed" and "RuntimeError: boom" in job.view().message
-    assert pool.running == 0
+
+def test_a_run_past_its_memory_cap_is_stopped_with_the_reason_and_another_students_run_finishes(make_pool):
+    pool = make_pool(2, memory_mb=20)
+    greedy, other = new_runs(), new_runs()
+    too_much = greedy.start(HUNGRY, pool)
+    fine = other.start(replace(QUICK, epochs=20), pool)
+    assert too_much.done.wait(60) and fine.done.wait(60)
+    assert too_much.view().state == "stopped" and too_much.view().model is None
+    assert "needed more than 20 MB of memory" in too_much.view().message
+    assert fine.view().state == "completed" and fine.view().model is not None
+    assert other.start(QUICK, pool).done.wait(60)  # the place is back, with a fresh worker
+    wait_until(lambda: pool.running == 0)
+    assert len(pool.worker_pids()) == 2 and pool.replaced == 1
+
+
+def test_a_run_past_its_time_cap_is_stopped_with_the_reason_and_keeps_its_model(make_pool):
+    pool, runs = make_pool(1, wall_seconds=1.5), new_runs()
+    job = runs.start(LONG, pool)
+    assert job.done.wait(30)
+    view = job.view()
+    assert view.state == "stopped" and view.model is not None and len(view.epochs) >= 1
+    assert "trained for more than 1.5 s" in view.finished.reason
+    assert 1.5 <= view.elapsed < 10
+
+
+def test_workers_are_started_once_and_reused_by_later_runs(make_pool):
+    pool, runs = make_pool(2), new_runs(max_kept=5)
+    pids = sorted(pool.worker_pids())
+    assert len(pids) == 2 and os.getpid() not in pids
+    for seed in range(3):
+        assert runs.start(replace(QUICK, seed=seed), pool).done.wait(60)
+        wait_until(lambda: pool.running == 0)
+    assert sorted(pool.worker_pids()) == pids and pool.replaced == 0
 
 
 @pytest.mark.parametrize("max_running", [1, 2])
-def test_many_sessions_at_once_all_finish_each_with_their_own_run(max_running):
-    pool = TrainingPool(max_running)
+def test_many_sessions_at_once_all_finish_each_with_their_own_run(max_running, make_pool):
+    pool = make_pool(max_running)
     sessions = [new_runs() for _ in range(6)]
     jobs = [s.start(replace(QUICK, seed=i), pool) for i, s in enumerate(sessions)]
     peak = 0
@@ -129,21 +182,8 @@ def test_many_sessions_at_once_all_finish_each_with_their_own_run(max_running):
         assert job.view().config.seed == seed and job.view().state == "completed"
 
 
-def test_each_training_thread_uses_one_pytorch_thread(monkeypatch):
-    seen = []
-
-    def spy(config, stop, num_threads=None):
-        seen.append(num_threads)
-        yield from ()
-
-    monkeypatch.setattr(runner, "train", spy)
-    pool, runs = TrainingPool(1), new_runs()
-    assert runs.start(QUICK, pool).done.wait(10)
-    assert seen == [runner.THREADS_PER_RUN] == [1]
-
-
-def test_views_are_consistent_copies_while_the_job_runs():
-    pool, runs = TrainingPool(1), new_runs()
+def test_views_are_consistent_copies_while_the_job_runs(make_pool):
+    pool, runs = make_pool(1), new_runs()
     job = runs.start(LONG, pool)
     wait_until(lambda: job.view().steps_done > 5)
     seen = []
@@ -155,8 +195,8 @@ def test_views_are_consistent_copies_while_the_job_runs():
     assert all(v.batches[-1][0] <= v.steps_done for v in seen if v.batches)
 
 
-def test_a_series_runs_one_after_another_with_labels():
-    pool, runs = TrainingPool(2), new_runs(max_kept=5)
+def test_a_series_runs_one_after_another_with_labels(make_pool):
+    pool, runs = make_pool(2), new_runs(max_kept=5)
     first, second = runs.start_series([("a", QUICK), ("b", replace(QUICK, seed=1))], pool)
     # both are listed at once, the second waiting for the first (not yet in the pool's queue)
     assert [j.run_id for j in runs.jobs] == [1, 2] and second.view().state == "queued"
@@ -170,8 +210,8 @@ def test_a_series_runs_one_after_another_with_labels():
     ]
 
 
-def test_stopping_a_series_stops_the_runs_still_to_come():
-    pool, runs = TrainingPool(1), new_runs()
+def test_stopping_a_series_stops_the_runs_still_to_come(make_pool):
+    pool, runs = make_pool(1), new_runs()
     first, second = runs.start_series([("long", LONG), ("next", QUICK)], pool)
     wait_until(lambda: first.view().state == "running")
     runs.stop_active()
@@ -181,8 +221,8 @@ def test_stopping_a_series_stops_the_runs_still_to_come():
     assert pool.waiting == 0 and runs.active is None
 
 
-def test_a_diverged_run_does_not_end_its_series():
-    pool, runs = TrainingPool(1), new_runs()
+def test_a_diverged_run_does_not_end_its_series(make_pool):
+    pool, runs = make_pool(1), new_runs()
     too_high = replace(QUICK, optimizer="sgd", lr=10.0, epochs=30, hidden_size=64, nonlinearity="relu")
     first, second = runs.start_series([("too high", too_high), ("next", QUICK)], pool)
     assert second.done.wait(60)

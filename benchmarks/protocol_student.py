@@ -1,0 +1,118 @@
+"""A student who speaks Streamlit's websocket protocol and renders nothing: a class on one machine.
+
+30 Chromium renderers on the server's own two cores measure the browsers, not the app. A
+protocol-level student costs the server exactly what a browser costs it (the same script runs,
+the same fragment polls), and costs the benchmark machine almost nothing. It does what the
+frontend does (Streamlit 1.67, checked against its messages):
+
+- open `/_stcore/stream` with subprotocol `streamlit`, send `rerun_script` with the page's query
+  string, and read `ForwardMsg`s;
+- click a button: a `rerun_script` whose widget states hold the button's id with a trigger;
+- honour fragment timers: `auto_rerun(interval, fragment_id)` starts a timer that sends
+  `rerun_script(fragment_id, is_auto_rerun=True)`; `stop_auto_rerun` and a full run's
+  `new_session` (no fragment ids) cancel them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+
+@dataclass
+class ProtocolStudent:
+    """One browser session, driven over the websocket."""
+
+    url: str  # http://127.0.0.1:PORT
+    query: str = ""  # the page address's query string, without "?"
+    buttons: dict[str, str] = field(default_factory=dict)  # label -> widget id
+    metrics: dict[str, str] = field(default_factory=dict)  # label -> value shown
+    page_hash: str = ""
+    finished_runs: int = 0  # script runs (full or fragment) the server has finished
+    _timers: dict[str, asyncio.Task] = field(default_factory=dict)
+    _ws: object = None
+
+    async def __aenter__(self) -> ProtocolStudent:
+        stream = self.url.replace("http://", "ws://") + "/_stcore/stream"
+        self._ws = await websockets.connect(stream, subprotocols=["streamlit"], max_size=None)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        await self._ws.close()
+
+    async def _send(self, widget_states: list[WidgetState] = (), fragment_id: str = "") -> None:
+        message = BackMsg()
+        state = message.rerun_script
+        state.query_string, state.page_script_hash = self.query, self.page_hash
+        state.widget_states.widgets.extend(widget_states)
+        if fragment_id:
+            state.fragment_id, state.is_auto_rerun = fragment_id, True
+        await self._ws.send(message.SerializeToString())
+
+    async def load(self) -> None:
+        """Open the page: one full script run."""
+        runs = self.finished_runs
+        await self._send()
+        await self.read_until(lambda: self.finished_runs > runs)
+
+    async def click(self, label: str) -> None:
+        await self._send([WidgetState(id=self.buttons[label], trigger_value=True)])
+
+    async def read_until(self, done, timeout: float = 300) -> None:
+        """Read and handle messages until `done()` holds."""
+        deadline = time.monotonic() + timeout
+        while not done():
+            raw = await asyncio.wait_for(self._ws.recv(), max(0.1, deadline - time.monotonic()))
+            self._handle(ForwardMsg.FromString(raw))
+
+    def _handle(self, message: ForwardMsg) -> None:
+        kind = message.WhichOneof("type")
+        if kind == "new_session":
+            self.page_hash = message.new_session.page_script_hash
+            if not message.metadata.run.fragment_ids:  # a full run: the frontend drops its timers
+                self._cancel(list(self._timers))
+        elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+            element = message.delta.new_element
+            if element.WhichOneof("type") == "button":
+                self.buttons[element.button.label] = element.button.id
+            elif element.WhichOneof("type") == "metric":
+                self.metrics[element.metric.label] = element.metric.body
+        elif kind == "auto_rerun":
+            rerun = message.auto_rerun
+            if rerun.fragment_id not in self._timers:
+                self._timers[rerun.fragment_id] = asyncio.create_task(
+                    self._tick(rerun.fragment_id, rerun.interval)
+                )
+        elif kind == "stop_auto_rerun":
+            self._cancel(list(message.stop_auto_rerun.fragment_ids))
+        elif kind == "script_finished":
+            self.finished_runs += 1
+
+    def _cancel(self, fragment_ids: list[str]) -> None:
+        for fragment_id in fragment_ids:
+            if timer := self._timers.pop(fragment_id, None):
+                timer.cancel()
+
+    async def _tick(self, fragment_id: str, interval: float) -> None:
+        while True:  # the frontend's setInterval
+            await asyncio.sleep(interval)
+            await self._send(fragment_id=fragment_id)
+
+
+async def train_once(url: str, query: str, start: asyncio.Event, timeout: float = 300) -> float:
+    """Load the page, wait for the shared start, click Train: seconds until Test accuracy shows."""
+    async with ProtocolStudent(url, query) as student:
+        await student.load()
+        await start.wait()
+        started = time.perf_counter()
+        await student.click("Train")
+        await student.read_until(lambda: "Test accuracy" in student.metrics, timeout)
+        return time.perf_counter() - started
