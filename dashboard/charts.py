@@ -14,7 +14,16 @@ import pandas as pd
 
 # Okabe & Ito (2008), "Color Universal Design": safe for deuteranopia, protanopia, tritanopia
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-SERIES = {"train": PALETTE[0], "test": PALETTE[1], "batch": PALETTE[4]}
+AFTER = "train, after epoch"  # the whole training set scored after the epoch, as the test set is
+SERIES = {"train": PALETTE[0], AFTER: PALETTE[2], "test": PALETTE[1], "batch": PALETTE[4]}
+EPOCH_SPLITS = ["train", AFTER, "test"]
+# What each line is, for the caption under the curves.
+MEANING = (
+    "train: the running average over the epoch's batches, each scored before its update, as the lab "
+    "sheet prints it (it lags behind the weights, so early on test can be above it); "
+    "train, after epoch: the whole training set scored with the weights at the end of the epoch; "
+    "test: the held-out test set, scored the same way; batch: each batch's loss."
+)
 
 
 def epoch_rows(epochs) -> list[dict]:
@@ -24,6 +33,15 @@ def epoch_rows(epochs) -> list[dict]:
         rows.append(
             {"epoch": e.epoch, "split": "train", "loss": e.train_loss, "accuracy": 100 * e.train_accuracy}
         )
+        if e.train_accuracy_end is not None:
+            rows.append(
+                {
+                    "epoch": e.epoch,
+                    "split": AFTER,
+                    "loss": e.train_loss_end,
+                    "accuracy": 100 * e.train_accuracy_end,
+                }
+            )
         rows.append(
             {"epoch": e.epoch, "split": "test", "loss": e.test_loss, "accuracy": 100 * e.test_accuracy}
         )
@@ -61,7 +79,7 @@ def loss_curve() -> alt.LayerChart:
         .encode(
             x=alt.X("epoch:Q", title="Epoch"),
             y=alt.Y("loss:Q", title="Loss L"),
-            color=_colour(["batch", "train", "test"]),
+            color=_colour(["batch", *EPOCH_SPLITS]),
             tooltip=[
                 alt.Tooltip("step:Q", title="batch"),
                 alt.Tooltip("loss:Q", format=".4f"),
@@ -75,7 +93,7 @@ def loss_curve() -> alt.LayerChart:
         .encode(
             x="epoch:Q",
             y="loss:Q",
-            color=_colour(["batch", "train", "test"]),
+            color=_colour(["batch", *EPOCH_SPLITS]),
             tooltip=["epoch:Q", "split:N", alt.Tooltip("loss:Q", format=".4f")],
         )
     )
@@ -90,7 +108,7 @@ def accuracy_curve() -> alt.Chart:
         .encode(
             x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1)),
             y=alt.Y("accuracy:Q", title="Accuracy (%)", scale=alt.Scale(domain=[0, 100])),
-            color=_colour(["train", "test"]),
+            color=_colour(EPOCH_SPLITS),
             tooltip=["epoch:Q", "split:N", alt.Tooltip("accuracy:Q", format=".2f", title="accuracy %")],
         )
         .properties(title="Accuracy", height=260)

@@ -76,7 +76,7 @@ def trajectory_plot(points: pd.DataFrame, class_names: tuple[str, ...]) -> alt.L
 
 
 def step_shares(shares: np.ndarray, tokens: list[str]) -> alt.Chart:
-    """Each time step's share of ‖∂L/∂W‖: how much of W's gradient comes from step t."""
+    """Each time step's share of ∂L/∂W (lesson.Walkthrough.step_shares): the bars add up to 100%."""
     steps = [f"{t + 1}: {tok}" for t, tok in enumerate(tokens)]
     frame = pd.DataFrame({"step": steps, "t": range(1, len(tokens) + 1), "share": [float(s) for s in shares]})
     return (
@@ -84,7 +84,7 @@ def step_shares(shares: np.ndarray, tokens: list[str]) -> alt.Chart:
         .mark_bar(color=PALETTE[0])
         .encode(
             x=alt.X("step:N", sort=steps, title="Time step t", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("share:Q", title="Share of ‖∂L/∂W‖", axis=alt.Axis(format="%")),
+            y=alt.Y("share:Q", title="Share of ∂L/∂W (sums to 100%)", axis=alt.Axis(format="%")),
             tooltip=["t:Q", alt.Tooltip("share:Q", format=".2%")],
         )
         .properties(title="Where ∂L/∂W comes from: each step's contribution", height=220)

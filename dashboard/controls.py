@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import plain, state
 from rnn_core import FIELDS, PRESETS, TASKS, ConfigError, TrainConfig, get_task, preset, task_defaults
 
 CUSTOM = "custom"
@@ -139,7 +139,8 @@ def render_sidebar() -> TrainConfig | None:
     with st.sidebar:
         st.header("Setup")
         if problems := st.session_state.get(state.LINK_PROBLEMS):
-            st.warning("This link had settings that could not be used:\n\n- " + "\n- ".join(problems))
+            listed = "".join(f"\n- {plain.escape(problem)}" for problem in problems)  # a link is outside text
+            st.warning("This link had settings that could not be used:\n" + listed)
         options = [*PRESETS, CUSTOM]
         st.selectbox(
             "Preset",
@@ -162,7 +163,8 @@ def render_sidebar() -> TrainConfig | None:
         try:
             config = TrainConfig(**_current_values())
         except ConfigError as err:
-            st.error("These settings cannot be used:\n\n- " + "\n- ".join(err.problems))
+            listed = "".join(f"\n- {plain.escape(problem)}" for problem in err.problems)
+            st.error("These settings cannot be used:\n" + listed)
             return None
         st.caption("The page address holds these settings: copy it to share this setup as a link.")
     if st.query_params.to_dict() != link_params(config):

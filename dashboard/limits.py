@@ -35,7 +35,7 @@ def _cores() -> int:
 # Worker processes that train, one run each; more runs wait in a fair first-come queue.
 WORKERS = int(_env_number("RNN_LAB_WORKERS", _cores()))
 # Memory one run may add to its worker. Two workers at this cap, the server, and the preloaded
-# PyTorch they share fit 690 MB (BENCHMARKS.md). Every classroom preset needs under 25 MB.
+# PyTorch they share fit 690 MB (BENCHMARKS.md). Every classroom preset needs under 30 MB.
 RUN_MEMORY_MB = _env_number("RNN_LAB_RUN_MEMORY_MB", 64)
 # Estimated training time one run may need on one core; the lab run needs under a second.
 RUN_SECONDS = _env_number("RNN_LAB_RUN_SECONDS", 60)
@@ -44,6 +44,8 @@ RUN_SECONDS = _env_number("RNN_LAB_RUN_SECONDS", 60)
 RUN_WALL_SECONDS = 2 * RUN_SECONDS
 # Runs a browser session keeps for comparison; the oldest finished one goes first.
 MAX_RUNS_KEPT = int(_env_number("RNN_LAB_MAX_RUNS_KEPT", 10))  # a 6-run sweep and a few own runs
+# Uploaded models a browser session keeps (Try it); the oldest goes first.
+MAX_UPLOADS = int(_env_number("RNN_LAB_MAX_UPLOADS", 3))
 # Probe snapshots (hidden states) are kept for this many of a session's newest runs.
 RUNS_WITH_SNAPSHOTS = 2
 # Per-batch loss points kept per run (a chart is ~450 px wide); longer runs keep an evenly thinned series.
@@ -66,11 +68,11 @@ def too_big(config: TrainConfig) -> str | None:
     """None if the server takes this run, else a sentence saying which budget is over and what to shrink."""
     cost = estimate(config)
     if cost.memory_mb > RUN_MEMORY_MB:
+        need, allowed = _apart(cost.memory_mb, RUN_MEMORY_MB)
         return (
-            f"This run is too big for the shared classroom server: it would need about "
-            f"{cost.memory_mb:,.0f} MB of memory while training, and each run may use "
-            f"{RUN_MEMORY_MB:,.0f} MB. Use {_advice(config, SHRINK_MEMORY)}; or run it from the "
-            "command line."
+            f"This run is too big for the shared classroom server: it would need about {need} MB of "
+            f"memory while training, and each run may use {allowed} MB. Use "
+            f"{_advice(config, SHRINK_MEMORY)}; or run it from the command line."
         )
     if cost.seconds > RUN_SECONDS:
         changes = SHRINK_TIME
@@ -84,9 +86,18 @@ def too_big(config: TrainConfig) -> str | None:
     return None
 
 
+def _apart(needed: float, allowed: float) -> tuple[str, str]:
+    """Both numbers, with as many decimals as it takes for them to read differently."""
+    for decimals in range(4):
+        if f"{needed:,.{decimals}f}" != f"{allowed:,.{decimals}f}":
+            break
+    return f"{needed:,.{decimals}f}", f"{allowed:,.{decimals}f}"
+
+
 def _duration(seconds: float) -> str:
     if seconds < 120:
-        return f"{seconds:.0f} s"
+        need, _ = _apart(seconds, RUN_SECONDS)
+        return f"{need} s"
     if seconds < 7200:
         return f"{seconds / 60:.0f} minutes"
     return f"{seconds / 3600:.1f} hours"

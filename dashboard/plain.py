@@ -20,12 +20,14 @@ import string
 import streamlit as st
 
 MAX_SHOWN = 200  # characters of one outside value shown; the rest is cut with "…"
+ZERO_WIDTH = "\u200b"  # an invisible space: breaks what GitHub-flavoured Markdown would turn into a link
+MAX_MESSAGE = 600  # characters of a whole message that embeds outside values
 _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
 
 
-def _short(value: object) -> str:
+def _short(value: object, limit: int = MAX_SHOWN) -> str:
     text = " ".join(str(value).split())  # no newlines: they would end a code span or a list item
-    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def code(value: object) -> str:
@@ -37,8 +39,17 @@ def code(value: object) -> str:
 
 
 def escape(text: object) -> str:
-    """`text` with every ASCII punctuation character backslash-escaped (CommonMark allows all)."""
-    return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
+    """`text` made literal: every ASCII punctuation character backslash-escaped (CommonMark allows
+    all of them), and web addresses broken with an invisible space. Escapes alone do not stop
+    GitHub-flavoured Markdown, which Streamlit renders, from turning `https://…`, `www.…` or
+    `name@host` found in the text into links after parsing."""
+    text = _short(text, MAX_MESSAGE)
+    text = re.sub(
+        r"(?i)(:)(//)|(@)()|\b(www)(\.)",
+        lambda m: ZERO_WIDTH.join(g for g in m.groups() if g is not None),
+        text,
+    )
+    return _PUNCTUATION.sub(r"\\\1", text)
 
 
 def error(text: object) -> None:

@@ -12,6 +12,7 @@ by themselves.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import deque
@@ -196,7 +197,8 @@ class TrainingPool:
 
     def _new_worker(self) -> Worker:
         worker = Worker(self._context, self.memory_budget_mb)
-        self._all = [w for w in self._all if w.alive()] + [worker]
+        with self._cond:
+            self._all = [w for w in self._all if w.alive()] + [worker]
         return worker
 
     def _renumber(self) -> None:
@@ -221,9 +223,10 @@ class TrainingPool:
 
     def _give_back(self, worker: Worker) -> None:
         """Return a worker to the free list, or a fresh one if it died or kept too much memory."""
+        holds = worker.wait_idle()  # it says so once it has freed the run's memory; None if it is gone
         if self._closed:
             worker = None
-        elif not worker.alive() or worker.memory_mb() - worker.baseline_mb > self.memory_budget_mb / 2:
+        elif holds is None or holds - worker.baseline_mb > self.memory_budget_mb / 2:
             worker.kill()
             try:
                 worker = self._new_worker()
@@ -268,9 +271,11 @@ class SessionRuns:
     max_kept: int
     keep_snapshots: int
     max_batch_points: int
+    max_uploads: int = 3
     jobs: list[Job] = field(default_factory=list)
-    uploaded: list[tuple[str, TrainedModel]] = field(default_factory=list)  # (file name, model)
+    uploaded: dict[str, TrainedModel] = field(default_factory=dict)  # label -> model, oldest first
     started: int = 0  # runs started in this session, kept or not
+    uploads: int = 0  # files uploaded in this session, kept or not
 
     @property
     def active(self) -> Job | None:
@@ -319,6 +324,22 @@ class SessionRuns:
         for old in self.jobs[: -self.keep_snapshots]:
             old.drop_snapshots()
         return job
+
+    def add_upload(self, file_name: str, model: TrainedModel) -> str:
+        """Keep an uploaded model (dropping the oldest past the limit); returns its label."""
+        self.uploads += 1
+        # a file name is outside text: letters, digits, dots, dashes and spaces only
+        shown = re.sub(r"[^\w.\- ]", "_", file_name)[:60]
+        label = f"Uploaded {self.uploads}: {shown}"
+        self.uploaded[label] = model
+        while len(self.uploaded) > self.max_uploads:
+            del self.uploaded[next(iter(self.uploaded))]
+        return label
+
+    def release(self) -> None:
+        """The browser session has ended: stop its run and let go of its uploaded models."""
+        self.stop_active()
+        self.uploaded.clear()
 
     def stop_active(self) -> None:
         for job in self.jobs:

@@ -24,7 +24,7 @@ def pool() -> TrainingPool:
 
 
 def _release(guard: _Guard) -> None:
-    guard.runs.stop_active()
+    guard.runs.release()
 
 
 class _Guard:
@@ -41,7 +41,7 @@ def runs() -> SessionRuns:
     """This browser session's runs (created on first use, guarded against closed tabs)."""
     if state.RUNS not in st.session_state:
         st.session_state[state.RUNS] = SessionRuns(
-            limits.MAX_RUNS_KEPT, limits.RUNS_WITH_SNAPSHOTS, limits.MAX_BATCH_POINTS
+            limits.MAX_RUNS_KEPT, limits.RUNS_WITH_SNAPSHOTS, limits.MAX_BATCH_POINTS, limits.MAX_UPLOADS
         )
     session_runs = st.session_state[state.RUNS]
     _guard(session_runs)

@@ -24,6 +24,7 @@ RUN_PICKER = "run_picker"  # which run a page shows
 TRY_TEXT = "try_text"
 TRY_RANDOM = "try_random"
 TRY_UPLOAD = "try_upload"
+UPLOAD_ERROR = "upload_error"  # why the last uploaded file could not be loaded
 TRY_MODEL = "try_model"  # which trained model the Try it page uses
 EXAMPLE_COUNT = "example_count"  # seeds the Random example button
 TYPED_TEXT = "typed_text"  # the last sequence typed on Try it that the model could read

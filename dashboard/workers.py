@@ -80,6 +80,20 @@ def _release_memory() -> None:
         pass
 
 
+def _own_memory_mb(pid: int | str = "self") -> float:
+    """Resident anonymous memory of a process (resident minus file-backed and shared pages).
+
+    Pages a worker still shares with the forkserver count from its start, so what grows is what
+    this worker added; library code it reads in does not count. 0 once the process is gone.
+    """
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            _, resident, shared, *_ = (int(field) for field in statm.read().split())
+    except (OSError, ValueError):
+        return 0.0
+    return (resident - shared) * PAGE_BYTES / 1e6
+
+
 def _out_of_memory(err: BaseException) -> bool:
     return isinstance(err, MemoryError) or "can't allocate memory" in str(err)
 
@@ -119,6 +133,7 @@ def serve(conn: Connection, memory_budget_mb: float) -> None:
             if kind == "memory":
                 return  # the server replaces a worker that ran out of memory
         _release_memory()
+        conn.send(("idle", _own_memory_mb()))  # what this worker still holds, ready for the next run
 
 
 class Worker:
@@ -143,18 +158,23 @@ class Worker:
         return self.process.is_alive()
 
     def memory_mb(self) -> float:
-        """Memory the worker holds of its own now, from /proc (0 once the process is gone).
+        """The memory the worker holds of its own now (see _own_memory_mb)."""
+        return _own_memory_mb(self.process.pid)
 
-        That is its resident anonymous memory (resident minus file-backed and shared pages): what
-        a run allocates. Pages it still shares with the forkserver count from the start, so what
-        grows is what this worker added; library code it reads in does not count.
+    def wait_idle(self, timeout: float = 5.0) -> float | None:
+        """After a run: wait until the worker has let go of the run's memory; what it still holds.
+
+        None if it died or did not answer (it must then be replaced).
         """
+        deadline = time.monotonic() + timeout
         try:
-            with open(f"/proc/{self.process.pid}/statm") as statm:
-                _, resident, shared, *_ = (int(field) for field in statm.read().split())
-        except (OSError, ValueError):
-            return 0.0
-        return (resident - shared) * PAGE_BYTES / 1e6
+            while self.conn.poll(max(0.0, deadline - time.monotonic())):
+                kind, *payload = self.conn.recv()
+                if kind == "idle":
+                    return payload[0]
+        except (EOFError, OSError):
+            pass
+        return None
 
     def kill(self) -> None:
         if self.process.is_alive():

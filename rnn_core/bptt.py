@@ -212,7 +212,7 @@ def params_from_model(model: torch.nn.Module, dtype: torch.dtype = torch.float64
             "U": rnn.weight_ih_l0.to(dtype).clone(),
             "W": rnn.weight_hh_l0.to(dtype).clone(),
             "V": model.fc.weight.to(dtype).clone(),
-            "b_h": (rnn.bias_ih_l0 + rnn.bias_hh_l0).to(dtype),
+            "b_h": rnn.bias_ih_l0.to(dtype) + rnn.bias_hh_l0.to(dtype),  # summed in `dtype`, not float32
             "b_y": model.fc.bias.to(dtype).clone(),
         }
 

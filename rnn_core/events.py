@@ -50,11 +50,15 @@ class BatchEnd:
 class EpochEnd:
     epoch: int  # 1-based
     epochs: int
-    train_loss: float  # mean over the epoch's batches, as the weights changed (the sheet's way)
-    train_accuracy: float
+    train_loss: (
+        float  # running mean over the epoch's batches, each scored before its update (the sheet's way)
+    )
+    train_accuracy: float  # the same running tally: early on it lags behind the weights it ends with
     test_loss: float  # on the held-out test set after the epoch
     test_accuracy: float
     elapsed: float  # seconds since the run started
+    train_loss_end: float | None = None  # the whole training set scored after the epoch, as the test set is
+    train_accuracy_end: float | None = None  # (None in checkpoints saved before these were recorded)
 
     def log_line(self) -> str:
         """The lab sheet's line: `Epoch 1/10 - Loss: 0.6837 Accuracy: 56.38%`."""

@@ -1,7 +1,8 @@
 """The backprop-through-time lesson, computed with a trained network's real numbers.
 
 `walkthrough` runs one example through the sheet's equations (rnn_core.bptt) with the weights of a
-trained one-layer tanh RNN and checks the hand gradients against autograd; `gradient_flow` shows
+trained one-layer tanh RNN and checks the hand gradients against autograd through the trained
+nn.RNN model itself (so a mismatch between the sheet and PyTorch would show); `gradient_flow` shows
 how ∂L/∂h_t fades or grows going back in time when W is scaled; `training_step` walks one
 iteration (forward, loss, backward, update). The dashboard's Backprop through time page draws
 these; a notebook can print them. Everything here reads the model and never changes it.
@@ -12,17 +13,20 @@ Left out: LSTM and GRU cells and stacked layers, which the sheet's equations do 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
 from . import bptt
 from .model import SequenceClassifier
 from .tasks import get_task
 
 STAGES = ("forward", "loss", "backward", "update")
+AUTOGRAD_NAMES = ("U", "W", "V", "b_ih", "b_hh", "b_y")  # PyTorch's parameters, under the sheet's names
 
 
 @dataclass(frozen=True)
@@ -33,21 +37,27 @@ class Walkthrough:
     params: dict[str, torch.Tensor]  # U, W, V, b_h, b_y in float64
     cache: bptt.Cache  # the forward pass: x, a, h, y_hat, L_t, L
     trace: bptt.Trace  # the backward pass step by step: per_step, dh, delta
-    autograd: dict[str, torch.Tensor]  # the same gradients from PyTorch's autograd
+    autograd: dict[str, torch.Tensor]  # the same gradients by autograd through the real nn.RNN model
 
     @property
     def grads(self) -> dict[str, torch.Tensor]:
         return self.trace.grads()
 
     def largest_difference(self) -> dict[str, float]:
-        """max |hand − autograd| for each gradient."""
-        grads = self.grads
-        return {name: float((grads[name] - self.autograd[name]).abs().max()) for name in bptt.PARAM_NAMES}
+        """max |hand − autograd through nn.RNN| for each gradient (b_h against b_ih and b_hh both)."""
+        grads = {**self.grads, "b_ih": self.grads["b_h"], "b_hh": self.grads["b_h"]}
+        return {name: float((grads[name] - self.autograd[name]).abs().max()) for name in AUTOGRAD_NAMES}
 
     def step_shares(self, name: str = "W") -> np.ndarray:
-        """Each step's share of the gradient: ‖step t's part‖ / Σ_t ‖step t's part‖ (T,)."""
-        sizes = self.trace.per_step[name].flatten(1).norm(dim=1)  # (T,)
-        return (sizes / sizes.sum().clamp_min(1e-300)).numpy()
+        """Each step's share of the gradient ∂L/∂`name` (T,): the shares add up to exactly 1.
+
+        Step t's part is δ_t h_{t-1}ᵀ (for W); the parts add up to ∂L/∂W. A part's share is how
+        far it points along the whole, ⟨part_t, ∂L/∂W⟩ / ‖∂L/∂W‖²: a negative share pulls against
+        the total, which is why the parts' sizes add up to more than the whole.
+        """
+        parts = self.trace.per_step[name].flatten(1)  # (T, |W|)
+        whole = parts.sum(dim=0)  # ∂L/∂W, flattened
+        return (parts @ whole / (whole @ whole).clamp_min(1e-300)).numpy()
 
 
 def walkthrough(model: SequenceClassifier, task_name: str, token_ids: Sequence[int], labels) -> Walkthrough:
@@ -63,8 +73,33 @@ def walkthrough(model: SequenceClassifier, task_name: str, token_ids: Sequence[i
         params=params,
         cache=cache,
         trace=bptt.backward_steps(params, cache),
-        autograd=bptt.autograd_backward(params, x, labels),
+        autograd=model_gradients(model, token_ids, labels),
     )
+
+
+def model_gradients(model: SequenceClassifier, token_ids: Sequence[int], labels) -> dict[str, torch.Tensor]:
+    """∂L/∂U, ∂L/∂W, ∂L/∂V, ∂L/∂b_h, ∂L/∂b_y by autograd through the model's own nn.RNN, in float64.
+
+    L = Σ_t L_t over the labelled steps, as the sheet writes it. PyTorch keeps two biases,
+    b_h = b_ih + b_hh, and ∂L/∂b_ih = ∂L/∂b_hh = ∂L/∂b_h; both are returned too, to be checked.
+    """
+    twin = copy.deepcopy(model).double()  # the trained weights, in float64, outside its graph
+    tokens = torch.tensor([list(token_ids)], dtype=torch.long)  # (1, T)
+    logits = twin(tokens).logits[0]  # (T, C)
+    steps = bptt.step_labels(labels, len(token_ids))  # (T,), NO_LABEL where a step has none
+    scored = steps != bptt.NO_LABEL
+    L = nn.functional.cross_entropy(logits[scored], steps[scored], reduction="sum")  # L = Σ_t L_t
+    L.backward()
+    rnn = twin.rnn
+    return {
+        "U": rnn.weight_ih_l0.grad,
+        "W": rnn.weight_hh_l0.grad,
+        "V": twin.fc.weight.grad,
+        "b_h": rnn.bias_ih_l0.grad,
+        "b_y": twin.fc.bias.grad,
+        "b_ih": rnn.bias_ih_l0.grad,
+        "b_hh": rnn.bias_hh_l0.grad,
+    }
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,15 @@ def snapshot(
     )
 
 
+def probe_accuracy(snap: ProbeSnapshot, labels: np.ndarray) -> float:
+    """Share of the probe set the output layer gets right at a snapshot: from h_T (a label per
+    sequence) or from every h_t (a label per step), read off the snapshot's own ŷ_t."""
+    predicted = snap.probs.argmax(axis=-1)  # (P, T)
+    labels = np.asarray(labels)
+    scored = predicted[:, -1] if labels.ndim == 1 else predicted  # (P,) or (P, T)
+    return float((scored == labels).mean())
+
+
 def pca_basis(points: np.ndarray, components: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Mean (H,) and top principal directions (components, H) of points (N, H)."""
     mean = points.mean(axis=0)

@@ -48,6 +48,7 @@ class Task:
     min_seq_len: int
     example: str  # something a student could type
     _generate: Callable[[int, int, np.random.Generator], Dataset]
+    _distinct: Callable[[int], int]  # how many different sequences of a length the task can make
 
     @property
     def num_classes(self) -> int:
@@ -62,11 +63,40 @@ class Task:
         """The tokens a student may type (everything but padding)."""
         return tuple(t for t in self.vocab if t != PAD)
 
-    def generate(self, num_samples: int, seq_len: int, seed: int) -> Dataset:
+    def generate(self, num_samples: int, seq_len: int, seed: int | np.random.Generator) -> Dataset:
         """`num_samples` sequences of `seq_len` tokens, the same for the same seed."""
         if seq_len < self.min_seq_len:
             raise ValueError(f"task '{self.name}' needs seq_len >= {self.min_seq_len}")
         return self._generate(num_samples, seq_len, np.random.default_rng(seed))
+
+    def distinct_sequences(self, seq_len: int) -> int:
+        """How many different sequences of `seq_len` tokens this task can generate."""
+        return self._distinct(seq_len)
+
+    def train_test(self, num_samples: int, num_test: int, seq_len: int, seed: int) -> tuple[Dataset, Dataset]:
+        """The training and test sets of a run: no test sequence appears in the training set.
+
+        The first `num_test` generated sequences are the test set and the rest the training set,
+        except that a test sequence which also appears among the training sequences is replaced by a
+        fresh one that does not: otherwise the test would score memory, not learning. (With the
+        digit tasks' billions of sequences this never happens; with parity's 2^T it would often.)
+        """
+        rng = np.random.default_rng(seed)
+        data = self.generate(num_samples, seq_len, seed=rng)
+        train = Dataset(data.tokens[num_test:], data.labels[num_test:])
+        trained_on = {row.tobytes() for row in train.tokens}
+        test = _unseen(data.tokens[:num_test], data.labels[:num_test], trained_on)
+        for _ in range(MAX_REDRAWS):
+            missing = num_test - len(test.tokens)
+            if missing == 0:
+                return train, test
+            more = self.generate(max(2 * missing, 16), seq_len, seed=rng)
+            fresh = _unseen(more.tokens, more.labels, trained_on)
+            test = Dataset(
+                np.concatenate([test.tokens, fresh.tokens[:missing]]),
+                np.concatenate([test.labels, fresh.labels[:missing]]),
+            )
+        raise ValueError(f"could not draw {num_test} test sequences unlike the training set")
 
     def random_example(self, seq_len: int, seed: int) -> tuple[str, str]:
         """A fresh sequence from the task's generator, as text, with its true (final) label."""
@@ -113,6 +143,15 @@ class Task:
         """Token ids back to text a student would type (padding dropped)."""
         tokens = [t for t in self.decode(ids) if t != PAD]
         return " ".join(tokens)
+
+
+MAX_REDRAWS = 200  # rounds of fresh test sequences before a task is declared too small
+
+
+def _unseen(tokens: np.ndarray, labels: np.ndarray, seen: set[bytes]) -> Dataset:
+    """The sequences (and their labels) that are not in `seen`, in order."""
+    keep = [i for i, row in enumerate(tokens) if row.tobytes() not in seen]
+    return Dataset(tokens[keep], labels[keep])
 
 
 # --- generators -----------------------------------------------------------------------------------
@@ -205,6 +244,26 @@ def _sentence(rng: np.random.Generator, max_words: int) -> tuple[list[str], int]
             return words, label
 
 
+def _clause_lengths() -> dict[int, int]:
+    """How many different clauses there are of each length in words."""
+    counts: dict[int, int] = {3: len(LIKE_VERBS), 5: len(LIKE_VERBS)}  # "i liked it", "i did not like it"
+    for subject in SUBJECTS:
+        for negation in (0, 1):
+            for intensifier in (0, 1):
+                length = len(subject.split()) + 2 + negation + intensifier  # subject, verb, adjective
+                ways = len(VERBS) * len(NEGATIONS) ** negation * len(INTENSIFIERS) ** intensifier
+                counts[length] = counts.get(length, 0) + ways * (len(POSITIVE) + len(NEGATIVE))
+    return counts
+
+
+def _sentiment_distinct(max_words: int) -> int:
+    """Different sentences of at most `max_words` words: one clause, or two joined by 'but'."""
+    clauses = _clause_lengths()
+    one = sum(n for length, n in clauses.items() if length <= max_words)
+    two = sum(a * b for la, a in clauses.items() for lb, b in clauses.items() if la + 1 + lb <= max_words)
+    return one + two
+
+
 def _sentiment_vocab() -> tuple[str, ...]:
     words = {"i", "did", "it", "but", *NEGATIONS, *VERBS, *INTENSIFIERS, *POSITIVE, *NEGATIVE}
     words |= {w for s in SUBJECTS for w in s.split()} | set(LIKE_VERBS) | set(LIKE_BASE.values())
@@ -244,6 +303,7 @@ TASKS: dict[str, Task] = {
             min_seq_len=2,
             example="9 8 7 6 5 1 2 3 9 9",
             _generate=_digit_sum,
+            _distinct=lambda seq_len: 10**seq_len,
         ),
         Task(
             name="remember",
@@ -263,6 +323,7 @@ TASKS: dict[str, Task] = {
             min_seq_len=2,
             example="7 0 1 2 3 4 0 1 2 3",
             _generate=_remember_first,
+            _distinct=lambda seq_len: 10**seq_len,
         ),
         Task(
             name="pattern",
@@ -280,6 +341,7 @@ TASKS: dict[str, Task] = {
             min_seq_len=len(PATTERN),
             example="2 7 3 1 4 8 0 5",
             _generate=_pattern,
+            _distinct=lambda seq_len: 10**seq_len,
         ),
         Task(
             name="sentiment",
@@ -288,8 +350,10 @@ TASKS: dict[str, Task] = {
                 "Short English sentences about a film, such as 'the plot was not bad' or 'i did "
                 "not enjoy it'. The label is 'positive' or 'negative'. Negation flips the meaning "
                 "('not bad' is positive, 'never boring' too), and with 'but' the second half "
-                "decides. A bag of words cannot solve it: word order matters. Sequence length is "
-                "the longest sentence in words; shorter ones are padded on the left."
+                "decides. These template sentences rarely use the same words with opposite "
+                "meanings, so the words alone, in any order, settle about 99% of them; the network "
+                "still has to learn what 'not' and 'but' do. Sequence length is the longest "
+                "sentence in words; shorter ones are padded on the left."
             ),
             vocab=SENTIMENT_VOCAB,
             class_names=("negative", "positive"),
@@ -299,6 +363,7 @@ TASKS: dict[str, Task] = {
             min_seq_len=6,
             example="the acting was never boring",
             _generate=_sentiment,
+            _distinct=_sentiment_distinct,
         ),
         Task(
             name="parity",
@@ -313,10 +378,11 @@ TASKS: dict[str, Task] = {
             class_names=("even", "odd"),
             many_to_many=True,
             word_level=False,
-            default_seq_len=10,
+            default_seq_len=12,
             min_seq_len=2,
             example="1 0 1 1 0 0 1",
             _generate=_running_parity,
+            _distinct=lambda seq_len: 2**seq_len,
         ),
     )
 }

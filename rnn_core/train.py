@@ -38,11 +38,19 @@ EVAL_BATCH = 512
 
 
 def make_data(config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Train tokens, train labels, test tokens, test labels, generated from the config's seed."""
-    data = get_task(config.task).generate(config.num_samples, config.seq_len, config.seed)
-    tokens, labels = torch.from_numpy(data.tokens), torch.from_numpy(data.labels)
-    n = config.num_test
-    return tokens[n:], labels[n:], tokens[:n], labels[:n]
+    """Train tokens, train labels, test tokens, test labels, generated from the config's seed.
+
+    No test sequence appears in the training set (Task.train_test): the test measures learning.
+    """
+    task = get_task(config.task)
+    train, test = task.train_test(config.num_samples, config.num_test, config.seq_len, config.seed)
+    as_tensors = torch.from_numpy
+    return (
+        as_tensors(train.tokens),
+        as_tensors(train.labels),
+        as_tensors(test.tokens),
+        as_tensors(test.labels),
+    )
 
 
 def make_optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
@@ -212,9 +220,11 @@ def train(
             status, reason = outcome
             break
         test_loss, test_acc, confusion = evaluate(run.model, run.test_x, run.test_y, run.num_classes)
+        train_loss_end, train_acc_end, _ = evaluate(run.model, run.train_x, run.train_y, run.num_classes)
         result.history.append(
-            EpochEnd(epoch, config.epochs, outcome.loss, outcome.accuracy, test_loss, test_acc, run.elapsed())
-        )
+            EpochEnd(epoch, config.epochs, outcome.loss, outcome.accuracy, test_loss, test_acc, run.elapsed(),
+                     train_loss_end, train_acc_end)
+        )  # fmt: skip
         yield result.history[-1]
         if epoch in probe_at:
             yield snapshot(run.model, epoch, probe_x, probe_y)

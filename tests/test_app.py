@@ -36,7 +36,8 @@ def wait_for(at, condition, timeout=60.0):
 
 
 def texts(elements) -> str:
-    return " ".join(str(e.value) for e in elements)
+    """What the student reads in these elements: their Markdown with backslash escapes undone."""
+    return " ".join(re.sub(r"\\(.)", r"\1", str(e.value)) for e in elements)
 
 
 def set_config(at, **values):

@@ -1,5 +1,7 @@
 """AppTest runs of the look-inside pages: Hidden states, Backprop through time, Compare."""
 
+from dataclasses import replace
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -8,6 +10,7 @@ from test_app import new_app, runs, set_config, texts, wait_for
 from dashboard import limits, state
 from rnn_core import bptt
 from rnn_core.experiments import EXPERIMENTS
+from rnn_core.probes import probe_accuracy
 
 
 def chart_rows(chart):
@@ -55,6 +58,10 @@ def test_trajectories_use_one_basis_and_replay_epochs(lab_app):
     at = lab_app.switch_page("views/hidden_states.py").run()
     view = runs(at).latest()
     final = chart_rows(charts_titled(at, "Trajectories")[0])[0]
+    # the caption's numbers are the output layer's reading of the recorded end points, per epoch
+    right = probe_accuracy(view.snapshots[-1], view.started.probe_labels)
+    assert f"after epoch 10 it classifies {100 * right:.0f}% of the end points h_T" in texts(at.caption)
+    assert "fitted once to every recorded epoch" in texts(at.caption)
     at.select_slider(key=f"{state.HIDDEN_EPOCH}_{view.run_id}").set_value(0).run()
     start = chart_rows(charts_titled(at, "Trajectories")[0])[0]
     assert len(final) == len(start) == 16 * view.config.seq_len
@@ -108,6 +115,9 @@ def test_hidden_states_work_while_training_and_for_an_lstm():
     at = wait_for(at, lambda v: len(v.snapshots) >= 3)
     at.switch_page("views/hidden_states.py").run()
     assert "Still training" in " ".join(c.value for c in at.caption)
+    assert "it is refitted as epochs arrive, so it may turn, and it settles when the run ends" in texts(
+        at.caption
+    )
     assert charts_titled(at, "Trajectories") and not at.exception
     # the caption's claim about the range of an LSTM's h_t, checked on the recorded states
     assert "gated tanh, so it stays between -1 and 1" in texts(at.caption)
@@ -130,7 +140,8 @@ def test_hidden_states_work_while_training_and_for_an_lstm():
 def test_backprop_page_fills_the_equations_and_matches_autograd(lab_app):
     at = lab_app.switch_page("views/backprop.py").run()
     table = at.dataframe[0].value
-    assert list(table["gradient"]) == ["∂L/∂U", "∂L/∂W", "∂L/∂V", "∂L/∂b_h", "∂L/∂b_y"]
+    assert list(table["hand (the sheet)"]) == ["∂L/∂U", "∂L/∂W", "∂L/∂V", "∂L/∂b_h", "∂L/∂b_h", "∂L/∂b_y"]
+    assert list(table["autograd (nn.RNN)"]) == ["∂L/∂U", "∂L/∂W", "∂L/∂V", "∂L/∂b_ih", "∂L/∂b_hh", "∂L/∂b_y"]
     assert table["largest |hand − autograd|"].max() < 1e-10
     view = runs(at).latest()
     params = bptt.params_from_model(view.model.model)
@@ -192,7 +203,7 @@ def test_backprop_page_explains_what_it_can_show_for_an_lstm():
 
 
 def test_compare_runs_an_experiment_and_says_whether_its_claim_held():
-    at = set_config(new_app(), epochs=2, num_samples=200)
+    at = set_config(new_app(), epochs=2, num_samples=200, seed=3)
     at.button(key=state.TRAIN_BUTTON).click().run()
     at = wait_for(at, lambda v: not v.active)  # an earlier run of the student's own
     at.switch_page("views/compare.py").run()
@@ -200,11 +211,27 @@ def test_compare_runs_an_experiment_and_says_whether_its_claim_held():
     assert at.multiselect(key=state.COMPARE_RUNS).value == [2, 3]  # the experiment's pair is chosen
     assert all(b.disabled for b in at.button if b.key.startswith(state.EXPERIMENT_BUTTON))
     at = wait_for(at, lambda v: len(runs(at).jobs) == 3 and not v.active and v.label.endswith("lr 0.2"))
-    assert "It held." in texts(at.success)
+    assert [v.config.seed for v in runs(at).views()] == [3, 3, 3]  # the student's seed, not a fixed one
+    said = texts(at.success)
+    assert "It held." in said and "seed 3" in said
+    record = EXPERIMENTS["Learning rate: right vs too high"].seed_record()
+    assert f"it held for {sum(record.held)} of the 10 seeds 0-9" in said
     assert "differ in: **learning rate (lr): 0.002 → 0.2**" in " ".join(m.value for m in at.markdown)
     table = at.dataframe[0].value
     assert list(table.index) == ["Run 2", "Run 3"] and list(table["lr"]) == [0.002, 0.2]
     assert len(charts_titled(at, "Test accuracy (%)")) == 1
+
+
+def test_a_claim_that_did_not_hold_says_so_with_the_numbers_and_how_often_it_holds(monkeypatch):
+    name = "Learning rate: right vs too high"
+    never = replace(EXPERIMENTS[name], check=lambda accuracy: False)  # the same claim, failing here
+    monkeypatch.setitem(EXPERIMENTS, name, never)
+    at = new_app().switch_page("views/compare.py").run()
+    at.button(key=f"{state.EXPERIMENT_BUTTON}_2").click().run()
+    at = wait_for(at, lambda v: len(runs(at).jobs) == 2 and not v.active)
+    said = texts(at.warning)
+    assert "It did not hold this time. Your runs with seed 0: lr 0.002: " in said
+    assert "depends on the random start" in said and "of the 10 seeds 0-9" in said and not at.success
 
 
 def test_compare_draws_any_two_runs_and_names_the_setting_between_them():
@@ -276,7 +303,7 @@ def test_the_length_sweep_draws_accuracy_against_length_for_both_cells():
     views = runs(at).views()
     trained = {(f"cell {v.config.cell}", v.config.seq_len): v.finished.test_accuracy for v in views}
     assert curve == {key: 100 * accuracy for key, accuracy in trained.items()}
-    assert curve[("cell rnn", 10)] > curve[("cell rnn", 30)] and curve[("cell lstm", 30)] > 90
+    assert curve[("cell rnn", 5)] > curve[("cell rnn", 40)] and curve[("cell lstm", 40)] > 90
     at.switch_page("views/train.py").run()  # leaving the page forgets the choice...
     at.switch_page("views/compare.py").run()
     assert at.multiselect(key=state.COMPARE_RUNS).value == [1, 2, 3, 4, 5, 6]  # ...the sweep is still shown

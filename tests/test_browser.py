@@ -5,9 +5,11 @@ Streamlit session (a separate student). Debian's Chromium is driven by the playw
 nothing is downloaded. Assertions wait on content (`expect`), never on fixed sleeps alone.
 """
 
+import json
 import os
 import re
 import time
+from urllib.parse import quote
 
 import pytest
 
@@ -66,15 +68,18 @@ def accuracy_metric(page: Page):
     return page.get_by_test_id("stMetric").filter(has_text="Test accuracy")
 
 
+SPLITS = 3  # points per epoch on the accuracy chart: train (running), train after the epoch, test
+
+
 def epoch_points(page: Page) -> int:
-    """Points drawn on the accuracy chart: one per epoch for train and one for test."""
+    """Points drawn on the accuracy chart: SPLITS per epoch."""
     return page.get_by_test_id("stVegaLiteChart").nth(1).locator("g.mark-symbol.role-mark path").count()
 
 
 def wait_for_epochs(page: Page, epochs: int, timeout: float = 30.0) -> int:
     """Wait until the accuracy chart shows at least `epochs` epochs; return how many it shows."""
     deadline = time.monotonic() + timeout
-    while (shown := epoch_points(page) // 2) < epochs:
+    while (shown := epoch_points(page) // SPLITS) < epochs:
         assert time.monotonic() < deadline, f"only {shown} epochs drawn"
         time.sleep(0.1)
     return shown
@@ -94,7 +99,7 @@ def test_a_full_run_draws_its_curves_live_and_ends_with_accuracy_metric(page):
     assert len(set(drawn)) >= 3, f"the chart did not grow while training: {counts}"
     assert drawn == sorted(drawn)
     expect(accuracy_metric(page)).to_contain_text("%", timeout=TIMEOUT)
-    assert epoch_points(page) == 2 * 40
+    assert epoch_points(page) == SPLITS * 40
     expect(page.get_by_text("Epoch 40/40 - Loss:")).to_be_visible()
 
 
@@ -118,7 +123,7 @@ def test_clicking_a_widget_during_a_run_does_not_kill_it(page):
         "button", name="Increment"
     ).click()
     expect(seed).to_have_value("1")
-    wait_for_epochs(page, epoch_points(page) // 2 + 3)  # still training, three epochs further on
+    wait_for_epochs(page, epoch_points(page) // SPLITS + 3)  # still training, three epochs further on
     expect(page.get_by_text("Stopped by request")).to_have_count(0)
     click(page, "Stop")
     expect(page.get_by_text("Stopped by request")).to_be_visible(timeout=5_000)
@@ -218,3 +223,74 @@ def test_the_look_inside_pages_draw_their_charts_after_a_run(page):
     expect(page.get_by_text("It held.")).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(2, timeout=TIMEOUT)
     expect(page.get_by_text("differ in:")).to_contain_text("learning rate (lr): 0.002 → 0.2")
+
+
+# Markdown, HTML and KaTeX that would show a link, a remote image or a styled lie if rendered.
+EVIL = (
+    "**Your session expired**[Log in to your school account](https://evil.example/login)"
+    "![t](https://evil.example/t.png)<img src='https://evil.example/h.png'><a href='https://evil.example/a'>x</a>"
+    "$\\href{https://evil.example/k}{k}$:red[alarm]"
+)
+
+
+def injected(page: Page) -> int:
+    """Links or images pointing where the injected text points: 0 unless Markdown or HTML ran."""
+    return page.locator("a[href*='evil.example'], img[src*='evil.example']").count()
+
+
+def test_text_from_a_link_a_text_box_or_a_file_is_shown_as_text_never_as_markdown(page, tmp_path):
+    evil = quote(EVIL, safe="")
+    open_app(page, f"/?preset={evil}&{evil}=1&epochs={evil}")
+    alert = page.get_by_test_id("stSidebar").get_by_test_id("stAlert")
+    expect(alert).to_contain_text("Unknown preset", timeout=TIMEOUT)
+    expect(alert).to_contain_text("Your session expired")  # shown, as plain text
+    assert injected(page) == 0
+
+    trained = fit(TrainConfig(num_samples=100, epochs=1))
+    good = checkpoint.to_bytes(trained)
+    header_len = int.from_bytes(good[:8], "little")
+    header = json.loads(good[8 : 8 + header_len])
+    header["__metadata__"]["version"] = EVIL
+    header["__metadata__"]["status"] = EVIL
+    raw = json.dumps(header).encode()
+    crafted = tmp_path / "crafted.safetensors"
+    crafted.write_bytes(len(raw).to_bytes(8, "little") + raw + good[8 + header_len :])
+    page.get_by_role("link", name="Try it").click()
+    page.locator("input[type=file]").set_input_files(str(crafted))
+    expect(page.get_by_test_id("stAlert").filter(has_text="could not be loaded")).to_be_visible(
+        timeout=TIMEOUT
+    )
+    assert injected(page) == 0
+
+    (tmp_path / "first.safetensors").write_bytes(good)
+    markdown_name = tmp_path / "[x](https:evil.example)![i](https:evil.example)**b**.safetensors"
+    markdown_name.write_bytes(good)
+    page.locator("input[type=file]").set_input_files(str(tmp_path / "first.safetensors"))
+    network = page.get_by_role("combobox", name="Network")
+    expect(network).to_have_value("Uploaded 1: first.safetensors", timeout=TIMEOUT)
+    page.locator("input[type=file]").set_input_files(str(markdown_name))  # a second upload in a row
+    expect(network).to_have_value(re.compile(r"^Uploaded 2: _x__https_evil\.example"), timeout=TIMEOUT)
+    box = page.get_by_role("textbox", name="Your sequence")
+    box.fill(EVIL[:190])
+    box.press("Enter")
+    expect(page.get_by_test_id("stAlert").filter(has_text="Unknown token")).to_be_visible(timeout=TIMEOUT)
+    assert injected(page) == 0
+
+
+def test_uploading_after_a_run_brings_the_uploaded_model_in_front(page, tmp_path):
+    open_app(page)
+    click(page, "Train")
+    expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
+    path = checkpoint.save(
+        fit(TrainConfig(task="parity", seq_len=10, num_samples=200, epochs=1)), tmp_path / "p.safetensors"
+    )
+    page.get_by_role("link", name="Try it").click()
+    network = page.get_by_role("combobox", name="Network")
+    expect(network).to_have_value(re.compile(r"^Run 1: lab"), timeout=TIMEOUT)
+    page.get_by_text("Upload a checkpoint").click()
+    page.locator("input[type=file]").set_input_files(str(path))
+    expect(network).to_have_value("Uploaded 1: p.safetensors", timeout=TIMEOUT)
+    box = page.get_by_role("textbox", name="Your sequence")
+    box.fill("1 0 1 1")
+    box.press("Enter")
+    expect(page.get_by_text("Prediction at every step:")).to_be_visible(timeout=TIMEOUT)

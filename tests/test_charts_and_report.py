@@ -39,9 +39,12 @@ def all_colours(obj) -> set[str]:
 def test_curves_carry_the_epoch_numbers_exactly():
     history = FINISHED.model.history
     rows = charts.epoch_rows(history)
-    assert len(rows) == 2 * len(history)
+    assert len(rows) == 3 * len(history)  # train (running), train after the epoch, test
     test_rows = [r for r in rows if r["split"] == "test"]
     assert [r["accuracy"] for r in test_rows] == [100 * e.test_accuracy for e in history]
+    after = [r for r in rows if r["split"] == charts.AFTER]
+    assert [r["accuracy"] for r in after] == [100 * e.train_accuracy_end for e in history]
+    assert [r["loss"] for r in after] == [e.train_loss_end for e in history]
     spec = charts.live_spec("loss", epochs=rows, batches=charts.batch_rows([(1, 0.7, 2.0), (2, 0.6, 1.5)], 2))
     assert spec["datasets"]["epochs"] == rows and len(spec["datasets"]["batches"]) == 2
     assert all_colours(spec) <= set(charts.PALETTE)

@@ -37,4 +37,4 @@ def test_memory_grows_with_what_backprop_keeps_and_time_with_the_batches():
 def test_the_presets_are_small_runs():
     for name in PRESETS:
         cost = estimate(preset(name))
-        assert cost.memory_mb < 25 and cost.seconds < 5, name
+        assert cost.memory_mb < 30 and cost.seconds < 6, name

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_core import build_model, fit, get_task, lesson, preset
+from rnn_core import build_model, fit, get_task, lesson, preset, task_defaults
 
 QUICK = replace(preset("lab"), epochs=2, num_samples=200)
 
@@ -34,16 +34,34 @@ def test_the_walkthrough_reproduces_the_trained_network_and_autograd(trained):
     assert torch.allclose(walk.cache.h, torch.tanh(walk.cache.a))
 
 
-def test_step_shares_split_dW_over_the_time_steps(trained):
-    walk = lesson.walkthrough(trained.model, "lab", *one_example("lab"))
+@pytest.mark.parametrize("seed", range(5))
+def test_step_shares_are_what_the_label_says_parts_of_dW_that_add_up_to_it(trained, seed):
+    walk = lesson.walkthrough(trained.model, "lab", *one_example("lab", seed))
     shares = walk.step_shares("W")
-    assert shares.shape == (len(walk.tokens),) and shares.sum() == pytest.approx(1.0)
+    assert shares.shape == (len(walk.tokens),) and shares.sum() == pytest.approx(1.0, abs=1e-9)
     assert shares[0] == 0.0  # step 1 multiplies h_0 = 0: it adds nothing to ∂L/∂W
-    assert (shares >= 0).all()
+    parts, dW = walk.trace.per_step["W"], walk.grads["W"]
+    assert torch.allclose(parts.sum(dim=0), dW)  # the parts are a split of ∂L/∂W
+    # each share is part_t's component along ∂L/∂W: shares × ∂L/∂W is the parts' projection onto it
+    projected = sum((part * dW).sum() for part in parts) / (dW * dW).sum()
+    assert float(projected) == pytest.approx(1.0)
+    sizes = parts.flatten(1).norm(dim=1)
+    assert float(sizes.sum()) >= float(dW.norm()) * (1 - 1e-12)  # why a share of norms would mislead
+
+
+def test_the_autograd_column_is_the_real_networks_gradient_and_can_disagree(trained):
+    tokens, label = one_example("lab")
+    walk = lesson.walkthrough(trained.model, "lab", tokens, label)
+    differences = walk.largest_difference()
+    assert set(differences) == {"U", "W", "V", "b_ih", "b_hh", "b_y"}
+    assert max(differences.values()) < 1e-10  # the sheet's equations are what nn.RNN computes
+    other = fit(replace(trained.config, seed=1)).model  # another network's gradients differ
+    foreign = lesson.model_gradients(other, tokens, label)
+    assert float((foreign["W"] - walk.grads["W"]).abs().max()) > 1e-3
 
 
 def test_many_to_many_labels_are_accepted_as_a_list():
-    config = replace(preset("lab"), task="parity")
+    config = task_defaults("parity", preset("lab"))
     model = build_model(config)
     tokens, labels = one_example("parity")
     walk = lesson.walkthrough(model, "parity", tokens, list(labels))

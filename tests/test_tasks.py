@@ -1,10 +1,14 @@
 """Tasks: seeded, labelled as their explanations say, and typed input gets clear errors."""
 
+from collections import Counter, defaultdict
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from rnn_core import TASKS, EncodeError, get_task
+from rnn_core import PRESETS, TASKS, ConfigError, EncodeError, TrainConfig, get_task, preset, task_defaults
 from rnn_core.tasks import MAX_INPUT_TOKENS, PAD, PATTERN
+from rnn_core.train import make_data
 
 
 @pytest.mark.parametrize("name", TASKS)
@@ -124,3 +128,45 @@ def test_digits_may_be_typed_with_or_without_spaces():
 def test_unknown_task_lists_the_tasks():
     with pytest.raises(KeyError, match="Choose one of: lab, remember"):
         get_task("mnist")
+
+
+def test_sentiment_words_alone_settle_about_99_percent_as_its_explanation_says():
+    task = get_task("sentiment")
+    assert "the words alone, in any order, settle about 99%" in task.explanation
+    for seed in range(3):
+        data = task.generate(20_000, task.default_seq_len, seed=seed)
+        bags: dict[tuple, Counter] = defaultdict(Counter)
+        for row, label in zip(data.tokens, data.labels, strict=True):
+            bags[tuple(sorted(row[row != 0]))][int(label)] += 1
+        best_bag_rule = sum(max(c.values()) for c in bags.values()) / len(data.labels)
+        assert 0.985 <= best_bag_rule < 1.0  # about 99%, and order still matters for the rest
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("name", [*PRESETS, *(f"task:{t}" for t in TASKS)])
+def test_no_test_sequence_appears_in_the_training_set(name, seed):
+    base = task_defaults(name[5:]) if name.startswith("task:") else preset(name)
+    config = replace(base, seed=seed)
+    train_x, _, test_x, test_y = make_data(config)
+    assert len(test_x) == len(test_y) == config.num_test and len(train_x) == config.num_train
+    trained_on = {tuple(row) for row in train_x.tolist()}
+    assert not [row for row in test_x.tolist() if tuple(row) in trained_on]
+
+
+def test_a_task_too_small_to_keep_its_test_set_unseen_is_refused_with_the_reason():
+    with pytest.raises(ConfigError, match="only 1,024 different sequences of length 10") as err:
+        TrainConfig(task="parity", seq_len=10, num_samples=2000)
+    assert "Use at most 512 sequences, or longer sequences." in str(err.value)
+    assert get_task("parity").distinct_sequences(12) == 4096 >= 2 * preset("parity").num_samples
+
+
+def test_test_sequences_that_were_trained_on_are_replaced_and_the_rest_kept_in_order():
+    task = get_task("parity")
+    generated = task.generate(3000, 12, seed=5)  # what train_test draws first, from the same seed
+    train, test = task.train_test(3000, 600, 12, seed=5)
+    assert np.array_equal(train.tokens, generated.tokens[600:])
+    seen = {row.tobytes() for row in train.tokens}
+    kept = [row for row in generated.tokens[:600] if row.tobytes() not in seen]
+    assert 0 < len(kept) < 600  # 2^12 sequences: some test draws repeat training ones
+    assert np.array_equal(test.tokens[: len(kept)], np.array(kept))
+    assert np.array_equal(test.labels, np.cumsum(test.tokens, axis=1) % 2)  # labels travel with them

@@ -200,3 +200,15 @@ def test_warm_up_loads_what_the_first_optimizer_would_load():
 def test_epoch_log_line_is_the_sheet_format():
     line = EpochEnd(1, 10, 0.68374, 0.56375, 0.6, 0.5, 1.0).log_line()
     assert line == "Epoch 1/10 - Loss: 0.6837 Accuracy: 56.38%"
+
+
+def test_after_each_epoch_the_whole_training_set_is_scored_as_the_test_set_is():
+    from rnn_core.train import evaluate, make_data
+
+    config = replace(preset("lab"), epochs=3, num_samples=300)
+    trained = fit(config)
+    train_x, train_y, _, _ = make_data(config)
+    loss, accuracy, _ = evaluate(trained.model, train_x, train_y, 2)
+    last = trained.history[-1]
+    assert (last.train_loss_end, last.train_accuracy_end) == (loss, accuracy)  # the final weights
+    assert last.train_accuracy != last.train_accuracy_end  # the sheet's running tally is another number

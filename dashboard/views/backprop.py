@@ -92,20 +92,27 @@ def render_numbers(walk: lesson.Walkthrough, t: int) -> None:
 
 def render_check(walk: lesson.Walkthrough) -> None:
     grads, differences = walk.grads, walk.largest_difference()
+    sheet_name = {"b_ih": "b_h", "b_hh": "b_h"}  # PyTorch's two biases: each gets ∂L/∂b_h
     rows = [
         {
-            "gradient": f"∂L/∂{name}",
-            "shape": "×".join(map(str, grads[name].shape)),
-            "‖hand‖": float(grads[name].norm()),
+            "hand (the sheet)": f"∂L/∂{sheet_name.get(name, name)}",
+            "autograd (nn.RNN)": f"∂L/∂{name}",
+            "shape": "×".join(map(str, walk.autograd[name].shape)),
+            "‖hand‖": float(grads[sheet_name.get(name, name)].norm()),
             "‖autograd‖": float(walk.autograd[name].norm()),
             "largest |hand − autograd|": differences[name],
         }
-        for name in bptt.PARAM_NAMES
+        for name in lesson.AUTOGRAD_NAMES
     ]
     st.dataframe(
         rows,
         hide_index=True,
         column_config={"largest |hand − autograd|": st.column_config.NumberColumn(format="%.2e")},
+    )
+    st.caption(
+        "Autograd here differentiates the trained network itself, PyTorch's nn.RNN, in float64. It keeps "
+        "two biases, b_ih and b_hh, whose sum is the sheet's b_h, so each must get ∂L/∂b_h. Had the "
+        "sheet's equations and PyTorch's network differed, the last column would show it."
     )
 
 
@@ -123,15 +130,25 @@ def render_flow(view: JobView) -> None:
     st.altair_chart(
         charts_inside.gradient_flow(series, f"‖∂L/∂h_t‖ back in time, W scaled by {scale:g}"), width="stretch"
     )
-    text = flow.describe() + f" Whole gradient ‖∂L/∂θ‖ = {flow.gradient_norm:.3e}"
+    text = flow.describe() + f" The sheet's five gradients together: ‖∂L/∂θ‖ = {flow.gradient_norm:.3e}"
     if clip > 0:
-        text += f"; clipping at {clip:g} rescales it to {flow.clipped_norm(clip):.3e}, same direction."
+        text += (
+            f"; clipping at {clip:g} rescales them to {flow.clipped_norm(clip):.3e}, same direction. "
+            "(Training clips the norm over all of the network's weights, the embedding and both biases "
+            "included, so its norm is a little larger than this one.)"
+        )
     st.caption(text + ("" if clip > 0 else "."))
 
 
-def render_step_through(walk: lesson.Walkthrough) -> None:
+def render_step_through(walk: lesson.Walkthrough, config) -> None:
     """One training iteration, one stage at a time."""
     st.subheader("Step through one training iteration")
+    st.info(
+        f"This step is plain gradient descent on the sheet's five parameters for one example. The run "
+        f"itself trained with {config.optimizer} (learning rate {config.lr:g}) on batches of "
+        f"{config.batch_size}, and updated every PyTorch weight: the embedding, and b_ih and b_hh "
+        "separately."
+    )
     lr = st.number_input("Learning rate for this step (plain SGD)", 0.001, 5.0, 0.5, 0.1, key=state.BPTT_LR)
     stage = st.session_state.get(state.BPTT_STAGE, 0)
     left, right = st.columns([1, 5])
@@ -172,6 +189,11 @@ def render_other_cells(others: list[JobView]) -> None:
         snap = latest.snapshots[-1]
         title = f"‖∂L/∂h_t‖ after epoch {snap.epoch} (probe set mean)"
         st.altair_chart(charts_inside.gradient_flow(snap.dh_norms, title), width="stretch")
+        if config.num_layers > 1:
+            st.caption(
+                f"With {config.num_layers} layers, h_t here is every layer's state at step t stacked into "
+                f"one vector ({config.num_layers} × {config.hidden_size} numbers), and ‖∂L/∂h_t‖ is its norm."
+            )
 
 
 def _redraw_when_over(run_id: int) -> None:
@@ -229,8 +251,13 @@ def main() -> None:
     st.subheader("Hand-written gradients beside autograd's")
     render_check(walk)
     st.altair_chart(charts_inside.step_shares(walk.step_shares("W"), list(walk.tokens)), width="stretch")
+    st.caption(
+        "∂L/∂W is the sum of one part per step, δ_t h_(t−1)ᵀ. Each bar is how far step t's part points "
+        "along the whole, ⟨part_t, ∂L/∂W⟩ / ‖∂L/∂W‖², so the bars add up to exactly 100%; a negative bar "
+        "is a step whose part pulls against the total."
+    )
     render_flow(view)
-    render_step_through(walk)
+    render_step_through(walk, view.config)
 
 
 main()

@@ -1,8 +1,8 @@
 """Compare: this session's runs side by side, and the classic classroom experiments in one click.
 
 An experiment (rnn_core.experiments) is a pair of runs one setting apart, or a sweep over two
-settings, all with the same seed. Its claim is checked on the runs the student just trained, so
-the page says whether it held here.
+settings, all with the seed the student chose in the sidebar. Its claim is checked on the runs the
+student just trained, so the page says whether it held here, and how often it holds over seeds.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from rnn_core.experiments import EXPERIMENTS, Experiment
 
 def _start_experiment(name: str) -> None:
     experiment = EXPERIMENTS[name]
-    runs = [(experiment.run_name(label), config) for label, config in experiment.runs]
+    seed = st.session_state[state.CONFIG_KEYS["seed"]]  # the student's seed (callbacks read state)
+    runs = [(experiment.run_name(label), config) for label, config in experiment.with_seed(seed)]
     problems = [f"{tag}: {problem}" for tag, config in runs if (problem := limits.too_big(config))]
     if len(runs) > limits.MAX_RUNS_KEPT:
         problems.append(
@@ -36,15 +37,28 @@ def _start_experiment(name: str) -> None:
         st.session_state[state.COMPARE_RUNS] = [job.run_id for job in jobs]  # compare the pair
 
 
-def experiment_results(experiment: Experiment, views: list[JobView]) -> dict[str, float]:
-    """label -> test accuracy of the experiment's runs this session has finished (newest of each)."""
+def experiment_results(experiment: Experiment, views: list[JobView]) -> tuple[int | None, dict[str, float]]:
+    """The seed of the newest run of this experiment, and label -> test accuracy of its finished
+    runs with that seed (the newest of each label)."""
+    mine = [(experiment.label_of(v.label), v) for v in views]
+    mine = [(label, v) for label, v in mine if label is not None]
+    if not mine:
+        return None, {}
+    seed = mine[-1][1].config.seed
     found = {}
-    for view in views:  # oldest first: a newer run of the same label overwrites an older one
-        label = experiment.label_of(view.label)
+    for label, view in mine:  # oldest first: a newer run of the same label overwrites an older one
         # a diverged run has a result too: that the rate was too high is the lesson
-        if label is not None and view.state in ("completed", "diverged"):
+        if view.config.seed == seed and view.state in ("completed", "diverged"):
             found[label] = view.finished.test_accuracy
-    return {label: found[label] for label, _ in experiment.runs if label in found}  # in run order
+    return seed, {label: found[label] for label, _ in experiment.runs if label in found}  # in run order
+
+
+def how_often(experiment: Experiment) -> str:
+    """How often the claim held over seeds, from the record the seed script wrote."""
+    record = experiment.seed_record()
+    if record is None:
+        return "It has not been checked over seeds for these settings."
+    return f"Checked over seeds, it held for {record.summary()} (docs/EXPERIMENTS.md)."
 
 
 def design(experiment: Experiment) -> str:
@@ -52,11 +66,14 @@ def design(experiment: Experiment) -> str:
     varied = experiment.varied_settings()
     if len(experiment.runs) == 2:
         ((setting, (before, after)),) = experiment.differing_setting().items()
-        return f"Same seed, only `{setting}` differs: {before} vs {after}."
+        return f"Your seed for both runs; only `{setting}` differs: {before} vs {after}."
     crossed = " and ".join(
         f"`{name}` ({', '.join(map(str, dict.fromkeys(values)))})" for name, values in varied.items()
     )
-    return f"Same seed; every combination of {crossed}: {len(experiment.runs)} runs, one after another."
+    return (
+        f"Your seed for every run; every combination of {crossed}: {len(experiment.runs)} runs, "
+        "one after another."
+    )
 
 
 def sweep_rows(experiment: Experiment, results: dict[str, float]) -> pd.DataFrame:
@@ -86,18 +103,24 @@ def render_experiment(number: int, experiment: Experiment, views: list[JobView],
         args=(experiment.name,),
         disabled=busy,
     )
-    results = experiment_results(experiment, views)
+    seed, results = experiment_results(experiment, views)
     if experiment.x and results:  # a sweep draws its curve as the runs come in
         chart = charts_inside.sweep_curve(sweep_rows(experiment, results), FIELDS[experiment.x].label)
         left.altair_chart(chart, width="stretch")
     if len(results) < count:
-        left.caption(f"What to expect: {experiment.claim}")
+        left.caption(f"What to expect: {experiment.claim} {how_often(experiment)}")
         return
     scores = ", ".join(f"{label}: {100 * accuracy:.1f}%" for label, accuracy in results.items())
     if experiment.holds(results):
-        left.success(f"Your runs ({scores}): {experiment.claim} It held.")
+        left.success(
+            f"Your runs with seed {seed} ({scores}): {experiment.claim} It held. {how_often(experiment)}"
+        )
     else:
-        left.warning(f"Your runs ({scores}) did not show the expected result: {experiment.claim}")
+        left.warning(
+            f"It did not hold this time. Your runs with seed {seed}: {scores}. The claim: "
+            f"{experiment.claim} The outcome depends on the random start the seed fixes (the data, the "
+            f"first weights, the batch order). {how_often(experiment)} Try another seed."
+        )
 
 
 def render_experiments(views: list[JobView]) -> None:

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_inside, session, state
+from dashboard import charts_inside, plain, session, state
 from dashboard.runner import JobView
 from rnn_core import EncodeError, Prediction, get_task
-from rnn_core.probes import project, snapshot_basis
+from rnn_core.probes import probe_accuracy, project, snapshot_basis
 
 YOURS = "yours"  # the heatmap choice that shows the Try it sequence
 TIMER_SECONDS = {"training": 1.0, "replay": 0.8}  # a replay shows each epoch for 0.8 s
@@ -97,6 +97,26 @@ def render_heatmap(view: JobView, snap, mine: Prediction | None) -> None:
     )
 
 
+def end_points_caption(view: JobView, index: int) -> str:
+    """What the trajectory view shows, and how well the output layer reads its end points now."""
+    snap = view.snapshots[index]
+    right = probe_accuracy(snap, view.started.probe_labels)
+    count = len(view.started.probe_labels)
+    basis = (
+        "fitted to the epochs recorded so far: it is refitted as epochs arrive, so it may turn, and it "
+        "settles when the run ends"
+        if view.active
+        else "fitted once to every recorded epoch, so the epochs can be compared"
+    )
+    where = "every step's h_t" if get_task(view.config.task).many_to_many else "the end points h_T"
+    return (
+        "Every line is one probe sequence's path through the hidden space, projected onto the two "
+        f"directions in which the recorded hidden states vary most (one view {basis}). The output "
+        f"layer V h_T + b_y can only draw straight boundaries through the hidden space: after epoch "
+        f"{snap.epoch} it classifies {100 * right:.0f}% of {where} of these {count} sequences correctly."
+    )
+
+
 def timer_mode(view: JobView) -> str | None:
     """Why the view redraws itself: a run still training, a replay playing, or not at all."""
     if view.active:
@@ -155,16 +175,11 @@ def render_view(run_id: int, mode: str | None) -> None:
     render_heatmap(view, view.snapshots[index], mine)
     points = trajectory_points(view, index, mine)
     st.altair_chart(charts_inside.trajectory_plot(points, task.class_names), width="stretch")
-    st.caption(
-        "Every line is one sequence's path through the hidden space, projected onto the two directions "
-        "in which the recorded hidden states vary most (one view for all epochs). As the network "
-        "learns, the end points of the classes move apart: a straight line can then separate them, "
-        "which is all the output layer V h_T + b_y can do."
-    )
+    st.caption(end_points_caption(view, index))
     if problem:
-        st.warning(problem)
+        plain.warning(problem)
     elif mine is not None and index == len(epochs) - 1:
-        st.caption(f"Black: your sequence from Try it, `{typed}`, read by the trained network.")
+        st.caption(f"Black: your sequence from Try it, {plain.code(typed)}, read by the trained network.")
     elif mine is not None:
         st.caption("Your sequence from Try it is drawn at the last epoch: that network is the trained one.")
     elif view.model is not None:

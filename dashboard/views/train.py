@@ -9,6 +9,8 @@ come back.
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from dashboard import charts, limits, session, state
@@ -19,7 +21,8 @@ from rnn_core import checkpoint, report
 # waits for the previous redraw, so 0.3 s gives a bit over 2 redraws a second); a queued one only
 # shows its place, and a class of queued pages polling fast costs the server and browsers dearly.
 POLL_SECONDS = {"running": 0.3, "queued": 2.5}
-QUICK_RUN_WAIT = 0.7  # a run this short shows its result without a polling round trip
+QUICK_RUN_WAIT = 1.0  # a run this short (the lab run) shows its result without a polling round trip
+BINARY = "application/octet-stream"
 STATUS = {"completed": st.success, "stopped": st.warning, "diverged": st.error, "failed": st.error}
 
 
@@ -67,6 +70,7 @@ def render_curves(view: JobView | None) -> None:
         width="stretch",
     )
     right.vega_lite_chart(spec=charts.live_spec("accuracy", epochs=epoch_rows), width="stretch")
+    st.caption(charts.MEANING)
 
 
 def render_outcome(view: JobView) -> None:
@@ -95,17 +99,14 @@ def render_details(view: JobView) -> None:
 
 
 def render_downloads(view: JobView) -> None:
+    """The run's files. Each is built when its button is clicked, not on every redraw."""
     finished, name = view.finished, f"rnn-lab-run-{view.run_id}"
+    model = finished.model
     files = [
-        ("Metrics (CSV)", report.metrics_csv(finished.model.history), f"{name}-metrics.csv", "text/csv"),
-        ("Config (JSON)", view.config.to_json(), f"{name}-config.json", "application/json"),
-        (
-            "Checkpoint",
-            checkpoint.to_bytes(finished.model),
-            f"{name}.safetensors",
-            "application/octet-stream",
-        ),
-        ("Lab report", report.lab_report(finished), f"{name}-report.md", "text/markdown"),
+        ("Metrics (CSV)", partial(report.metrics_csv, model.history), f"{name}-metrics.csv", "text/csv"),
+        ("Config (JSON)", view.config.to_json, f"{name}-config.json", "application/json"),
+        ("Checkpoint", partial(checkpoint.to_bytes, model), f"{name}.safetensors", BINARY),
+        ("Lab report", partial(report.lab_report, finished), f"{name}-report.md", "text/markdown"),
     ]
     for column, (label, data, filename, mime) in zip(st.columns(len(files)), files, strict=True):
         column.download_button(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, session, state
+from dashboard import charts, limits, plain, session, state
 from rnn_core import EncodeError, TrainedModel, checkpoint
 from rnn_core.tasks import MAX_INPUT_TOKENS
 
@@ -22,27 +22,32 @@ def available_models() -> dict[str, TrainedModel]:
         if view.model is not None and view.model.history:
             accuracy = f"{100 * view.finished.test_accuracy:.1f}%"
             models[f"Run {view.run_id}: {view.config.task}, {view.config.cell}, test {accuracy}"] = view.model
-    for name, model in runs.uploaded:
-        models[f"Uploaded: {name}"] = model
-    return models
+    return models | runs.uploaded
+
+
+def _on_upload() -> None:
+    """The uploader's callback: runs before the script, the one moment it may pick the model shown."""
+    uploaded = st.session_state.get(state.TRY_UPLOAD)
+    if uploaded is None:  # the student removed the file
+        return
+    try:
+        model = checkpoint.from_bytes(uploaded.getvalue())
+    except checkpoint.CheckpointError as err:
+        st.session_state[state.UPLOAD_ERROR] = f"That file could not be loaded: {err}"
+        return
+    st.session_state[state.TRY_MODEL] = session.runs().add_upload(uploaded.name, model)
 
 
 def render_upload() -> None:
-    uploaded = st.file_uploader(
+    st.file_uploader(
         "Bring back a model from a checkpoint (.safetensors) downloaded from the Train page",
         type=["safetensors"],
         key=state.TRY_UPLOAD,
+        on_change=_on_upload,
+        help=f"This session keeps the {limits.MAX_UPLOADS} newest uploaded models.",
     )
-    if uploaded is None:
-        return
-    runs = session.runs()
-    if any(name == uploaded.name for name, _ in runs.uploaded):
-        return
-    try:
-        runs.uploaded.append((uploaded.name, checkpoint.from_bytes(uploaded.getvalue())))
-        st.session_state[state.TRY_MODEL] = f"Uploaded: {uploaded.name}"
-    except checkpoint.CheckpointError as err:
-        st.error(f"That file could not be loaded: {err}")
+    if error := st.session_state.pop(state.UPLOAD_ERROR, None):
+        plain.error(error)  # the message quotes the file's own metadata
 
 
 def _random_example(model: TrainedModel) -> None:
@@ -63,7 +68,7 @@ def render_prediction(model: TrainedModel, text: str) -> None:
         prediction = model.predict(text)
     except EncodeError as err:
         st.session_state[state.TYPED_TEXT] = None  # nothing to draw on the Hidden states page
-        st.error(f"{err}")
+        plain.error(err)  # the message quotes what was typed
         return
     st.session_state[state.TYPED_TEXT] = text  # the Hidden states page can draw it too
     st.markdown(f"### Prediction: **{prediction.label}** ({100 * prediction.confidence:.1f}%)")
@@ -74,6 +79,13 @@ def render_prediction(model: TrainedModel, text: str) -> None:
     )
     if task.many_to_many:
         st.write("Prediction at every step: " + " ".join(f"`{label}`" for label in prediction.step_labels))
+    if task.pad_id is not None and len(prediction.tokens) < model.config.seq_len:
+        padding = model.config.seq_len - len(prediction.tokens)
+        st.caption(
+            f"The network was trained on sentences padded on the left to {model.config.seq_len} words, so it "
+            f"first reads {padding} × <pad> here. The prediction after word t comes from that same pass: "
+            "typing only the first t words gives a little more padding, and so slightly different numbers."
+        )
 
 
 def main() -> None:
@@ -85,8 +97,6 @@ def main() -> None:
             "or upload a checkpoint you downloaded earlier."
         )
         render_upload()
-        if session.runs().uploaded:
-            st.rerun()
         return
     if st.session_state.get(state.TRY_MODEL) not in models:
         st.session_state[state.TRY_MODEL] = next(iter(models))
