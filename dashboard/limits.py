@@ -46,6 +46,10 @@ RUN_WALL_SECONDS = 2 * RUN_SECONDS
 MAX_RUNS_KEPT = int(_env_number("RNN_LAB_MAX_RUNS_KEPT", 10))  # a 6-run sweep and a few own runs
 # Uploaded models a browser session keeps (Try it); the oldest goes first.
 MAX_UPLOADS = int(_env_number("RNN_LAB_MAX_UPLOADS", 3))
+# Minutes a closed or reloaded tab's runs are kept for the same browser to take back.
+KEEP_MINUTES = _env_number("RNN_LAB_KEEP_MINUTES", 30)
+# Closed sessions whose runs are kept at once (each at most MAX_RUNS_KEPT small runs).
+MAX_SHELVED_SESSIONS = 200
 # Probe snapshots (hidden states) are kept for this many of a session's newest runs.
 RUNS_WITH_SNAPSHOTS = 2
 # Per-batch loss points kept per run (a chart is ~450 px wide); longer runs keep an evenly thinned series.

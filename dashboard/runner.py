@@ -350,3 +350,42 @@ class SessionRuns:
 
     def latest(self) -> JobView | None:
         return self.jobs[-1].view() if self.jobs else None
+
+
+class RunShelf:
+    """The runs of closed or reloaded tabs, kept a while so the same browser can take them back.
+
+    Keyed by a secret only that browser holds (dashboard.session.browser_key), never by anything
+    in the page address: a shared lesson link cannot carry one student's runs to another.
+    """
+
+    def __init__(self, keep_seconds: float, max_sessions: int):
+        self.keep_seconds = keep_seconds
+        self.max_sessions = max_sessions  # the oldest kept session goes first past this
+        self._lock = threading.Lock()
+        self._kept: dict[str, tuple[float, SessionRuns]] = {}
+
+    def put(self, key: str, runs: SessionRuns) -> None:
+        with self._lock:
+            self._expire()
+            self._kept.pop(key, None)
+            self._kept[key] = (time.monotonic(), runs)
+            while len(self._kept) > self.max_sessions:
+                del self._kept[next(iter(self._kept))]
+
+    def take(self, key: str) -> SessionRuns | None:
+        """The runs kept for this browser (they leave the shelf), or None."""
+        with self._lock:
+            self._expire()
+            kept = self._kept.pop(key, None)
+        return kept[1] if kept else None
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._expire()
+            return len(self._kept)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, (since, _) in self._kept.items() if now - since > self.keep_seconds]:
+            del self._kept[key]

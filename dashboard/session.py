@@ -4,16 +4,23 @@
   training workers and their queue.
 - `runs()`: one per browser session, in st.session_state, so it survives page switches.
 - a session-scoped guard whose release hook stops the session's job when the tab closes
-  (Streamlit also releases it on a network drop: the run stops, the finished runs stay).
+  (Streamlit also releases it on a network drop: the run stops, the finished runs stay), and
+  puts the session's runs on the `shelf()` for a while: the same browser takes them back after a
+  reload (F5) or a lost connection. The key is a secret that only that browser holds (the token
+  in Streamlit's XSRF cookie), never anything in the page address.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import streamlit as st
 
 import rnn_core
 from dashboard import limits, state
-from dashboard.runner import SessionRuns, TrainingPool
+from dashboard.runner import RunShelf, SessionRuns, TrainingPool
+
+XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit sets it in every browser while XSRF protection is on
 
 
 @st.cache_resource(show_spinner="Starting RNN Lab…")
@@ -23,26 +30,78 @@ def pool() -> TrainingPool:
     return TrainingPool(limits.WORKERS, limits.RUN_MEMORY_MB, limits.RUN_WALL_SECONDS)
 
 
-def _release(guard: _Guard) -> None:
-    guard.runs.release()
+@st.cache_resource(show_spinner=False)
+def shelf() -> RunShelf:
+    """The runs of closed tabs, kept for their browsers (one per server process)."""
+    return RunShelf(limits.KEEP_MINUTES * 60, limits.MAX_SHELVED_SESSIONS)
+
+
+def browser_key() -> str | None:
+    """A secret of this browser, stable across reloads; None if it sent no XSRF cookie."""
+    raw = st.context.cookies.get(XSRF_COOKIE)
+    token = xsrf_token(raw) if isinstance(raw, str) else None  # AppTest has no real cookies
+    return hashlib.sha256(token).hexdigest() if token else None
+
+
+def xsrf_token(cookie: str) -> bytes | None:
+    """The token inside Streamlit's XSRF cookie, or None if the cookie is not one.
+
+    The cookie is '2|mask|masked token|time' (Tornado's format, which Streamlit keeps): the mask
+    changes with every response, the token never does. Version 1 cookies are the bare token.
+    """
+    value = cookie.strip("\"'")
+    parts = value.split("|")
+    try:
+        if parts[0] == "2" and len(parts) == 4:
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+            return bytes(byte ^ mask[i % len(mask)] for i, byte in enumerate(masked)) or None
+        return bytes.fromhex(value) or None
+    except (ValueError, ZeroDivisionError):
+        return None
 
 
 class _Guard:
-    def __init__(self, runs: SessionRuns):
-        self.runs = runs
+    def __init__(self, runs: SessionRuns, key: str | None, kept: RunShelf):
+        self.runs, self.key, self.kept = runs, key, kept
+
+
+def _release(guard: _Guard) -> None:
+    """The tab closed, reloaded or lost its connection: stop its run, keep its runs a while."""
+    guard.runs.release()
+    if guard.key is not None and guard.runs.jobs:
+        guard.kept.put(guard.key, guard.runs)
 
 
 @st.cache_resource(scope="session", on_release=_release, show_spinner=False)
-def _guard(_runs: SessionRuns) -> _Guard:
-    return _Guard(_runs)
+def _guard(_runs: SessionRuns, _key: str | None) -> _Guard:
+    return _Guard(_runs, _key, shelf())
 
 
 def runs() -> SessionRuns:
-    """This browser session's runs (created on first use, guarded against closed tabs)."""
+    """This browser session's runs: created on first use, or taken back from the shelf."""
     if state.RUNS not in st.session_state:
-        st.session_state[state.RUNS] = SessionRuns(
+        key = browser_key()
+        kept = shelf().take(key) if key is not None else None
+        if kept is not None:
+            st.session_state[state.WELCOME_BACK] = len(kept.jobs)
+        st.session_state[state.RUNS] = kept or SessionRuns(
             limits.MAX_RUNS_KEPT, limits.RUNS_WITH_SNAPSHOTS, limits.MAX_BATCH_POINTS, limits.MAX_UPLOADS
         )
+        st.session_state[state.BROWSER_KEY] = key
     session_runs = st.session_state[state.RUNS]
-    _guard(session_runs)
+    _guard(session_runs, st.session_state[state.BROWSER_KEY])
     return session_runs
+
+
+def keeping_note() -> str:
+    """What happens to this session's runs when the tab closes or reloads, for a caption."""
+    if st.session_state.get(state.BROWSER_KEY) is None:
+        return (
+            "This browser sent no session cookie, so closing or reloading this tab loses these runs: "
+            "download a checkpoint to keep a model."
+        )
+    return (
+        f"If you close or reload this tab, your finished runs wait on this server for "
+        f"{limits.KEEP_MINUTES:g} minutes, for this browser only (a shared link never carries them); "
+        "a run still training stops."
+    )

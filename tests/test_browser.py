@@ -294,3 +294,24 @@ def test_uploading_after_a_run_brings_the_uploaded_model_in_front(page, tmp_path
     box.fill("1 0 1 1")
     box.press("Enter")
     expect(page.get_by_text("Prediction at every step:")).to_be_visible(timeout=TIMEOUT)
+
+
+def test_a_reload_brings_the_runs_back_to_the_same_browser_only(page, browser):
+    open_app(page, "/?epochs=3")
+    click(page, "Train")
+    expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("wait on this server for 30 minutes")).to_be_visible()
+    page.reload()  # F5 mid-lesson
+    expect(
+        page.get_by_text("Welcome back: 1 run from this browser's earlier tab is here again.")
+    ).to_be_visible(timeout=TIMEOUT)
+    expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("Trained for 3 epochs.")).to_be_visible()
+    other = browser.new_context()  # another student opening the same link
+    try:
+        stranger = other.new_page()
+        stranger.base_url = page.base_url
+        open_app(stranger, "/?epochs=3")
+        expect(stranger.get_by_text("No run yet")).to_be_visible(timeout=TIMEOUT)
+    finally:
+        other.close()

@@ -1,9 +1,11 @@
 """Shared links: a lesson as a URL, restored exactly; bad parts reported, good parts kept."""
 
+import re
 from dataclasses import replace
 
 import pytest
 
+from dashboard import limits
 from dashboard.controls import CUSTOM, config_from_link, link_params, matching_preset
 from dashboard.limits import RUN_MEMORY_MB, RUN_SECONDS, too_big
 from rnn_core import PRESETS, TrainConfig, preset
@@ -75,3 +77,15 @@ def test_the_server_refuses_runs_too_big_to_share_and_says_what_to_shrink():
     message = too_big(slow)
     assert "would take too long" in message and "hours of training" in message
     assert "a larger batch size (now 1)" in message and "fewer epochs (now 200)" in message
+
+
+def test_a_run_just_over_a_budget_is_told_two_numbers_that_differ(monkeypatch):
+    config = TrainConfig(num_samples=20000, hidden_size=64, seq_len=100)
+    needed = estimate(config).memory_mb
+    monkeypatch.setattr(limits, "RUN_MEMORY_MB", float(int(needed)))  # under it by less than 1 MB
+    message = too_big(config)
+    shown = re.findall(
+        r"about ([\d.,]+) MB of memory while training, and each run may use ([\d.,]+) MB", message
+    )
+    (need, allowed) = shown[0]
+    assert need != allowed and float(need) > float(allowed)

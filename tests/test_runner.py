@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from dashboard.runner import Job, SessionRuns, TrainingPool
+from dashboard.runner import Job, RunShelf, SessionRuns, TrainingPool
 from rnn_core import BatchEnd, TrainConfig
 
 QUICK = TrainConfig(num_samples=100, epochs=2)
@@ -227,3 +227,31 @@ def test_a_diverged_run_does_not_end_its_series(make_pool):
     first, second = runs.start_series([("too high", too_high), ("next", QUICK)], pool)
     assert second.done.wait(60)
     assert first.view().state == "diverged" and second.view().state == "completed"
+
+
+def test_the_shelf_gives_a_browsers_runs_back_once_and_forgets_them_after_a_while():
+    shelf, runs = RunShelf(keep_seconds=0.3, max_sessions=2), new_runs()
+    shelf.put("browser a", runs)
+    assert shelf.take("browser b") is None  # another browser gets nothing
+    assert shelf.take("browser a") is runs and shelf.take("browser a") is None  # once
+    shelf.put("browser a", runs)
+    time.sleep(0.4)
+    assert shelf.take("browser a") is None and len(shelf) == 0  # kept a while, not for ever
+    for name in ("a", "b", "c"):
+        shelf.put(name, new_runs())
+    assert len(shelf) == 2 and shelf.take("a") is None  # bounded: the oldest goes first
+
+
+def test_uploads_are_bounded_per_session_and_their_names_made_plain():
+    runs = SessionRuns(3, 1, 100, max_uploads=2)
+    labels = [runs.add_upload(name, object()) for name in ("a.safetensors", "[x](http://e.example)", "c")]
+    assert list(runs.uploaded) == labels[1:]  # the oldest went first
+    assert labels[1] == "Uploaded 2: _x__http___e.example_"
+
+
+def test_a_session_ending_stops_its_run_and_lets_go_of_its_uploads(make_pool):
+    pool, runs = make_pool(1), new_runs()
+    job = runs.start(LONG, pool)
+    runs.add_upload("a.safetensors", object())
+    runs.release()
+    assert job.done.wait(30) and job.view().state == "stopped" and not runs.uploaded

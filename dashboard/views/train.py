@@ -156,6 +156,13 @@ def main() -> None:
     right.button("Stop", key=state.STOP_BUTTON, on_click=_stop, disabled=not active)
     if error := st.session_state.pop(state.START_ERROR, None):
         st.error(error)
+    if back := st.session_state.pop(state.WELCOME_BACK, None):
+        runs_were = (
+            f"{back} run from this browser's earlier tab is"
+            if back == 1
+            else f"{back} runs from this browser's earlier tab are"
+        )
+        st.info(f"Welcome back: {runs_were} here again.")
     if latest is None:
         st.info("No run yet. Pick a preset or settings in the sidebar and click **Train**.")
         render_curves(None)
@@ -174,6 +181,7 @@ def main() -> None:
     shown = next(v for v in views if v.run_id == chosen)
     polled = shown.state if shown.active else None
     st.fragment(render_run, run_every=POLL_SECONDS.get(polled))(chosen, polled)
+    st.caption(session.keeping_note())
 
 
 main()
