@@ -7,7 +7,7 @@ to shrink; a notebook can ask the same question. Both numbers are estimates from
            + what backprop keeps for one batch              (B × T × H × layers, 10 to 16 floats each)
            + one evaluation batch, the data and the probes
     time   = batches × (a fixed cost per batch + a cost per time step + the arithmetic)
-           + an evaluation of the test set per epoch
+           + scoring the test set and the training set after every epoch
 
 The constants were fitted on the 2-core development machine with one PyTorch thread
 (`benchmarks/bench_budgets.py` prints estimate against measurement for a spread of runs). They
@@ -86,12 +86,15 @@ def _batch_seconds(config: TrainConfig, sequences: int, passes: int) -> float:
 
 
 def seconds(config: TrainConfig) -> float:
-    """Time to train on one core: every batch of every epoch, and a test evaluation per epoch."""
+    """Time to train on one core: every batch of every epoch, and after each epoch the scoring of
+    the test set and of the whole training set."""
     batch = min(config.batch_size, config.num_train)
     batches = math.ceil(config.num_train / batch)
     training = batches * _batch_seconds(config, batch, passes=3)  # forward, and backward twice
-    eval_batches = math.ceil(config.num_test / EVAL_BATCH)
-    evaluation = eval_batches * _batch_seconds(config, min(EVAL_BATCH, config.num_test), passes=1)
+    evaluation = sum(
+        math.ceil(size / EVAL_BATCH) * _batch_seconds(config, min(EVAL_BATCH, size), passes=1)
+        for size in (config.num_test, config.num_train)
+    )
     return config.epochs * (training + evaluation)
 
 
