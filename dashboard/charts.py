@@ -62,23 +62,26 @@ def _colour(domain: list[str]) -> alt.Color:
         "split:N",
         title=None,
         scale=alt.Scale(domain=domain, range=[SERIES[d] for d in domain]),
-        legend=alt.Legend(orient="bottom"),
+        legend=alt.Legend(orient="bottom", symbolOpacity=1),  # not the faint batch line's opacity
     )
 
 
 # The live curves read named datasets, so their spec is built and validated once per process and
 # each redraw only swaps the rows in (building an Altair chart costs ~20 ms; the rows ~1 ms).
 EPOCHS, BATCHES = alt.NamedData(name="epochs"), alt.NamedData(name="batches")
+# The whole chart, in px: Streamlit fits the title, axes and legend inside it, so this leaves a plot
+# area of about 300 px, readable from the back of a room.
+CURVE_HEIGHT = 420
 
 
 def loss_curve() -> alt.LayerChart:
     """Loss per batch (thin) under train and test loss per epoch (lines with points)."""
     batch_layer = (
         alt.Chart(BATCHES)
-        .mark_line(strokeWidth=1, opacity=0.55)
+        .mark_line(strokeWidth=1, opacity=0.55, aria=False)
         .encode(
-            x=alt.X("epoch:Q", title="Epoch"),
-            y=alt.Y("loss:Q", title="Loss L"),
+            x=alt.X("epoch:Q", title="Epoch", scale=alt.Scale(domainMin=0), axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("loss:Q", title="Loss L", axis=alt.Axis(format="~g")),
             color=_colour(["batch", *EPOCH_SPLITS]),
             tooltip=[
                 alt.Tooltip("step:Q", title="batch"),
@@ -89,7 +92,7 @@ def loss_curve() -> alt.LayerChart:
     )
     epoch_layer = (
         alt.Chart(EPOCHS)
-        .mark_line(point=True, strokeWidth=2.5)
+        .mark_line(point=alt.OverlayMarkDef(aria=False), strokeWidth=2.5, aria=False)
         .encode(
             x="epoch:Q",
             y="loss:Q",
@@ -97,21 +100,21 @@ def loss_curve() -> alt.LayerChart:
             tooltip=["epoch:Q", "split:N", alt.Tooltip("loss:Q", format=".4f")],
         )
     )
-    return (batch_layer + epoch_layer).properties(title="Loss", height=260)
+    return (batch_layer + epoch_layer).properties(title="Loss", height=CURVE_HEIGHT)
 
 
 def accuracy_curve() -> alt.Chart:
     """Train and test accuracy per epoch, in percent."""
     return (
         alt.Chart(EPOCHS)
-        .mark_line(point=True, strokeWidth=2.5)
+        .mark_line(point=alt.OverlayMarkDef(aria=False), strokeWidth=2.5, aria=False)
         .encode(
-            x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1)),
+            x=alt.X("epoch:Q", title="Epoch", scale=alt.Scale(domainMin=0), axis=alt.Axis(tickMinStep=1)),
             y=alt.Y("accuracy:Q", title="Accuracy (%)", scale=alt.Scale(domain=[0, 100])),
             color=_colour(EPOCH_SPLITS),
             tooltip=["epoch:Q", "split:N", alt.Tooltip("accuracy:Q", format=".2f", title="accuracy %")],
         )
-        .properties(title="Accuracy", height=260)
+        .properties(title="Accuracy", height=CURVE_HEIGHT)
     )
 
 
@@ -121,8 +124,28 @@ def _template(name: str) -> dict:
 
 
 def live_spec(name: str, **datasets: list[dict]) -> dict:
-    """The Vega-Lite spec of a live chart ('loss' or 'accuracy') filled with these rows."""
-    return {**_template(name), "datasets": datasets}
+    """The Vega-Lite spec of a live chart ('loss' or 'accuracy') filled with these rows, with a
+    sentence saying what it shows now (a screen reader reads it as the chart's name)."""
+    return {
+        **_template(name),
+        "datasets": datasets,
+        "description": describe(name, datasets.get("epochs", [])),
+    }
+
+
+def describe(name: str, epoch_rows: list[dict]) -> str:
+    """'Accuracy after epoch 10 of training: train 98.4%, ...; test 96.5%, up from 68.5%.'"""
+    if not epoch_rows:
+        return f"{name.capitalize()} chart: no epoch finished yet."
+    last = max(row["epoch"] for row in epoch_rows)
+    unit = "%" if name == "accuracy" else ""
+    parts = []
+    for split in EPOCH_SPLITS:
+        values = [row[name] for row in epoch_rows if row["split"] == split]
+        if values:
+            change = f", from {values[0]:.4g}{unit} after epoch 1" if len(values) > 1 else ""
+            parts.append(f"{split} {values[-1]:.4g}{unit}{change}")
+    return f"{name.capitalize()} after epoch {last}: " + "; ".join(parts) + "."
 
 
 def confusion_chart(confusion: np.ndarray, class_names: tuple[str, ...]) -> alt.Chart:
@@ -184,20 +207,28 @@ def prefix_chart(
     )
 
 
-def probability_bars(probs: np.ndarray, class_names: tuple[str, ...]) -> alt.Chart:
+PERCENT = alt.Axis(format="%")
+
+
+def probability_bars(probs: np.ndarray, class_names: tuple[str, ...]) -> alt.LayerChart:
+    """One bar per class, with its probability written at the bar's end."""
     frame = pd.DataFrame({"class": list(class_names), "probability": [float(p) for p in probs]})
-    return (
-        alt.Chart(frame)
-        .mark_bar()
-        .encode(
-            x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), title="Probability"),
-            y=alt.Y("class:N", title=None, sort=list(class_names)),
-            color=alt.Color(
-                "class:N",
-                scale=alt.Scale(domain=list(class_names), range=list(PALETTE[: len(class_names)])),
-                legend=None,
-            ),
-            tooltip=["class:N", alt.Tooltip("probability:Q", format=".4f")],
-        )
-        .properties(height=40 * len(class_names))
+    base = alt.Chart(frame).encode(
+        x=alt.X(
+            "probability:Q", scale=alt.Scale(domain=[0, 1]), title="Probability", axis=alt.Axis(format="%")
+        ),
+        y=alt.Y("class:N", title=None, sort=list(class_names), axis=alt.Axis(labelFontSize=14)),
+        tooltip=["class:N", alt.Tooltip("probability:Q", format=".4f")],
     )
+    bars = base.mark_bar(aria=False).encode(
+        color=alt.Color(
+            "class:N",
+            scale=alt.Scale(domain=list(class_names), range=list(PALETTE[: len(class_names)])),
+            legend=None,
+        )
+    )
+    values = base.mark_text(align="left", dx=4, fontSize=14, aria=False).encode(
+        text=alt.Text("probability:Q", format=".1%")
+    )
+    # Streamlit fits the axis inside the chart's height: ~50 px per bar plus the axis
+    return (bars + values).properties(height=50 * len(class_names) + 70)

@@ -41,16 +41,26 @@ def hidden_heatmap(hidden: np.ndarray, tokens: list[str]) -> alt.Chart:
     )
 
 
+# Classes in the trajectory view: green and purple, never the heatmap's blue and orange (which mean
+# negative and positive h_t there); a typed sequence is black.
+CLASS_COLOURS = (PALETTE[2], PALETTE[3], PALETTE[5], PALETTE[7])
+
+
 def trajectory_plot(points: pd.DataFrame, class_names: tuple[str, ...]) -> alt.LayerChart:
     """Hidden-state paths h_1..h_T in the 2-D PCA view, one line per sequence, coloured by class.
 
-    `points` has columns sequence, step, token, class, pc1, pc2; class 'yours' marks a typed sequence.
+    `points` has columns sequence, step, token, class, pc1, pc2, last; class 'yours' marks a typed
+    sequence. Thin faint paths, a hollow square where each starts (h_1) and a large dot where it
+    ends (h_T, what the output layer reads), so the direction of travel and the end points read
+    at a glance.
     """
-    domain = [*class_names, "yours"]
+    typed = "yours" in set(points["class"])
+    domain = [*class_names, "yours"] if typed else list(class_names)
+    colours = [*CLASS_COLOURS[: len(class_names)], "#000000"][: len(domain)]
     colour = alt.Color(
         "class:N",
         title="Class",
-        scale=alt.Scale(domain=domain, range=[*PALETTE[: len(class_names)], "#000000"]),
+        scale=alt.Scale(domain=domain, range=colours),
         legend=alt.Legend(orient="bottom"),
     )
     base = alt.Chart(points).encode(
@@ -68,10 +78,14 @@ def trajectory_plot(points: pd.DataFrame, class_names: tuple[str, ...]) -> alt.L
             alt.Tooltip("pc2:Q", format=".3f"),
         ],
     )
-    paths = base.mark_line(strokeWidth=1.5, opacity=0.6)
-    ends = base.transform_filter(alt.datum.last).mark_point(filled=True, size=90)
-    return (paths + ends).properties(
-        title="Trajectories of h_1 ... h_T (dots: h_T, the state that is read out)", height=420
+    paths = base.mark_line(strokeWidth=1, opacity=0.35, aria=False)
+    starts = base.transform_filter(alt.datum.step == 1).mark_point(shape="square", size=40, aria=False)
+    ends = base.transform_filter(alt.datum.last).mark_point(
+        filled=True, size=140, stroke="#0E1117", strokeWidth=0.8, aria=False
+    )
+    return (paths + starts + ends).properties(
+        title="Trajectories of h_1 ... h_T (squares: h_1; dots: h_T, the state that is read out)",
+        height=460,
     )
 
 

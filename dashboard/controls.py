@@ -10,6 +10,7 @@ script, which is the only moment one widget may change another's value.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -53,21 +54,33 @@ def config_from_link(params: Mapping[str, str]) -> tuple[TrainConfig, list[str]]
     return config, problems
 
 
-def link_params(config: TrainConfig) -> dict[str, str]:
-    """Query parameters for a config: only what differs from the defaults, so links stay short."""
-    default = TrainConfig().to_dict()
-    return {k: str(v) for k, v in config.to_dict().items() if v != default[k]}
+def link_params(config: TrainConfig, base: str = CUSTOM) -> dict[str, str]:
+    """Query parameters for a config: its preset by name and only what differs from that preset
+    (or from the defaults), so a lesson's link stays short and says what it is."""
+    start = preset(base) if base in PRESETS else TrainConfig()
+    named = {"preset": base} if base in PRESETS else {}
+    return named | {k: str(after) for k, (_, after) in config.changes_from(start).items()}
+
+
+def preset_changes(config: TrainConfig, base: str) -> str:
+    """'epochs 15 → 20, seed 0 → 3': how the setup differs from the preset it started from."""
+    changes = config.changes_from(preset(base))
+    return ", ".join(f"{FIELDS[name].label.lower()} {before:g} → {after:g}" if isinstance(before, int | float)
+                     else f"{FIELDS[name].label.lower()} {before} → {after}"
+                     for name, (before, after) in changes.items())  # fmt: skip
 
 
 def matching_preset(config: TrainConfig) -> str:
     return next((name for name, (_, p) in PRESETS.items() if p == config), CUSTOM)
 
 
-def _load(config: TrainConfig) -> None:
-    """Put a config into the widgets (only from a callback or before the widgets are drawn)."""
+def _load(config: TrainConfig, base: str | None = None) -> None:
+    """Put a config into the widgets (only from a callback or before the widgets are drawn).
+
+    `base` is the preset the setup started from; the picker keeps showing it after changes."""
     for name, key in state.CONFIG_KEYS.items():
         st.session_state[key] = getattr(config, name)
-    st.session_state[state.PRESET] = matching_preset(config)
+    st.session_state[state.PRESET] = base if base in PRESETS else matching_preset(config)
 
 
 def _current_values() -> dict:
@@ -81,14 +94,15 @@ def _on_preset() -> None:
 
 
 def _on_setting() -> None:
-    """After any setting changes: keep the others consistent and name the matching preset."""
+    """After any setting changes: keep the others consistent. The preset the setup started from
+    stays named (the sidebar lists what changed from it); a custom setup that now equals a preset
+    takes that preset's name."""
     values = _current_values()
     if values["cell"] != "rnn":
         st.session_state[state.CONFIG_KEYS["nonlinearity"]] = "tanh"  # only the rnn cell has one
-    try:
-        st.session_state[state.PRESET] = matching_preset(TrainConfig(**_current_values()))
-    except ConfigError:
-        st.session_state[state.PRESET] = CUSTOM
+    if st.session_state[state.PRESET] == CUSTOM:
+        with contextlib.suppress(ConfigError):
+            st.session_state[state.PRESET] = matching_preset(TrainConfig(**_current_values()))
 
 
 def _on_task() -> None:
@@ -102,8 +116,9 @@ def restore_from_link() -> None:
     """On a session's first run, read the URL into the widgets (once: later the widgets lead)."""
     if st.session_state.get(state.RESTORED):
         return
-    config, problems = config_from_link(st.query_params.to_dict())
-    _load(config)
+    params = st.query_params.to_dict()
+    config, problems = config_from_link(params)
+    _load(config, params.get("preset"))
     st.session_state[state.LINK_PROBLEMS] = problems
     st.session_state[state.RESTORED] = True
 
@@ -147,10 +162,16 @@ def render_sidebar() -> TrainConfig | None:
             options,
             key=state.PRESET,
             on_change=_on_preset,
-            help="Ready-made runs for class. Changing any setting below makes it 'custom'.",
+            help="Ready-made runs for class. Settings changed below are listed under the preset and kept "
+            "in the page address.",
         )
         if (chosen := st.session_state[state.PRESET]) != CUSTOM:
             st.caption(PRESETS[chosen][0])
+            try:
+                if changed := preset_changes(TrainConfig(**_current_values()), chosen):
+                    st.caption(f"Changed from {chosen}: {changed}.")
+            except ConfigError:
+                pass  # the settings' own error is shown below them
         _widget("task")
         st.caption(get_task(st.session_state[state.CONFIG_KEYS["task"]]).explanation)
         for title, names in SECTIONS.items():
@@ -167,6 +188,7 @@ def render_sidebar() -> TrainConfig | None:
             st.error("These settings cannot be used:\n" + listed)
             return None
         st.caption("The page address holds these settings: copy it to share this setup as a link.")
-    if st.query_params.to_dict() != link_params(config):
-        st.query_params.from_dict(link_params(config))
+    link = link_params(config, st.session_state[state.PRESET])
+    if st.query_params.to_dict() != link:
+        st.query_params.from_dict(link)
     return replace(config)

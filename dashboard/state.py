@@ -21,9 +21,11 @@ START_ERROR = "start_error"  # why the last Train click could not start a run
 
 TRAIN_BUTTON = "train"
 STOP_BUTTON = "stop"
-RUN_PICKER = "run_picker"  # which run a page shows
+RUN_PICKER = "run_picker"  # which run a page shows (+ the runs' states: a new widget when one changes)
+RUN_PICKED = "run_picked"  # the run the student last picked on the Train page
 
 TRY_TEXT = "try_text"
+TRY_EXAMPLE_TASK = "try_example_task"  # the task whose example the text box was filled with
 TRY_RANDOM = "try_random"
 TRY_UPLOAD = "try_upload"
 UPLOAD_ERROR = "upload_error"  # why the last uploaded file could not be loaded

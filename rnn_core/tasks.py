@@ -38,7 +38,7 @@ class Task:
     """A sequence task: its story, vocabulary, classes and a seeded generator."""
 
     name: str
-    title: str
+    title: str  # short enough for the sidebar's picker at 1280 px (about 32 characters)
     explanation: str
     vocab: tuple[str, ...]
     class_names: tuple[str, ...]
@@ -307,7 +307,7 @@ TASKS: dict[str, Task] = {
         ),
         Task(
             name="remember",
-            title="Long memory: remember the first digit",
+            title="Memory: remember the first digit",
             explanation=(
                 "Only the first digit matters: the label is 'high' if it is 5-9 and 'low' if it is "
                 "0-4; every digit after it is noise. The network must carry one fact through the "
@@ -327,7 +327,7 @@ TASKS: dict[str, Task] = {
         ),
         Task(
             name="pattern",
-            title="Pattern detection: does 3 1 4 appear?",
+            title="Pattern: does 3 1 4 appear?",
             explanation=(
                 "The label is 'found' if the digits 3 1 4 appear next to each other anywhere in the "
                 "sequence and 'absent' otherwise. The network must notice a 3, then a 1 straight "
@@ -345,7 +345,7 @@ TASKS: dict[str, Task] = {
         ),
         Task(
             name="sentiment",
-            title="Sentiment: positive or negative sentence",
+            title="Sentiment: positive or negative",
             explanation=(
                 "Short English sentences about a film, such as 'the plot was not bad' or 'i did "
                 "not enjoy it'. The label is 'positive' or 'negative'. Negation flips the meaning "
@@ -367,7 +367,7 @@ TASKS: dict[str, Task] = {
         ),
         Task(
             name="parity",
-            title="Running parity: a label at every step",
+            title="Parity: a label at every step",
             explanation=(
                 "A sequence of bits 0 and 1. At every step the label is whether the number of 1s "
                 "so far is 'even' or 'odd', so the network makes a prediction at each time step "

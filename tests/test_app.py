@@ -138,14 +138,19 @@ def test_invalid_settings_are_explained_in_the_sidebar_and_block_training():
     assert "Fix the settings" in texts(at.error) and runs(at).latest() is None
 
 
-def test_choosing_a_preset_fills_every_setting_and_a_change_makes_it_custom():
+def test_choosing_a_preset_fills_every_setting_and_a_change_keeps_its_name_and_lists_the_change():
     at = new_app()
     at.selectbox(key=state.PRESET).select("remember-lstm").run()
     for name, key in state.CONFIG_KEYS.items():
         assert at.session_state[key] == getattr(preset("remember-lstm"), name)
     at = set_config(at, seed=5)
-    assert at.selectbox(key=state.PRESET).value == "custom"
-    assert at.query_params["seed"] == ["5"] or at.query_params["seed"] == "5"
+    assert at.selectbox(key=state.PRESET).value == "remember-lstm"
+    assert "Changed from remember-lstm: seed 0 → 5." in texts(at.sidebar.caption)
+    link = {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+    assert link == {"preset": "remember-lstm", "seed": "5"}  # short, and named
+    at.selectbox(key=state.PRESET).select("custom").run()
+    link = {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+    assert link["cell"] == "lstm" and "preset" not in link  # custom: every change from the defaults
 
 
 def test_a_shared_link_restores_its_setup_and_reports_bad_values():
@@ -175,11 +180,11 @@ def trained_app():
 def test_try_it_predicts_a_typed_sequence_with_prefix_probabilities(trained_app):
     at = trained_app
     at.text_input(key=state.TRY_TEXT).input("9 9 9 9 9 8 9 9 9 9").run()
-    assert "Prediction: **high**" in texts(at.markdown)
+    assert "Prediction: high (" in texts(at.header)
     assert len(at.get("vega_lite_chart")) == 2  # class probabilities, and after every prefix
     model = runs(at).latest().model
     expected = model.predict("9 9 9 9 9 8 9 9 9 9").probs
-    assert f"({100 * expected.max():.1f}%)" in texts(at.markdown)
+    assert f"({100 * expected.max():.1f}%)" in texts(at.header)
 
 
 @pytest.mark.parametrize(
@@ -205,7 +210,7 @@ def test_random_example_fills_in_a_sequence_from_the_task(trained_app):
     at = trained_app
     at.button(key=state.TRY_RANDOM).click().run()
     typed = at.text_input(key=state.TRY_TEXT).value
-    assert len(typed.split()) == 10 and "Prediction:" in texts(at.markdown)
+    assert len(typed.split()) == 10 and "Prediction:" in texts(at.header)
 
 
 def test_many_to_many_runs_show_a_prediction_at_every_step():

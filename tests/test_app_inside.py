@@ -152,7 +152,7 @@ def test_backprop_page_fills_the_equations_and_matches_autograd(lab_app):
     trace = bptt.backward_steps(params, cache)
     dh = trace.dh[-1].numpy()
     power = int(np.floor(np.log10(np.abs(dh).max())))
-    dh_line = r"\frac{\partial L}{\partial h_"
+    dh_line = r"\frac{\partial L}{\partial h_{"  # the numbers line (h_{10}), not the general h_t
     (line,) = [m.value for m in at.latex if m.value.lstrip("$ \n").startswith(dh_line)]
     assert f"10^{{{power}}} \\times" in line and f"{dh[0] / 10.0**power:.3f}" in line
     shares = chart_rows(charts_titled(at, "comes from: each step")[0])[0]
@@ -183,8 +183,12 @@ def test_scaling_W_shows_vanishing_and_exploding_as_computed(lab_app):
 
 def test_step_through_walks_forward_loss_backward_update(lab_app):
     at = lab_app.switch_page("views/backprop.py").run()
+    labels = []
     for _ in range(4):
+        labels.append(at.button(key=state.BPTT_NEXT).label)
         at.button(key=state.BPTT_NEXT).click().run()
+    assert labels == ["Next: forward", "Next: loss", "Next: backward", "Next: update"]
+    assert at.button(key=state.BPTT_NEXT).label == "Start over"  # it says what the next click does
     said = " ".join(m.value for m in at.markdown)
     for stage in ("**Forward:**", "**Loss:**", "**Backward:**", "**Update:**"):
         assert stage in said

@@ -60,6 +60,14 @@ def open_app(page: Page, path: str = "/") -> Page:
     return page
 
 
+def wait_until_idle(page: Page) -> None:
+    """Until the page's script run has finished (Streamlit marks the app element)."""
+    expect(page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")).to_have_count(
+        1, timeout=TIMEOUT
+    )
+    page.wait_for_timeout(300)
+
+
 def click(page: Page, name: str) -> None:
     page.get_by_role("button", name=name, exact=True).click()
 
@@ -140,6 +148,13 @@ def test_try_it_answers_a_good_input_and_explains_a_bad_one(page):
     box.press("Enter")
     expect(page.get_by_text("Prediction:")).to_contain_text("high", timeout=TIMEOUT)
     expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(2, timeout=TIMEOUT)
+    chart = page.get_by_test_id("stVegaLiteChart").first
+    bars, values = chart.locator("g.mark-rect.role-mark path"), chart.locator("g.mark-text.role-mark text")
+    expect(bars).to_have_count(2, timeout=TIMEOUT)  # one bar per class...
+    expect(values).to_have_count(2)  # ...each with its probability written beside it
+    boxes = [bars.nth(i).evaluate("bar => [bar.getBBox().width, bar.getBBox().height]") for i in range(2)]
+    assert all(height >= 24 for width, height in boxes if width > 0), boxes  # a 0% bar has no width
+    assert all(values.nth(i).text_content().endswith("%") for i in range(2))
     box.fill("9 9 banana")
     box.press("Enter")
     alert = page.get_by_test_id("stAlert").filter(has_text="Unknown token 'banana' at position 3")
@@ -238,6 +253,16 @@ def injected(page: Page) -> int:
     return page.locator("a[href*='evil.example'], img[src*='evil.example']").count()
 
 
+def test_a_preset_link_keeps_its_name_in_the_address_and_the_sidebar(page):
+    open_app(page, "/?preset=remember-lstm&epochs=20")
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_role("combobox", name="Preset")).to_have_value("remember-lstm", timeout=TIMEOUT)
+    expect(sidebar.get_by_text("Changed from remember-lstm: epochs 15 → 20.")).to_be_visible()
+    expect(sidebar.get_by_role("spinbutton", name="Epochs")).to_have_value("20")
+    page.wait_for_timeout(500)  # the address is rewritten after the first script run, if at all
+    assert page.url.endswith("/?preset=remember-lstm&epochs=20")
+
+
 def test_text_from_a_link_a_text_box_or_a_file_is_shown_as_text_never_as_markdown(page, tmp_path):
     evil = quote(EVIL, safe="")
     open_app(page, f"/?preset={evil}&{evil}=1&epochs={evil}")
@@ -264,10 +289,11 @@ def test_text_from_a_link_a_text_box_or_a_file_is_shown_as_text_never_as_markdow
 
     (tmp_path / "first.safetensors").write_bytes(good)
     markdown_name = tmp_path / "[x](https:evil.example)![i](https:evil.example)**b**.safetensors"
-    markdown_name.write_bytes(good)
+    markdown_name.write_bytes(checkpoint.to_bytes(fit(TrainConfig(num_samples=100, epochs=1, seed=1))))
     page.locator("input[type=file]").set_input_files(str(tmp_path / "first.safetensors"))
     network = page.get_by_role("combobox", name="Network")
     expect(network).to_have_value("Uploaded 1: first.safetensors", timeout=TIMEOUT)
+    wait_until_idle(page)  # the page has been redrawn around the uploader: upload into the new one
     page.locator("input[type=file]").set_input_files(str(markdown_name))  # a second upload in a row
     expect(network).to_have_value(re.compile(r"^Uploaded 2: _x__https_evil\.example"), timeout=TIMEOUT)
     box = page.get_by_role("textbox", name="Your sequence")
@@ -315,3 +341,58 @@ def test_a_reload_brings_the_runs_back_to_the_same_browser_only(page, browser):
         expect(stranger.get_by_text("No run yet")).to_be_visible(timeout=TIMEOUT)
     finally:
         other.close()
+
+
+PAGES = ("Train", "Try it", "Hidden states", "Backprop through time", "Compare")
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now (WCAG 2.1 AA rules)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(
+        page, options={"runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
+        for v in found.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_every_page_has_no_serious_accessibility_violation_before_and_after_a_run(browser, server, cell):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.base_url = server
+    try:
+        open_app(page, f"/?cell={cell}&epochs=3")
+        found = {}
+        for moment in ("before a run", "after a run"):
+            if moment == "after a run":
+                page.get_by_role("link", name="Train").click()
+                click(page, "Train")
+                expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
+            for name in PAGES:
+                page.get_by_role("link", name=name).click()
+                expect(page.get_by_role("heading", name=name, level=1)).to_be_visible(timeout=TIMEOUT)
+                page.wait_for_timeout(700)  # charts drawn
+                found[f"{name}, {moment}"] = serious_violations(page)
+        assert not any(found.values()), {k: v for k, v in found.items() if v}
+    finally:
+        context.close()
+
+
+def test_the_run_picker_says_what_each_run_is_doing_now(page):
+    open_app(page, "/?epochs=3")
+    click(page, "Train")
+    expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("spinbutton", name="Epochs").fill("30")
+    sidebar.get_by_role("spinbutton", name="Epochs").press("Enter")
+    expect(page).to_have_url(re.compile(r"epochs=30"), timeout=TIMEOUT)
+    click(page, "Train")
+    picker = page.get_by_role("combobox", name="Show run")
+    expect(picker).to_have_value("Run 2 (lab, rnn, running)", timeout=TIMEOUT)
+    expect(page.get_by_text("Trained for 30 epochs.")).to_be_visible(timeout=TIMEOUT)
+    expect(picker).to_have_value("Run 2 (lab, rnn, completed)", timeout=2_000)

@@ -148,6 +148,10 @@ def test_trajectories_colour_each_class_and_draw_a_typed_sequence_in_black():
     scale = chart["layer"][0]["encoding"]["color"]["scale"]
     assert scale["domain"] == ["low", "high", "yours"] and scale["range"][2] == "#000000"
     assert len(only_dataset(charts_inside.trajectory_plot(points, ("low", "high")))) == 4
+    # the classes are not the heatmap's blue and orange, which mean negative and positive h_t there
+    assert not {scale["range"][0], scale["range"][1]} & {charts.PALETTE[0], charts.PALETTE[1]}
+    untyped = spec(charts_inside.trajectory_plot(points[points["class"] != "yours"], ("low", "high")))
+    assert untyped["layer"][0]["encoding"]["color"]["scale"]["domain"] == ["low", "high"]  # no "yours" entry
 
 
 def test_the_sweep_curve_puts_each_run_at_its_setting_on_a_fixed_0_to_100_axis():

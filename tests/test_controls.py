@@ -23,6 +23,13 @@ def test_default_config_has_an_empty_link():
     assert link_params(TrainConfig()) == {}
 
 
+def test_a_preset_link_stays_named_and_short():
+    config = replace(preset("remember-lstm"), epochs=20)
+    link = link_params(config, "remember-lstm")
+    assert link == {"preset": "remember-lstm", "epochs": "20"}
+    assert config_from_link(link) == (config, [])
+
+
 def test_a_link_restores_its_settings():
     config, problems = config_from_link({"cell": "gru", "epochs": "7", "lr": "0.01", "hidden_size": "12"})
     assert problems == []

@@ -15,22 +15,28 @@ from dashboard import charts_inside, session, state
 from dashboard.runner import JobView
 from rnn_core import bptt, get_task, lesson
 
-FORWARD = r"""
-\begin{aligned}
-h_t &= \tanh(U x_t + W h_{t-1} + b_h), \quad h_0 = 0 \\
-\hat y_t &= \operatorname{softmax}(V h_t + b_y) \\
-L_t &= -\log \hat y_t[y_t] \qquad L = \textstyle\sum_t L_t
-\end{aligned}"""
-BACKWARD = r"""
-\begin{aligned}
-\frac{\partial L}{\partial V} &= \textstyle\sum_t (\hat y_t - y_t)\, h_t^\top &
-\frac{\partial L}{\partial b_y} &= \textstyle\sum_t (\hat y_t - y_t) \\
-\frac{\partial L}{\partial h_t} &= V^\top (\hat y_t - y_t) + W^\top \delta_{t+1} &
-\delta_t &= (1 - h_t^2) \odot \frac{\partial L}{\partial h_t} \\
-\frac{\partial L}{\partial W} &= \textstyle\sum_t \delta_t\, h_{t-1}^\top &
-\frac{\partial L}{\partial U} &= \textstyle\sum_t \delta_t\, x_t^\top \\
-\frac{\partial L}{\partial b_h} &= \textstyle\sum_t \delta_t & &
-\end{aligned}"""
+# One equation per st.latex, each through `equation`: KaTeX's aligned blocks and a trailing
+# subscript overflow their box by a pixel or two, which makes a scroll region a keyboard cannot
+# reach (axe-core: scrollable-region-focusable).
+FORWARD = (
+    r"h_t = \tanh(U x_t + W h_{t-1} + b_h), \quad h_0 = 0",
+    r"\hat y_t = \operatorname{softmax}(V h_t + b_y)",
+    r"L_t = -\log \hat y_t[y_t] \qquad L = \textstyle\sum_t L_t",
+)
+BACKWARD = (
+    r"\frac{\partial L}{\partial V} = \textstyle\sum_t (\hat y_t - y_t)\, h_t^\top \qquad "
+    r"\frac{\partial L}{\partial b_y} = \textstyle\sum_t (\hat y_t - y_t)",
+    r"\frac{\partial L}{\partial h_t} = V^\top (\hat y_t - y_t) + W^\top \delta_{t+1}",
+    r"\delta_t = (1 - h_t^2) \odot \frac{\partial L}{\partial h_t}",
+    r"\frac{\partial L}{\partial W} = \textstyle\sum_t \delta_t\, h_{t-1}^\top \qquad "
+    r"\frac{\partial L}{\partial U} = \textstyle\sum_t \delta_t\, x_t^\top \qquad "
+    r"\frac{\partial L}{\partial b_h} = \textstyle\sum_t \delta_t",
+)
+
+
+def equation(latex: str) -> None:
+    """One displayed equation, with a thin trailing space so its last subscript stays in its box."""
+    st.latex(latex + r"\;")
 
 
 def vec(values, shown: int = 6) -> str:
@@ -74,17 +80,17 @@ def is_sheet_network(view: JobView) -> bool:
 def render_numbers(walk: lesson.Walkthrough, t: int) -> None:
     """The step-t equations filled in (t is 0-based; the sheet counts from 1)."""
     cache, trace = walk.cache, walk.trace
-    st.latex(rf"x_{{{t + 1}}} = \text{{embed}}(\texttt{{{walk.tokens[t]}}}) = {vec(cache.x[t])}")
-    st.latex(rf"U x_{{{t + 1}}} + W h_{{{t}}} + b_h = {vec(cache.a[t])}")
-    st.latex(rf"h_{{{t + 1}}} = \tanh(\cdot) = {vec(cache.h[t])}")
-    st.latex(rf"\hat y_{{{t + 1}}} = {vec(cache.y_hat[t])} \qquad L_{{{t + 1}}} = {float(cache.L_t[t]):.4f}")
+    equation(rf"x_{{{t + 1}}} = \text{{embed}}(\texttt{{{walk.tokens[t]}}}) = {vec(cache.x[t])}")
+    equation(rf"U x_{{{t + 1}}} + W h_{{{t}}} + b_h = {vec(cache.a[t])}")
+    equation(rf"h_{{{t + 1}}} = \tanh(\cdot) = {vec(cache.h[t])}")
+    equation(rf"\hat y_{{{t + 1}}} = {vec(cache.y_hat[t])} \qquad L_{{{t + 1}}} = {float(cache.L_t[t]):.4f}")
     if int(cache.y[t]) == bptt.NO_LABEL:
         st.caption(f"Step {t + 1} has no label (only the last step does), so L_{t + 1} = 0.")
-    st.latex(rf"\frac{{\partial L}}{{\partial h_{{{t + 1}}}}} = {vec(trace.dh[t])}")
+    equation(rf"\frac{{\partial L}}{{\partial h_{{{t + 1}}}}} = {vec(trace.dh[t])}")
     through_tanh = rf"(1 - h_{{{t + 1}}}^2) \odot \frac{{\partial L}}{{\partial h_{{{t + 1}}}}}"
-    st.latex(rf"\delta_{{{t + 1}}} = {through_tanh} = {vec(trace.delta[t])}")
+    equation(rf"\delta_{{{t + 1}}} = {through_tanh} = {vec(trace.delta[t])}")
     part = float(trace.per_step["W"][t].norm())
-    st.latex(
+    equation(
         rf"\text{{step {t + 1}'s part of }} \partial L / \partial W: "
         rf"\|\delta_{{{t + 1}}} h_{{{t}}}^\top\| = {sci(part)}"
     )
@@ -118,7 +124,7 @@ def render_check(walk: lesson.Walkthrough) -> None:
 
 def render_flow(view: JobView) -> None:
     """Vanishing and exploding gradients: ‖∂L/∂h_t‖ going back in time, with W scaled."""
-    st.subheader("Vanishing and exploding gradients")
+    st.header("Vanishing and exploding gradients")
     left, middle, right = st.columns(3)
     length = left.slider("Sequence length T", 5, 100, 40, key=state.BPTT_LENGTH)
     scale = middle.slider("Scale W by", 0.25, 3.0, 1.0, 0.25, key=state.BPTT_SCALE)
@@ -140,9 +146,15 @@ def render_flow(view: JobView) -> None:
     st.caption(text + ("" if clip > 0 else "."))
 
 
+def _next_stage() -> None:
+    """The step-through button's callback: one stage on, and back to none after the last."""
+    stage = st.session_state.get(state.BPTT_STAGE, 0)
+    st.session_state[state.BPTT_STAGE] = (stage + 1) % (len(lesson.STAGES) + 1)
+
+
 def render_step_through(walk: lesson.Walkthrough, config) -> None:
     """One training iteration, one stage at a time."""
-    st.subheader("Step through one training iteration")
+    st.header("Step through one training iteration")
     st.info(
         f"This step is plain gradient descent on the sheet's five parameters for one example. The run "
         f"itself trained with {config.optimizer} (learning rate {config.lr:g}) on batches of "
@@ -151,10 +163,10 @@ def render_step_through(walk: lesson.Walkthrough, config) -> None:
     )
     lr = st.number_input("Learning rate for this step (plain SGD)", 0.001, 5.0, 0.5, 0.1, key=state.BPTT_LR)
     stage = st.session_state.get(state.BPTT_STAGE, 0)
-    left, right = st.columns([1, 5])
-    if left.button("Next stage", key=state.BPTT_NEXT):
-        stage = (stage + 1) % (len(lesson.STAGES) + 1)
-        st.session_state[state.BPTT_STAGE] = stage
+    left, right = st.columns([1, 4])
+    # The button says what its click will do: the next stage's name, or start over after the last.
+    label = "Start over" if stage == len(lesson.STAGES) else f"Next: {lesson.STAGES[stage]}"
+    left.button(label, key=state.BPTT_NEXT, on_click=_next_stage)
     right.progress(
         stage / len(lesson.STAGES),
         text=" → ".join(s.upper() if i < stage else s for i, s in enumerate(lesson.STAGES)),
@@ -210,12 +222,14 @@ def run_label(view: JobView) -> str:
 def main() -> None:
     st.title("Backprop through time")
     st.write("The lab sheet's recurrent network, forward:")
-    st.latex(FORWARD)
+    for line in FORWARD:
+        equation(line)
     st.write(
         "and backward, from the last step to the first (nothing flows back into step T from later "
         "steps, so δ after T is 0):"
     )
-    st.latex(BACKWARD)
+    for line in BACKWARD:
+        equation(line)
     views = sheet_runs()
     training = [v for v in session.runs().views() if v.active and is_sheet_network(v)]
     if training and not views:
@@ -248,7 +262,7 @@ def main() -> None:
     T = len(walk.tokens)
     t = st.slider("Time step t", 1, T, T, key=state.BPTT_STEP) - 1
     render_numbers(walk, t)
-    st.subheader("Hand-written gradients beside autograd's")
+    st.header("Hand-written gradients beside autograd's")
     render_check(walk)
     st.altair_chart(charts_inside.step_shares(walk.step_shares("W"), list(walk.tokens)), width="stretch")
     st.caption(

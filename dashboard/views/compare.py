@@ -124,7 +124,7 @@ def render_experiment(number: int, experiment: Experiment, views: list[JobView],
 
 
 def render_experiments(views: list[JobView]) -> None:
-    st.subheader("Classroom experiments")
+    st.header("Classroom experiments")
     if error := st.session_state.pop(state.START_ERROR, None):
         st.error(error)
     busy = any(v.active for v in views)
@@ -158,7 +158,7 @@ def default_choice(views: list[JobView]) -> list[int]:
 
 
 def render_comparison(views: list[JobView]) -> None:
-    st.subheader("Your runs")
+    st.header("Your runs")
     labels = {
         v.run_id: f"Run {v.run_id}: {v.label or v.config.task + ', ' + v.config.cell} ({v.state})"
         for v in views

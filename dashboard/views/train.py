@@ -171,13 +171,19 @@ def main() -> None:
     if len(views) > 1:
         labels = {v.run_id: f"Run {v.run_id} ({v.config.task}, {v.config.cell}, {v.state})" for v in views}
         options = list(labels)[::-1]  # newest first
+        picked = st.session_state.get(state.RUN_PICKED)
+        if not going and picked in labels:
+            chosen = picked  # the student's own pick, unless a run is training: that one is shown
         chosen = st.selectbox(
             "Show run",
             options,
-            index=options.index(chosen),  # the run training now, else the newest
+            index=options.index(chosen),
             format_func=labels.get,
-            key=f"{state.RUN_PICKER}_{chosen}",  # a new key when another run starts: it is shown
+            # A new widget whenever a run starts or changes state: Streamlit keeps showing the label
+            # a widget was drawn with, and "running" must become "completed" in front of the class.
+            key=f"{state.RUN_PICKER}_" + "_".join(f"{v.run_id}{v.state}" for v in views),
         )
+        st.session_state[state.RUN_PICKED] = chosen
     shown = next(v for v in views if v.run_id == chosen)
     polled = shown.state if shown.active else None
     st.fragment(render_run, run_every=POLL_SECONDS.get(polled))(chosen, polled)

@@ -70,8 +70,9 @@ def render_prediction(model: TrainedModel, text: str) -> None:
         st.session_state[state.TYPED_TEXT] = None  # nothing to draw on the Hidden states page
         plain.error(err)  # the message quotes what was typed
         return
-    st.session_state[state.TYPED_TEXT] = text  # the Hidden states page can draw it too
-    st.markdown(f"### Prediction: **{prediction.label}** ({100 * prediction.confidence:.1f}%)")
+    # the Hidden states page draws what the student typed, not the example shown to start with
+    st.session_state[state.TYPED_TEXT] = text if text != task.example else None
+    st.header(f"Prediction: {prediction.label} ({100 * prediction.confidence:.1f}%)")
     st.altair_chart(charts.probability_bars(prediction.probs, prediction.class_names), width="stretch")
     st.altair_chart(
         charts.prefix_chart(prediction.tokens, prediction.prefix_probs, prediction.class_names),
@@ -102,6 +103,10 @@ def main() -> None:
         st.session_state[state.TRY_MODEL] = next(iter(models))
     label = st.selectbox("Network", list(models), key=state.TRY_MODEL)
     model = models[label]
+    if st.session_state.get(state.TRY_EXAMPLE_TASK) != model.config.task:
+        # a real example of this network's task, so the first view already shows a prediction
+        st.session_state[state.TRY_TEXT] = model.task.example
+        st.session_state[state.TRY_EXAMPLE_TASK] = model.config.task
     st.caption(model.task.explanation)
     left, right = st.columns([5, 1], vertical_alignment="bottom")
     text = left.text_input(
