@@ -86,7 +86,7 @@ def loss_curve() -> alt.LayerChart:
             tooltip=[
                 alt.Tooltip("step:Q", title="batch"),
                 alt.Tooltip("loss:Q", format=".4f"),
-                alt.Tooltip("grad_norm:Q", title="gradient norm", format=".4f"),
+                alt.Tooltip("grad_norm:Q", title="‖∂L/∂θ‖ before clipping", format=".4f"),
             ],
         )
     )

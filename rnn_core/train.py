@@ -66,7 +66,7 @@ class Tally:
 
     loss_sum: float = 0.0
     sequences: int = 0
-    correct: torch.Tensor | int = 0  # kept as a tensor: no sync with Python per batch
+    correct: torch.Tensor | int = 0  # summed as a tensor, read once per epoch
     scored: int = 0  # predictions scored: one per sequence, or one per step
 
     def add(self, model: SequenceClassifier, loss: float, logits: torch.Tensor, labels: torch.Tensor) -> None:
@@ -170,7 +170,8 @@ class Run:
     def epoch(self, epoch: int, stop: StopFlag | None) -> Generator[BatchEnd, None, Tally | tuple[str, str]]:
         """Train one epoch, yielding BatchEnd; return its Tally, or (status, reason) if cut short."""
         tally, size = Tally(), self.config.batch_size
-        # a finite gradient can still overflow a weight; then this copy is the last finite state
+        # a finite gradient can still overflow a weight; then the run goes back to this copy, the
+        # weights at the start of this epoch
         fallback = {k: v.clone() for k, v in self.model.state_dict().items()}
         permutation = torch.randperm(len(self.train_x), generator=self.order)
         for batch in range(self.batches_per_epoch):

@@ -1,9 +1,10 @@
 """Hidden states: what h_t does while the network learns.
 
 During training the engine records the hidden states of a fixed probe set (16 test sequences)
-after each epoch (rnn_core.probes). This page draws them: one sequence's h_t as a heatmap, and
-every probe sequence's path h_1..h_T in one 2-D PCA view fitted to all the recorded epochs, so the
-epoch slider replays how the classes pulled apart. It works while a run is still training.
+before training and after up to 20 evenly spaced epochs, always the last (rnn_core.probes). This
+page draws them: one sequence's h_t as a heatmap, and every probe sequence's path h_1..h_T in one
+2-D PCA view fitted to all the recorded epochs, so the epoch slider replays how the classes moved.
+It works while a run is still training.
 """
 
 from __future__ import annotations

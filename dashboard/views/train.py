@@ -1,10 +1,10 @@
 """Train: set up a run in the sidebar, click Train, and watch the network learn.
 
 Execution model: the Train button's callback starts a background job (dashboard.runner) and
-returns at once. While the job runs, a fragment reruns every half second and redraws from the
-job's recorded events; clicking other widgets reruns the script but never touches the job. When
-the fragment sees the job end it reruns the whole page once, so polling stops and the buttons
-come back.
+returns at once. While the job trains, a fragment reruns on a timer (POLL_SECONDS: about twice
+a second while training, every 2.5 s while queued) and redraws from the job's recorded events;
+clicking other widgets reruns the script but never touches the job. When the fragment sees the
+job end it reruns the whole page once, so polling stops and the buttons come back.
 """
 
 from __future__ import annotations
