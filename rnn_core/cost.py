@@ -21,11 +21,10 @@ from dataclasses import dataclass
 
 from .config import TrainConfig
 from .tasks import get_task
+from .train import EVAL_BATCH, PROBE_SIZE  # what the engine evaluates in, and its probe set
 
 FLOAT = 4  # bytes per float32
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per recurrent layer: W's stacked per gate
-EVAL_BATCH = 512  # sequences per evaluation batch (rnn_core.train evaluates in these)
-PROBES = 16  # probe sequences recorded per snapshot
 
 # Fitted constants (see the module docstring).
 SAVED_PER_UNIT = {"rnn": 10, "gru": 12, "lstm": 16}  # floats backprop keeps per (sequence, step, unit)
@@ -71,7 +70,7 @@ def memory_bytes(config: TrainConfig) -> float:
     saved += batch * config.seq_len * (config.embed_size + 2 * task.num_classes) * FLOAT  # x_t, logits
     gates = GATES[config.cell]
     evaluation = 2 * gates * _unit_steps(config, min(EVAL_BATCH, config.num_test)) * FLOAT  # no graph
-    probes = SAVED_PER_UNIT[config.cell] * _unit_steps(config, PROBES) * FLOAT  # ∂L/∂h_t, unrolled
+    probes = SAVED_PER_UNIT[config.cell] * _unit_steps(config, PROBE_SIZE) * FLOAT  # ∂L/∂h_t, unrolled
     labels_per_sequence = config.seq_len if task.many_to_many else 1
     data = config.num_samples * (config.seq_len + labels_per_sequence) * 8  # int64 tokens and labels
     return weights + max(saved, evaluation) + probes + data + PROCESS_SLACK

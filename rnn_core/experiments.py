@@ -14,6 +14,7 @@ experiment_seeds.json, which the dashboard quotes):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -90,6 +91,7 @@ class SeedRecord:
         return f"{sum(self.held)} of the {len(self.seeds)} seeds {self.seeds[0]}-{self.seeds[-1]}"
 
 
+@functools.cache  # read once per process: the Compare page asks on every redraw
 def _load_record() -> dict:
     try:
         return json.loads(SEED_RECORD.read_text())
@@ -216,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if args.write:
         SEED_RECORD.write_text(json.dumps(record, indent=1) + "\n")
+        _load_record.cache_clear()
         doc = Path(__file__).resolve().parents[1] / "docs" / "EXPERIMENTS.md"
         doc.parent.mkdir(exist_ok=True)
         doc.write_text(DOC_HEADER + table)

@@ -34,7 +34,7 @@ from .trained import TrainedModel
 
 PROBE_SIZE = 16  # sequences in the fixed probe set
 MAX_SNAPSHOTS = 20  # probe snapshots per run after epoch 0, however many epochs
-EVAL_BATCH = 512
+EVAL_BATCH = 512  # sequences per evaluation batch (rnn_core.cost counts the same)
 
 
 def make_data(config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
