@@ -12,20 +12,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # make rnn_core im
 
 import streamlit as st
 
-from dashboard import controls, session, state
+from dashboard import controls, page, session, state
 
-st.set_page_config(page_title="RNN Lab", page_icon=":material/neurology:", layout="wide")
+controls.restore_from_link()  # first, so that a projector link starts with the sidebar folded away
+st.set_page_config(
+    page_title="RNN Lab",
+    page_icon=":material/neurology:",
+    layout="wide",
+    initial_sidebar_state="collapsed" if page.projector() else "auto",
+)
 session.pool()  # once per server process: starts the shared training pool and warms PyTorch up
 # Pages live in views/, not pages/: a folder named pages/ beside the entrypoint is also Streamlit's
 # old automatic multipage mode, and Streamlit's AppTest then reruns a page without this file.
-page = st.navigation(
+chosen = st.navigation(
     [
         st.Page("views/train.py", title="Train", icon=":material/model_training:", default=True),
         st.Page("views/try_it.py", title="Try it", icon=":material/keyboard:"),
         st.Page("views/hidden_states.py", title="Hidden states", icon=":material/scatter_plot:"),
         st.Page("views/backprop.py", title="Backprop through time", icon=":material/undo:"),
         st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
-    ]
+    ],
+    position="top" if page.projector() else "sidebar",  # the pages stay in sight with the sidebar folded
 )
 st.session_state[state.CONFIG] = controls.render_sidebar()
-page.run()
+chosen.run()

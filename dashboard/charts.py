@@ -66,22 +66,62 @@ def _colour(domain: list[str]) -> alt.Color:
     )
 
 
+# Text sizes (px) and a height factor for a laptop and for a projector seen from the back of a
+# room. Vega-Lite's defaults (10-11 px ticks) are too small for either.
+TEXT = {
+    False: {"label": 13, "title": 14, "heading": 16, "height": 1.0},
+    True: {"label": 18, "title": 20, "heading": 24, "height": 1.35},
+}
+
+
+def readable(spec: dict, projector: bool = False) -> dict:
+    """A chart's Vega-Lite spec with text large enough to read (and taller, on a projector)."""
+    size = TEXT[projector]
+    axis = {"labelFontSize": size["label"], "titleFontSize": size["title"]}
+    config = {
+        **spec.get("config", {}),
+        "axis": axis,
+        "legend": {"labelFontSize": size["label"], "titleFontSize": size["title"], "symbolSize": 120},
+        "title": {"fontSize": size["heading"]},
+        "text": {"fontSize": size["title"]},  # numbers written on a chart (counts, probabilities)
+    }
+    # "fit-x": the chart fills the column's width, and its height is the plot area's own (Streamlit's
+    # default "fit" squeezes the title, axes and legend into the height and leaves the plot little)
+    out = {**spec, "config": config, "autosize": {"type": "fit-x", "contains": "padding"}}
+    if isinstance(spec.get("height"), int | float):
+        out["height"] = round(spec["height"] * size["height"])
+    return out
+
+
 # The live curves read named datasets, so their spec is built and validated once per process and
 # each redraw only swaps the rows in (building an Altair chart costs ~20 ms; the rows ~1 ms).
 EPOCHS, BATCHES = alt.NamedData(name="epochs"), alt.NamedData(name="batches")
-# The whole chart, in px: Streamlit fits the title, axes and legend inside it, so this leaves a plot
-# area of about 300 px, readable from the back of a room.
-CURVE_HEIGHT = 420
+# Heights are the plot area's, in px (`readable` sizes the title, axes and legend around it): at least
+# 300 px for a curve, readable from the back of a room, and 1.35 times that on a projector.
+CURVE_HEIGHT = 320
 
 
-def loss_curve() -> alt.LayerChart:
-    """Loss per batch (thin) under train and test loss per epoch (lines with points)."""
+def _epoch_axis(total_epochs: int) -> alt.X:
+    """Epochs from 0 to the run's last: the curves grow left to right instead of rescaling."""
+    return alt.X(
+        "epoch:Q", title="Epoch", scale=alt.Scale(domain=[0, total_epochs]), axis=alt.Axis(tickMinStep=1)
+    )
+
+
+def loss_curve(total_epochs: int = 10, empty: bool = False) -> alt.LayerChart:
+    """Loss per batch (thin) under train and test loss per epoch (lines with points); before the
+    first epoch (`empty`) the loss axis spans 0 to 1 rather than a lone 0."""
     batch_layer = (
         alt.Chart(BATCHES)
         .mark_line(strokeWidth=1, opacity=0.55, aria=False)
         .encode(
-            x=alt.X("epoch:Q", title="Epoch", scale=alt.Scale(domainMin=0), axis=alt.Axis(tickMinStep=1)),
-            y=alt.Y("loss:Q", title="Loss L", axis=alt.Axis(format="~g")),
+            x=_epoch_axis(total_epochs),
+            y=alt.Y(
+                "loss:Q",
+                title="Loss L",
+                axis=alt.Axis(format="~g"),
+                scale=alt.Scale(domain=[0, 1]) if empty else alt.Undefined,
+            ),
             color=_colour(["batch", *EPOCH_SPLITS]),
             tooltip=[
                 alt.Tooltip("step:Q", title="batch"),
@@ -103,13 +143,13 @@ def loss_curve() -> alt.LayerChart:
     return (batch_layer + epoch_layer).properties(title="Loss", height=CURVE_HEIGHT)
 
 
-def accuracy_curve() -> alt.Chart:
+def accuracy_curve(total_epochs: int = 10) -> alt.Chart:
     """Train and test accuracy per epoch, in percent."""
     return (
         alt.Chart(EPOCHS)
         .mark_line(point=alt.OverlayMarkDef(aria=False), strokeWidth=2.5, aria=False)
         .encode(
-            x=alt.X("epoch:Q", title="Epoch", scale=alt.Scale(domainMin=0), axis=alt.Axis(tickMinStep=1)),
+            x=_epoch_axis(total_epochs),
             y=alt.Y("accuracy:Q", title="Accuracy (%)", scale=alt.Scale(domain=[0, 100])),
             color=_colour(EPOCH_SPLITS),
             tooltip=["epoch:Q", "split:N", alt.Tooltip("accuracy:Q", format=".2f", title="accuracy %")],
@@ -119,15 +159,18 @@ def accuracy_curve() -> alt.Chart:
 
 
 @functools.cache
-def _template(name: str) -> dict:
-    return {"loss": loss_curve, "accuracy": accuracy_curve}[name]().to_dict()  # validated here, once
+def _template(name: str, total_epochs: int, empty: bool) -> dict:
+    if name == "loss":
+        return loss_curve(total_epochs, empty).to_dict()  # validated here, once per run length
+    return accuracy_curve(total_epochs).to_dict()
 
 
-def live_spec(name: str, **datasets: list[dict]) -> dict:
-    """The Vega-Lite spec of a live chart ('loss' or 'accuracy') filled with these rows, with a
-    sentence saying what it shows now (a screen reader reads it as the chart's name)."""
+def live_spec(name: str, total_epochs: int = 10, **datasets: list[dict]) -> dict:
+    """The Vega-Lite spec of a live chart ('loss' or 'accuracy') of a run of `total_epochs`, filled
+    with these rows, with a sentence saying what it shows now (a screen reader reads it as the
+    chart's name)."""
     return {
-        **_template(name),
+        **_template(name, total_epochs, not datasets.get("epochs") and not datasets.get("batches")),
         "datasets": datasets,
         "description": describe(name, datasets.get("epochs", [])),
     }
@@ -163,13 +206,24 @@ def confusion_chart(confusion: np.ndarray, class_names: tuple[str, ...]) -> alt.
         tooltip=["true:N", "predicted:N", "count:Q"],
     )
     cells = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None))
-    labels = base.mark_text(fontSize=16).encode(
+    labels = base.mark_text().encode(
         text="count:Q",
         color=alt.condition(
             alt.datum.count > frame["count"].max() / 2, alt.value("white"), alt.value("black")
         ),
     )
-    return (cells + labels).properties(title="Confusion matrix (test set)", height=220, width=260)
+    right, total = int(np.trace(confusion)), int(confusion.sum())
+    mistakes = [
+        f"{int(confusion[i, j])} {t} taken for {p}"
+        for i, t in enumerate(class_names)
+        for j, p in enumerate(class_names)
+        if i != j and confusion[i, j]
+    ]
+    text = f"Confusion matrix of the test set: {right} of {total} sequences classified right"
+    text += f"; {', '.join(mistakes)}." if mistakes else "."
+    return (cells + labels).properties(
+        title="Confusion matrix (test set)", height=300, width=300, description=text
+    )
 
 
 def prefix_chart(
@@ -203,8 +257,24 @@ def prefix_chart(
             ),
             tooltip=["step:Q", "token:N", "class:N", alt.Tooltip("probability:Q", format=".4f")],
         )
-        .properties(title="What the network would say if the sequence stopped here", height=260)
+        .properties(
+            title="What the network would say if the sequence stopped here",
+            height=320,
+            description=describe_prefixes(tokens, prefix_probs, class_names),
+        )
     )
+
+
+def describe_prefixes(tokens: tuple[str, ...], prefix_probs: np.ndarray, class_names: tuple[str, ...]) -> str:
+    """'After token 1 (9) the network says high (62.0%); after the last, token 10 (9), high (100.0%).'"""
+
+    def said(t: int) -> str:
+        c = int(np.argmax(prefix_probs[t]))
+        return f"{class_names[c]} ({100 * prefix_probs[t, c]:.1f}%)"
+
+    last = len(tokens) - 1
+    text = f"After token 1 ({tokens[0]}) the network says {said(0)}"
+    return text + (f"; after the last, token {last + 1} ({tokens[last]}), {said(last)}." if last else ".")
 
 
 PERCENT = alt.Axis(format="%")
@@ -217,7 +287,7 @@ def probability_bars(probs: np.ndarray, class_names: tuple[str, ...]) -> alt.Lay
         x=alt.X(
             "probability:Q", scale=alt.Scale(domain=[0, 1]), title="Probability", axis=alt.Axis(format="%")
         ),
-        y=alt.Y("class:N", title=None, sort=list(class_names), axis=alt.Axis(labelFontSize=14)),
+        y=alt.Y("class:N", title=None, sort=list(class_names)),
         tooltip=["class:N", alt.Tooltip("probability:Q", format=".4f")],
     )
     bars = base.mark_bar(aria=False).encode(
@@ -227,8 +297,11 @@ def probability_bars(probs: np.ndarray, class_names: tuple[str, ...]) -> alt.Lay
             legend=None,
         )
     )
-    values = base.mark_text(align="left", dx=4, fontSize=14, aria=False).encode(
+    values = base.mark_text(align="left", dx=4, aria=False).encode(
         text=alt.Text("probability:Q", format=".1%")
     )
-    # Streamlit fits the axis inside the chart's height: ~50 px per bar plus the axis
-    return (bars + values).properties(height=50 * len(class_names) + 70)
+    # 50 px per class: a clearly sized bar with its label, however many classes
+    said = ", ".join(f"{name} {100 * p:.1f}%" for name, p in zip(class_names, probs, strict=True))
+    return (bars + values).properties(
+        height=50 * len(class_names), description=f"Class probabilities: {said}."
+    )

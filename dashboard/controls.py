@@ -20,6 +20,8 @@ from dashboard import plain, state
 from rnn_core import FIELDS, PRESETS, TASKS, ConfigError, TrainConfig, get_task, preset, task_defaults
 
 CUSTOM = "custom"
+PROJECTOR = "projector"  # a view setting in the link (?projector=on), not part of a run's config
+ON = "on"
 SECTIONS = {
     "Network": ("cell", "nonlinearity", "num_layers", "embed_size", "hidden_size"),
     "Data": ("seq_len", "num_samples", "test_fraction"),
@@ -41,7 +43,9 @@ def config_from_link(params: Mapping[str, str]) -> tuple[TrainConfig, list[str]]
             config = preset(params["preset"])
         except KeyError as err:
             problems.append(err.args[0])
-    values = {k: v for k, v in params.items() if k != "preset"}
+    values = {k: v for k, v in params.items() if k not in ("preset", PROJECTOR)}
+    if params.get(PROJECTOR, ON) != ON:
+        problems.append(f"Projector mode is set with '{PROJECTOR}={ON}'; leave it out for a laptop.")
     problems += [f"Unknown setting '{k}' in the link." for k in values if k not in FIELDS]
     if values.get("task") in TASKS:  # the linked task's own length, unless the link sets a good one
         config = task_defaults(values["task"], config)
@@ -54,12 +58,13 @@ def config_from_link(params: Mapping[str, str]) -> tuple[TrainConfig, list[str]]
     return config, problems
 
 
-def link_params(config: TrainConfig, base: str = CUSTOM) -> dict[str, str]:
+def link_params(config: TrainConfig, base: str = CUSTOM, projector: bool = False) -> dict[str, str]:
     """Query parameters for a config: its preset by name and only what differs from that preset
     (or from the defaults), so a lesson's link stays short and says what it is."""
     start = preset(base) if base in PRESETS else TrainConfig()
     named = {"preset": base} if base in PRESETS else {}
-    return named | {k: str(after) for k, (_, after) in config.changes_from(start).items()}
+    view = {PROJECTOR: ON} if projector else {}
+    return named | {k: str(after) for k, (_, after) in config.changes_from(start).items()} | view
 
 
 def preset_changes(config: TrainConfig, base: str) -> str:
@@ -119,6 +124,7 @@ def restore_from_link() -> None:
     params = st.query_params.to_dict()
     config, problems = config_from_link(params)
     _load(config, params.get("preset"))
+    st.session_state[state.PROJECTOR] = params.get(PROJECTOR) == ON
     st.session_state[state.LINK_PROBLEMS] = problems
     st.session_state[state.RESTORED] = True
 
@@ -152,6 +158,11 @@ def render_sidebar() -> TrainConfig | None:
     """Draw the settings; return the config they describe, or None (with a message) if invalid."""
     restore_from_link()
     with st.sidebar:
+        st.toggle(
+            "Projector mode",
+            key=state.PROJECTOR,
+            help="For a class watching one screen: larger text and taller charts. Kept in the page address.",
+        )
         st.header("Setup")
         if problems := st.session_state.get(state.LINK_PROBLEMS):
             listed = "".join(f"\n- {plain.escape(problem)}" for problem in problems)  # a link is outside text
@@ -188,7 +199,7 @@ def render_sidebar() -> TrainConfig | None:
             st.error("These settings cannot be used:\n" + listed)
             return None
         st.caption("The page address holds these settings: copy it to share this setup as a link.")
-    link = link_params(config, st.session_state[state.PRESET])
+    link = link_params(config, st.session_state[state.PRESET], st.session_state[state.PROJECTOR])
     if st.query_params.to_dict() != link:
         st.query_params.from_dict(link)
     return replace(config)

@@ -10,6 +10,7 @@ CONFIG_PREFIX = "cfg_"
 CONFIG_KEYS = {name: CONFIG_PREFIX + name for name in FIELDS}  # field -> widget key
 
 PRESET = "preset"  # the preset picker
+PROJECTOR = "projector"  # projector mode: larger text and charts (the sidebar toggle)
 LINK_PROBLEMS = "link_problems"  # what a shared link asked for that could not be used
 RESTORED = "restored_from_link"  # set once the URL has been read in this session
 RUNS = "runs"  # this session's SessionRuns
@@ -18,6 +19,7 @@ WELCOME_BACK = "welcome_back"  # how many runs a reloaded tab got back (shown on
 CONFIG = "config"  # the TrainConfig the sidebar describes now (None when a setting is invalid)
 JUST_STARTED = "just_started"  # set by the Train button's callback for the run that follows
 START_ERROR = "start_error"  # why the last Train click could not start a run
+WAS_TRAINING = "was_training"  # a run was training when the Train page was last drawn
 
 TRAIN_BUTTON = "train"
 STOP_BUTTON = "stop"

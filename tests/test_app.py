@@ -1,5 +1,6 @@
 """Headless AppTest runs of every page: widgets found by key, the run driven as a student would."""
 
+import json
 import re
 import time
 
@@ -221,3 +222,14 @@ def test_many_to_many_runs_show_a_prediction_at_every_step():
     at.switch_page("views/try_it.py").run()
     at.text_input(key=state.TRY_TEXT).input("1 0 1").run()
     assert "Prediction at every step:" in texts(at.markdown)
+
+
+def test_a_projector_link_turns_projector_mode_on_and_the_toggle_keeps_it_in_the_address():
+    at = new_app(projector="on", epochs="3")
+    assert at.toggle(key=state.PROJECTOR).value is True
+    loss = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert loss["config"]["axis"]["labelFontSize"] >= 18
+    at.toggle(key=state.PROJECTOR).set_value(False).run()
+    link = {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+    assert link == {"epochs": "3"}
+    assert json.loads(at.get("vega_lite_chart")[0].proto.spec)["config"]["axis"]["labelFontSize"] == 13

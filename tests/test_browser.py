@@ -396,3 +396,87 @@ def test_the_run_picker_says_what_each_run_is_doing_now(page):
     expect(picker).to_have_value("Run 2 (lab, rnn, running)", timeout=TIMEOUT)
     expect(page.get_by_text("Trained for 30 epochs.")).to_be_visible(timeout=TIMEOUT)
     expect(picker).to_have_value("Run 2 (lab, rnn, completed)", timeout=2_000)
+
+
+def focused(page: Page) -> str:
+    """What has the keyboard focus: a button's label, or the element's tag."""
+    return page.evaluate(
+        "() => { const e = document.activeElement; return e.innerText?.trim() || e.tagName }"
+    )
+
+
+def test_train_and_stop_are_three_tab_presses_away_and_focus_comes_back_to_train_after_a_run(page):
+    open_app(page, "/?epochs=40&num_samples=2000")
+    wait_until_idle(page)
+    for key in ("Tab", "Enter", "Tab"):  # Streamlit's "Skip to main content", then the first button
+        page.keyboard.press(key)
+        page.wait_for_timeout(300)  # the skip link moves focus to the page's main part after a frame
+    assert focused(page) == "Train"
+    page.keyboard.press("Space")
+    expect(page.locator(".st-key-stop button")).to_be_enabled(timeout=TIMEOUT)
+    page.keyboard.press("Tab")  # Train is disabled while it trains: the next stop is Stop
+    assert focused(page) == "Stop"
+    page.keyboard.press("Space")
+    expect(page.get_by_text("Stopped")).to_be_visible(timeout=TIMEOUT)
+    page.wait_for_function("() => document.activeElement?.innerText?.trim() === 'Train'", timeout=TIMEOUT)
+    page.keyboard.press("Space")  # a second Space trains again
+    expect(page.get_by_role("combobox", name="Show run")).to_have_value(re.compile(r"Run 2"), timeout=TIMEOUT)
+
+
+# Per chart: its accessible name (Vega puts the spec's description there), the plot area's height,
+# its smallest text and whether it is a bar chart (the probability bars are sized per class).
+MEASURE_CHARTS = """() => [...document.querySelectorAll('[data-testid=stVegaLiteChart]')].map(chart => {
+  const plot = chart.querySelector('g.role-frame.root > g > path.background');
+  const sizes = [...chart.querySelectorAll('svg text')].filter(t => t.textContent.trim())
+    .map(t => parseFloat(getComputedStyle(t).fontSize));
+  const name = chart.getAttribute('aria-label') || '';
+  return {name: name, plot: plot ? plot.getBBox().height : 0, text: Math.min(...sizes),
+          bars: name.startsWith('Class probabilities')};
+})"""
+
+
+@pytest.mark.parametrize(
+    ("viewport", "link", "plot", "text"),
+    [((1280, 720), "", 300, 13), ((1920, 1080), "&projector=on", 400, 18)],
+    ids=["laptop", "projector"],
+)
+def test_every_chart_is_named_readable_and_one_click_from_its_numbers(
+    browser, server, viewport, link, plot, text
+):
+    width, height = viewport
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.base_url = server
+    try:
+        open_app(page, f"/?epochs=3{link}")
+        click(page, "Train")
+        expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
+        if link:  # projector mode: larger page text, the pages along the top, the settings folded away
+            paragraph = page.get_by_test_id("stMarkdownContainer").locator("p").first
+            assert paragraph.evaluate("p => parseFloat(getComputedStyle(p).fontSize)") >= 20
+            expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+        measured = {}
+        for name in PAGES:
+            page.get_by_role("link", name=name).click()
+            expect(page.get_by_role("heading", name=name, level=1)).to_be_visible(timeout=TIMEOUT)
+            wait_until_idle(page)
+            page.wait_for_timeout(700)  # charts drawn
+            measured[name] = page.evaluate(MEASURE_CHARTS)
+            charts = page.get_by_test_id("stVegaLiteChart")
+            assert charts.count() == len(measured[name]) >= 2
+            assert page.get_by_role("button", name="Show data").count() == charts.count()
+        problems = [
+            f"{page_name}: {chart}"
+            for page_name, found in measured.items()
+            for chart in found
+            if len(chart["name"]) < 30
+            or chart["text"] < text
+            or chart["plot"] < (plot / 3 if chart["bars"] else plot)
+        ]
+        assert not problems
+        # the numbers behind a chart, one key press away: Streamlit's "Show data" opens them as a table
+        page.get_by_role("button", name="Show data").first.focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("stDataFrame")).to_have_count(1, timeout=TIMEOUT)
+    finally:
+        context.close()

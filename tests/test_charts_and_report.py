@@ -165,3 +165,68 @@ def test_the_sweep_curve_puts_each_run_at_its_setting_on_a_fixed_0_to_100_axis()
     assert encoding["y"]["scale"]["domain"] == [0, 100]
     assert encoding["color"]["scale"]["domain"] == ["cell rnn", "cell lstm"]
     assert all_colours(spec(chart)) <= set(charts.PALETTE)
+
+
+def test_every_chart_says_in_a_sentence_what_it_shows_now_from_its_own_numbers():
+    """A screen reader reads the description as the chart's name (Vega puts it on aria-label)."""
+    history = FINISHED.model.history
+    accuracy = charts.live_spec("accuracy", 3, epochs=charts.epoch_rows(history))["description"]
+    assert f"test {100 * history[-1].test_accuracy:.4g}%" in accuracy and "after epoch 3" in accuracy
+    confusion = spec(charts.confusion_chart(np.array([[90, 4], [3, 103]]), ("low", "high")))["description"]
+    assert (
+        "193 of 200" in confusion
+        and "4 low taken for high" in confusion
+        and "3 high taken for low" in confusion
+    )
+    bars = spec(charts.probability_bars(np.array([0.25, 0.75]), ("low", "high")))["description"]
+    assert bars == "Class probabilities: low 25.0%, high 75.0%."
+    prefixes = np.array([[0.4, 0.6], [0.9, 0.1]])
+    assert (
+        "token 2 (8), low (90.0%)"
+        in spec(charts.prefix_chart(("9", "8"), prefixes, ("low", "high")))["description"]
+    )
+    hidden = np.array([[0.9, -0.9, 0.0], [0.6, 0.7, -0.8]])
+    said = spec(charts_inside.hidden_heatmap(hidden, ["3", "1"]))["description"]
+    assert "3 units over 2 steps" in said and "2 units are above 0.5 and 1 below -0.5" in said
+    shares = spec(charts_inside.step_shares(np.array([0.1, 0.7, 0.2]), ["a", "b", "c"]))["description"]
+    assert shares.startswith("Step 2 (b) gives the largest share of ∂L/∂W, 70.0%")
+    flow = spec(charts_inside.gradient_flow(np.array([1e-5, 1e-3, 1e-1]), "flow"))["description"]
+    assert "from 1.0e-01 at 0 steps back to 1.0e-05 at 2 steps back" in flow
+    rows = pd.DataFrame({"run": ["Run 1", "Run 1", "Run 2"], "epoch": [1, 2, 1], "loss": [0.7, 0.5, 0.6]})
+    assert (
+        "Run 1 0.5 (epoch 2); Run 2 0.6 (epoch 1)"
+        in spec(charts_inside.compare_curves(rows, "loss", "L"))["description"]
+    )
+    points = pd.DataFrame(
+        {"sequence": ["1", "1", "2", "2"], "step": [1, 2, 1, 2], "token": ["3", "1", "9", "9"],
+         "class": ["low", "low", "high", "high"], "pc1": [0.0, 1.0, 2.0, -3.0],
+         "pc2": [0.0, -1.0, 0.5, 0.5], "last": [False, True, False, True]}
+    )  # fmt: skip
+    where = spec(charts_inside.trajectory_plot(points, ("low", "high")))["description"]
+    assert "2 sequences" in where and "low at (1.00, -1.00); high at (-3.00, 0.50)" in where
+
+
+def text_sizes(spec: dict) -> list[int]:
+    config = spec["config"]
+    axis, legend = config["axis"], config["legend"]
+    sizes = [axis["labelFontSize"], axis["titleFontSize"], legend["labelFontSize"], legend["titleFontSize"]]
+    return [*sizes, config["title"]["fontSize"], config["text"]["fontSize"]]
+
+
+def test_every_chart_is_drawn_with_readable_text_and_taller_on_a_projector():
+    chart = spec(charts_inside.step_shares(np.array([0.5, 0.5]), ["a", "b"]))
+    laptop, projector = charts.readable(chart), charts.readable(chart, projector=True)
+    assert min(text_sizes(laptop)) >= 13 and min(text_sizes(projector)) >= 18
+    assert projector["height"] > laptop["height"] == chart["height"] >= 300
+    # the height is the plot area's: the title, axes and legend are laid out around it
+    assert laptop["autosize"] == {"type": "fit-x", "contains": "padding"}
+    assert "height" not in charts.readable({"mark": "bar"})
+
+
+def test_the_live_curves_span_the_whole_run_from_the_first_redraw():
+    empty = charts.live_spec("loss", 25)
+    assert empty["layer"][0]["encoding"]["x"]["scale"]["domain"] == [0, 25]
+    assert empty["layer"][0]["encoding"]["y"]["scale"]["domain"] == [0, 1]  # not a lone tick at 0
+    grown = charts.live_spec("loss", 25, epochs=charts.epoch_rows(FINISHED.model.history))
+    assert "scale" not in grown["layer"][0]["encoding"]["y"]  # the losses set the axis once there are some
+    assert charts.live_spec("accuracy", 7)["encoding"]["x"]["scale"]["domain"] == [0, 7]

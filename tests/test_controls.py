@@ -96,3 +96,13 @@ def test_a_run_just_over_a_budget_is_told_two_numbers_that_differ(monkeypatch):
     )
     (need, allowed) = shown[0]
     assert need != allowed and float(need) > float(allowed)
+
+
+def test_projector_mode_is_a_link_setting_beside_the_run_not_part_of_it():
+    link = link_params(preset("lab"), "lab", projector=True)
+    assert link == {"preset": "lab", "projector": "on"}
+    assert config_from_link(link) == (preset("lab"), [])
+    config, problems = config_from_link({"projector": "big", "epochs": "3"})
+    assert config.epochs == 3 and problems == [
+        "Projector mode is set with 'projector=on'; leave it out for a laptop."
+    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from dashboard import charts_inside, session, state
+from dashboard import charts_inside, page, session, state
 from dashboard.runner import JobView
 from rnn_core import bptt, get_task, lesson
 
@@ -133,9 +133,7 @@ def render_flow(view: JobView) -> None:
     )
     flow = lesson.gradient_flow(view.model.model, view.config.task, length, scale, view.config.seed)
     series = {"the sheet's RNN (tanh)": flow.with_tanh, "W alone (no tanh)": flow.w_alone}
-    st.altair_chart(
-        charts_inside.gradient_flow(series, f"‖∂L/∂h_t‖ back in time, W scaled by {scale:g}"), width="stretch"
-    )
+    page.chart(charts_inside.gradient_flow(series, f"‖∂L/∂h_t‖ back in time, W scaled by {scale:g}"))
     text = flow.describe() + f" The sheet's five gradients together: ‖∂L/∂θ‖ = {flow.gradient_norm:.3e}"
     if clip > 0:
         text += (
@@ -200,7 +198,7 @@ def render_other_cells(others: list[JobView]) -> None:
     if latest.snapshots:
         snap = latest.snapshots[-1]
         title = f"‖∂L/∂h_t‖ after epoch {snap.epoch} (probe set mean)"
-        st.altair_chart(charts_inside.gradient_flow(snap.dh_norms, title), width="stretch")
+        page.chart(charts_inside.gradient_flow(snap.dh_norms, title))
         if config.num_layers > 1:
             st.caption(
                 f"With {config.num_layers} layers, h_t here is every layer's state at step t stacked into "
@@ -220,7 +218,7 @@ def run_label(view: JobView) -> str:
 
 
 def main() -> None:
-    st.title("Backprop through time")
+    page.title("Backprop through time")
     st.write("The lab sheet's recurrent network, forward:")
     for line in FORWARD:
         equation(line)
@@ -264,7 +262,7 @@ def main() -> None:
     render_numbers(walk, t)
     st.header("Hand-written gradients beside autograd's")
     render_check(walk)
-    st.altair_chart(charts_inside.step_shares(walk.step_shares("W"), list(walk.tokens)), width="stretch")
+    page.chart(charts_inside.step_shares(walk.step_shares("W"), list(walk.tokens)))
     st.caption(
         "∂L/∂W is the sum of one part per step, δ_t h_(t−1)ᵀ. Each bar is how far step t's part points "
         "along the whole, ⟨part_t, ∂L/∂W⟩ / ‖∂L/∂W‖², so the bars add up to exactly 100%; a negative bar "

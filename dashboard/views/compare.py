@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_inside, limits, session, state
+from dashboard import charts_inside, limits, page, session, state
 from dashboard.runner import JobView
 from rnn_core import FIELDS
 from rnn_core.experiments import EXPERIMENTS, Experiment
@@ -106,7 +106,7 @@ def render_experiment(number: int, experiment: Experiment, views: list[JobView],
     seed, results = experiment_results(experiment, views)
     if experiment.x and results:  # a sweep draws its curve as the runs come in
         chart = charts_inside.sweep_curve(sweep_rows(experiment, results), FIELDS[experiment.x].label)
-        left.altair_chart(chart, width="stretch")
+        page.chart(chart, left)
     if len(results) < count:
         left.caption(f"What to expect: {experiment.claim} {how_often(experiment)}")
         return
@@ -192,8 +192,8 @@ def render_comparison(views: list[JobView]) -> None:
     else:
         left, right = st.columns(2)
         accuracy = charts_inside.compare_curves(rows, "test_accuracy", "Test accuracy (%)")
-        left.altair_chart(accuracy, width="stretch")
-        right.altair_chart(charts_inside.compare_curves(rows, "train_loss", "Training loss"), width="stretch")
+        page.chart(accuracy, left)
+        page.chart(charts_inside.compare_curves(rows, "train_loss", "Training loss"), right)
     table = config_table(chosen)
     differing = [name for name in FIELDS if table[name].nunique() > 1]
     if len(chosen) == 2:
@@ -225,7 +225,7 @@ def render_page(polling: bool) -> None:
 
 
 def main() -> None:
-    st.title("Compare")
+    page.title("Compare")
     active = any(v.active for v in session.runs().views())
     st.fragment(render_page, run_every=1.0 if active else None)(active)
     st.caption(f"A session keeps its {limits.MAX_RUNS_KEPT} newest runs.")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_inside, plain, session, state
+from dashboard import charts_inside, page, plain, session, state
 from dashboard.runner import JobView
 from rnn_core import EncodeError, Prediction, get_task
 from rnn_core.probes import probe_accuracy, project, snapshot_basis
@@ -91,7 +91,7 @@ def render_heatmap(view: JobView, snap, mine: Prediction | None) -> None:
         hidden, tokens = mine.hidden, list(mine.tokens)
     else:
         hidden, tokens = snap.hidden[chosen], task.decode(probes[chosen])
-    st.altair_chart(charts_inside.hidden_heatmap(hidden, tokens), width="stretch")
+    page.chart(charts_inside.hidden_heatmap(hidden, tokens))
     st.caption(
         "Each column is h_t after reading token x_t; each row is one of the H hidden units. "
         f"Orange is positive, blue negative ({value_range(view.config)})."
@@ -175,7 +175,7 @@ def render_view(run_id: int, mode: str | None) -> None:
     mine, problem = typed_prediction(view, typed)
     render_heatmap(view, view.snapshots[index], mine)
     points = trajectory_points(view, index, mine)
-    st.altair_chart(charts_inside.trajectory_plot(points, task.class_names), width="stretch")
+    page.chart(charts_inside.trajectory_plot(points, task.class_names))
     st.caption(end_points_caption(view, index))
     if problem:
         plain.warning(problem)
@@ -188,7 +188,7 @@ def render_view(run_id: int, mode: str | None) -> None:
 
 
 def main() -> None:
-    st.title("Hidden states")
+    page.title("Hidden states")
     views = runs_with_snapshots()
     if not views:
         st.info(

@@ -13,9 +13,9 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import charts, limits, session, state
+from dashboard import charts, limits, page, session, state
 from dashboard.runner import JobView
-from rnn_core import checkpoint, report
+from rnn_core import TrainConfig, checkpoint, report
 
 # Redraw timer per state, none once a run is over. A running run redraws often (Streamlit's timer
 # waits for the previous redraw, so 0.3 s gives a bit over 2 redraws a second); a queued one only
@@ -57,19 +57,18 @@ def render_progress(view: JobView) -> None:
     st.progress(view.progress, text=text)
 
 
-def render_curves(view: JobView | None) -> None:
-    """Loss and accuracy so far (empty axes before a run: the curves will grow there)."""
+def render_curves(view: JobView | None, config: TrainConfig) -> None:
+    """Loss and accuracy so far, on axes spanning the whole run (before a run, the sidebar's run:
+    the curves will grow there)."""
     batches, epochs, per_epoch = (), (), 1
     if view is not None:
         batches, epochs = view.batches, view.epochs
         per_epoch = view.started.batches_per_epoch if view.started else 1
     epoch_rows = charts.epoch_rows(epochs)
     left, right = st.columns(2)
-    left.vega_lite_chart(
-        spec=charts.live_spec("loss", epochs=epoch_rows, batches=charts.batch_rows(batches, per_epoch)),
-        width="stretch",
-    )
-    right.vega_lite_chart(spec=charts.live_spec("accuracy", epochs=epoch_rows), width="stretch")
+    batch_rows = charts.batch_rows(batches, per_epoch)
+    page.chart(charts.live_spec("loss", config.epochs, epochs=epoch_rows, batches=batch_rows), left)
+    page.chart(charts.live_spec("accuracy", config.epochs, epochs=epoch_rows), right)
     st.caption(charts.MEANING)
 
 
@@ -94,7 +93,7 @@ def render_details(view: JobView) -> None:
         return
     log, matrix = st.columns(2)
     log.code("\n".join([*(e.log_line() for e in finished.model.history), finished.log_line()]), language=None)
-    matrix.altair_chart(charts.confusion_chart(finished.confusion, finished.model.task.class_names))
+    page.chart(charts.confusion_chart(finished.confusion, finished.model.task.class_names), matrix, "content")
     render_downloads(view)
 
 
@@ -131,15 +130,15 @@ def render_run(run_id: int, polled_state: str | None) -> None:
         render_progress(view)  # only the place in the queue: nothing to draw yet
     elif view.active:
         render_progress(view)
-        render_curves(view)
+        render_curves(view, view.config)
     else:
         render_outcome(view)
-        render_curves(view)
+        render_curves(view, view.config)
         render_details(view)
 
 
 def main() -> None:
-    st.title("Train")
+    page.title("Train")
     st.write(
         "Each epoch runs the lab sheet's loop over every batch: **forward pass → loss → "
         "backpropagation → weight update**. Set up a run in the sidebar, then click Train."
@@ -154,6 +153,9 @@ def main() -> None:
     left, right, _ = st.columns([1, 1, 6])
     left.button("Train", key=state.TRAIN_BUTTON, type="primary", on_click=_start, disabled=active)
     right.button("Stop", key=state.STOP_BUTTON, on_click=_stop, disabled=not active)
+    if st.session_state.get(state.WAS_TRAINING) and not active:
+        page.focus_train()  # the run ended (or was stopped) since this page was last drawn
+    st.session_state[state.WAS_TRAINING] = active
     if error := st.session_state.pop(state.START_ERROR, None):
         st.error(error)
     if back := st.session_state.pop(state.WELCOME_BACK, None):
@@ -165,7 +167,7 @@ def main() -> None:
         st.info(f"Welcome back: {runs_were} here again.")
     if latest is None:
         st.info("No run yet. Pick a preset or settings in the sidebar and click **Train**.")
-        render_curves(None)
+        render_curves(None, st.session_state.get(state.CONFIG) or TrainConfig())
         return
     chosen = latest.run_id
     if len(views) > 1:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, limits, plain, session, state
+from dashboard import charts, limits, page, plain, session, state
 from rnn_core import EncodeError, TrainedModel, checkpoint
 from rnn_core.tasks import MAX_INPUT_TOKENS
 
@@ -73,11 +73,8 @@ def render_prediction(model: TrainedModel, text: str) -> None:
     # the Hidden states page draws what the student typed, not the example shown to start with
     st.session_state[state.TYPED_TEXT] = text if text != task.example else None
     st.header(f"Prediction: {prediction.label} ({100 * prediction.confidence:.1f}%)")
-    st.altair_chart(charts.probability_bars(prediction.probs, prediction.class_names), width="stretch")
-    st.altair_chart(
-        charts.prefix_chart(prediction.tokens, prediction.prefix_probs, prediction.class_names),
-        width="stretch",
-    )
+    page.chart(charts.probability_bars(prediction.probs, prediction.class_names))
+    page.chart(charts.prefix_chart(prediction.tokens, prediction.prefix_probs, prediction.class_names))
     if task.many_to_many:
         st.write("Prediction at every step: " + " ".join(f"`{label}`" for label in prediction.step_labels))
     if task.pad_id is not None and len(prediction.tokens) < model.config.seq_len:
@@ -90,7 +87,7 @@ def render_prediction(model: TrainedModel, text: str) -> None:
 
 
 def main() -> None:
-    st.title("Try it")
+    page.title("Try it")
     models = available_models()
     if not models:
         st.info(
