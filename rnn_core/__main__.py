@@ -1,13 +1,15 @@
-"""The command line: `python -m rnn_core train|tasks|predict|gradcheck`.
+"""The command line: `python -m rnn_core train|notebook|tasks|predict|gradcheck`.
 
     python -m rnn_core train --preset lab            # the lab sheet's run, in the sheet's format
     python -m rnn_core train --task remember --cell lstm --seq-len 30 --save runs/lstm
+    python -m rnn_core notebook --preset lab out.ipynb  # the same run as a plain-PyTorch notebook
     python -m rnn_core tasks                         # every task with its explanation
     python -m rnn_core predict runs/lstm "7 0 1 2 3" # a saved model's reading of a sequence
     python -m rnn_core gradcheck                     # hand-written BPTT against autograd
 
-Every config field has a flag (`--hidden-size` for hidden_size), built from `config.FIELDS`, so
-bounds and help are written once. A bad value ends with one line saying what is allowed.
+Every config field has a flag (`--hidden-size` for hidden_size) on `train` and `notebook`, built
+from `config.FIELDS`, so bounds and help are written once. A bad value ends with one line saying
+what is allowed.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import torch
 
 from . import bptt, checkpoint
-from .config import FIELDS, PRESETS, ConfigError, preset, task_defaults
+from .config import FIELDS, PRESETS, ConfigError, TrainConfig, preset, task_defaults
 from .events import EpochEnd, RunFinished
 from .report import metrics_csv
 from .tasks import TASKS, EncodeError
@@ -40,16 +42,14 @@ def build_parser() -> Parser:
     parser = Parser(prog="python -m rnn_core", description="RNN Lab: train and look inside a small RNN.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     run = commands.add_parser("train", help="train a network and print the lab sheet's log")
-    run.add_argument(
-        "--preset", default="lab", help=f"start from a preset: {', '.join(PRESETS)} (default lab)"
-    )
-    for spec in FIELDS.values():
-        bounds = f" [{spec.allowed()}]"
-        run.add_argument(flag(spec.name), dest=spec.name, metavar=spec.name.upper(), help=spec.help + bounds)
+    add_run_flags(run)
     run.add_argument(
         "--save", metavar="DIR", type=Path, help="write checkpoint, metrics.csv and config.json here"
     )
     run.add_argument("--quiet", action="store_true", help="print only the final test accuracy")
+    book = commands.add_parser("notebook", help="write a run as a Jupyter notebook of plain PyTorch")
+    add_run_flags(book)
+    book.add_argument("out", type=Path, help="the .ipynb file to write")
     commands.add_parser("tasks", help="list the built-in tasks with their explanations")
     guess = commands.add_parser("predict", help="a saved model's prediction for a typed sequence")
     guess.add_argument(
@@ -61,6 +61,28 @@ def build_parser() -> Parser:
     return parser
 
 
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    """--preset and one flag per config field, with its bounds in --help."""
+    parser.add_argument(
+        "--preset", default="lab", help=f"start from a preset: {', '.join(PRESETS)} (default lab)"
+    )
+    for spec in FIELDS.values():
+        bounds = f" [{spec.allowed()}]"
+        parser.add_argument(
+            flag(spec.name), dest=spec.name, metavar=spec.name.upper(), help=spec.help + bounds
+        )
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The preset, with the flags given on top (a new task brings its own sequence length)."""
+    base = preset(args.preset)
+    given = {name: getattr(args, name) for name in FIELDS if getattr(args, name) is not None}
+    task = given.get("task", "").strip().lower()
+    if task in TASKS and "seq_len" not in given:
+        base = task_defaults(task, base)
+    return base.with_strings(given)
+
+
 def write_run(folder: Path, finished: RunFinished) -> None:
     """Checkpoint, per-epoch metrics as CSV and the config as JSON."""
     checkpoint.save(finished.model, folder)
@@ -69,12 +91,7 @@ def write_run(folder: Path, finished: RunFinished) -> None:
 
 
 def command_train(args: argparse.Namespace) -> int:
-    base = preset(args.preset)
-    given = {name: getattr(args, name) for name in FIELDS if getattr(args, name) is not None}
-    task = given.get("task", "").strip().lower()
-    if task in TASKS and "seq_len" not in given:  # a new task brings its own sequence length
-        base = task_defaults(task, base)
-    config = base.with_strings(given)
+    config = config_from_args(args)
     for event in train(config):
         if isinstance(event, EpochEnd) and not args.quiet:
             print(event.log_line(), flush=True)
@@ -85,6 +102,14 @@ def command_train(args: argparse.Namespace) -> int:
             if args.save:
                 write_run(args.save, event)
                 print(f"Saved to {args.save}/")
+    return 0
+
+
+def command_notebook(args: argparse.Namespace) -> int:
+    from .notebook import notebook_bytes  # nbformat is needed only here
+
+    args.out.write_bytes(notebook_bytes(config_from_args(args)))
+    print(f"Wrote {args.out}: run it top to bottom in Jupyter; it prints this run's numbers.")
     return 0
 
 
@@ -132,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             return command_train(args)
+        if args.command == "notebook":
+            return command_notebook(args)
         if args.command == "tasks":
             return command_tasks()
         if args.command == "predict":

@@ -35,6 +35,7 @@ from .trained import TrainedModel
 PROBE_SIZE = 16  # sequences in the fixed probe set
 MAX_SNAPSHOTS = 20  # probe snapshots per run after epoch 0, however many epochs
 EVAL_BATCH = 512  # sequences per evaluation batch (rnn_core.cost counts the same)
+TRAIN_THREADS = 1  # PyTorch threads a run trains with: the same numbers on every machine (see train)
 
 
 def make_data(config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -193,16 +194,18 @@ class Run:
 
 
 def train(
-    config: TrainConfig, stop: StopFlag | None = None, num_threads: int | None = None
+    config: TrainConfig, stop: StopFlag | None = None, num_threads: int = TRAIN_THREADS
 ) -> Iterator[Event]:
     """Train the network `config` describes, yielding events; see rnn_core.events for the order.
 
-    `num_threads` sets PyTorch's intra-op threads in the thread that trains. OpenMP keeps that
-    setting per thread, so a server training in several threads must set it in each: two runs
-    of two OpenMP threads on two cores spin against each other and each takes several times longer.
+    `num_threads` sets PyTorch's intra-op threads in the thread that trains (and keeps them set).
+    RNN Lab trains with one: several threads split some sums differently (an LSTM's, at these
+    sizes), so a run's last digits would depend on the machine's cores, and the dashboard, the
+    command line and the notebook export would not print the same numbers. One is also faster for
+    networks this small. OpenMP keeps the setting per thread: a server training in several threads
+    gets it in each.
     """
-    if num_threads is not None:
-        torch.set_num_threads(num_threads)
+    torch.set_num_threads(num_threads)
     run = Run(config)
     probe_x, probe_y = run.test_x[:PROBE_SIZE], run.test_y[:PROBE_SIZE]
     yield RunStarted(

@@ -76,7 +76,7 @@ def test_a_lab_run_shows_test_accuracy_the_sheets_log_charts_and_downloads():
     assert len(log) == 11
     assert len(at.get("vega_lite_chart")) == 3  # loss, accuracy, confusion matrix
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Metrics (CSV)", "Config (JSON)", "Checkpoint", "Lab report"]
+    assert labels == ["Metrics (CSV)", "Config (JSON)", "Checkpoint", "Lab report", "Notebook"]
 
 
 def chart_data(chart):

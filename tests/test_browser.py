@@ -480,3 +480,21 @@ def test_every_chart_is_named_readable_and_one_click_from_its_numbers(
         expect(page.get_by_test_id("stDataFrame")).to_have_count(1, timeout=TIMEOUT)
     finally:
         context.close()
+
+
+def test_the_notebook_download_is_this_run_and_the_run_printed_the_command_lines_numbers(page):
+    from test_notebook import command_line_lines
+
+    from rnn_core.notebook import notebook_bytes
+
+    open_app(page, "/?epochs=3&cell=gru")
+    click(page, "Train")
+    expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
+    with page.expect_download() as download:
+        click(page, "Notebook")
+    config = TrainConfig(epochs=3, cell="gru")
+    assert download.value.suggested_filename.endswith(".ipynb")
+    with open(download.value.path(), "rb") as downloaded:  # tests/test_notebook.py runs the notebook
+        assert downloaded.read() == notebook_bytes(config)
+    shown = page.get_by_test_id("stCode").first.inner_text().splitlines()
+    assert shown == command_line_lines(config)

@@ -16,6 +16,7 @@ import streamlit as st
 from dashboard import charts, limits, page, session, state
 from dashboard.runner import JobView
 from rnn_core import TrainConfig, checkpoint, report
+from rnn_core.notebook import notebook_bytes
 
 # Redraw timer per state, none once a run is over. A running run redraws often (Streamlit's timer
 # waits for the previous redraw, so 0.3 s gives a bit over 2 redraws a second); a queued one only
@@ -106,6 +107,7 @@ def render_downloads(view: JobView) -> None:
         ("Config (JSON)", view.config.to_json, f"{name}-config.json", "application/json"),
         ("Checkpoint", partial(checkpoint.to_bytes, model), f"{name}.safetensors", BINARY),
         ("Lab report", partial(report.lab_report, finished), f"{name}-report.md", "text/markdown"),
+        ("Notebook", partial(notebook_bytes, view.config), f"{name}.ipynb", "application/x-ipynb+json"),
     ]
     for column, (label, data, filename, mime) in zip(st.columns(len(files)), files, strict=True):
         column.download_button(

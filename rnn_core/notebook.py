@@ -1,0 +1,387 @@
+"""Any run as a Jupyter notebook of plain PyTorch that prints the same numbers as RNN Lab.
+
+    python -m rnn_core notebook --preset lab out.ipynb     # or: notebook_bytes(config)
+
+The notebook is the lab sheet's program with this run's settings filled in: settings, data, model,
+loss and optimizer, the training loop printing `Epoch 1/10 - Loss: ... Accuracy: ...%`, the plots,
+the test accuracy and a sequence to try. It needs only torch, numpy and matplotlib (never rnn_core).
+
+It reproduces the engine step for step: the data cell is the task's own generator, copied from
+rnn_core/tasks.py's source (so it cannot drift), and the rest is plain code that draws the same
+seeded numbers in the same order as rnn_core.train (the data's NumPy generator, the weights' torch
+generator and its draw order in `SequenceClassifier.init_weights`, the batch order from seed + 1,
+the foreach optimizer, evaluation in batches of EVAL_BATCH). tests/test_notebook.py executes
+notebooks and compares their printed lines with the command line's.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any
+
+import nbformat
+from nbformat import v4
+
+from . import tasks
+from .config import FIELDS, TrainConfig
+from .model import GATE_BIAS, KEEP_GATE
+from .train import EVAL_BATCH, TRAIN_THREADS
+
+# What each task's generator needs, in order: constants (written out as their values) and functions
+# (their source from rnn_core/tasks.py). A task missing here has no notebook form: a test says so.
+DATA_SOURCES: dict[str, tuple[str, ...]] = {
+    "lab": ("_digit_sum",),
+    "remember": ("_remember_first",),
+    "pattern": ("PATTERN", "_contains", "_pattern"),
+    "sentiment": (
+        "SUBJECTS", "VERBS", "NEGATIONS", "INTENSIFIERS", "POSITIVE", "NEGATIVE", "LIKE_VERBS", "LIKE_BASE",
+        "SENTIMENT_VOCAB", "_clause", "_sentence", "_sentiment",
+    ),
+    "parity": ("_running_parity",),
+}  # fmt: skip
+
+SETTING_NAMES = {name: name.upper() for name in FIELDS}  # hidden_size -> HIDDEN_SIZE in the notebook
+CELL_CLASSES = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}
+GATE_WORDS = {"lstm": "forget gate (gates stacked i, f, g, o)", "gru": "update gate (gates stacked r, z, n)"}
+
+
+def data_source(task_name: str) -> str:
+    """The task's generator as notebook code: its constants and functions, without leading
+    underscores, ending with `generate = <the task's generator>`."""
+    names = DATA_SOURCES[task_name]
+    parts = []
+    for name in names:
+        value = getattr(tasks, name)
+        parts.append(inspect.getsource(value).rstrip() if callable(value) else f"{name} = {value!r}")
+    text = "\n\n\n".join(parts)
+    for name in names:
+        if name.startswith("_"):
+            text = re.sub(rf"\b{name}\b", name.lstrip("_"), text)
+    generator = tasks.TASKS[task_name]._generate.__name__.lstrip("_")
+    return text + f"\n\n\ngenerate = {generator}  # this task's generator"
+
+
+def first_sentence(text: str) -> str:
+    return text.split(". ")[0].rstrip(".") + "."
+
+
+def settings_source(config: TrainConfig) -> str:
+    lines = ["import math", "", "import matplotlib.pyplot as plt", "import numpy as np", "import torch",
+             "from torch import nn", "",
+             f"torch.set_num_threads({TRAIN_THREADS})  # as RNN Lab: more threads add some sums up in",
+             "# another order, and the last digits would depend on the computer", "",
+             "# This run's settings, each with what it means"]  # fmt: skip
+    for name, spec in FIELDS.items():
+        lines.append(f"{SETTING_NAMES[name]} = {getattr(config, name)!r}  # {first_sentence(spec.help)}")
+    return "\n".join(lines)
+
+
+def split_source(config: TrainConfig) -> str:
+    task = tasks.get_task(config.task)
+    return f"""from collections import namedtuple
+
+Dataset = namedtuple("Dataset", ["tokens", "labels"])  # tokens (N, T) int64; labels (N,) or (N, T)
+VOCAB = {task.vocab!r}  # token id i is VOCAB[i]
+CLASSES = {task.class_names!r}
+
+
+{data_source(config.task)}"""
+
+
+SPLIT = '''def train_test(num_samples, num_test, seq_len, seed):
+    """The first num_test sequences are the test set and the rest the training set; a test sequence
+    that is also in the training set is replaced by a fresh one, so the test measures learning."""
+    rng = np.random.default_rng(seed)
+    data = generate(num_samples, seq_len, rng)
+    train = Dataset(data.tokens[num_test:], data.labels[num_test:])
+    seen = {row.tobytes() for row in train.tokens}
+
+    def unseen(tokens, labels):
+        keep = [i for i, row in enumerate(tokens) if row.tobytes() not in seen]
+        return tokens[keep], labels[keep]
+
+    test_tokens, test_labels = unseen(data.tokens[:num_test], data.labels[:num_test])
+    while len(test_tokens) < num_test:
+        missing = num_test - len(test_tokens)
+        more = generate(max(2 * missing, 16), seq_len, rng)
+        fresh_tokens, fresh_labels = unseen(more.tokens, more.labels)
+        test_tokens = np.concatenate([test_tokens, fresh_tokens[:missing]])
+        test_labels = np.concatenate([test_labels, fresh_labels[:missing]])
+    return train, Dataset(test_tokens, test_labels)
+
+
+NUM_TEST = round(NUM_SAMPLES * TEST_FRACTION)
+train, test = train_test(NUM_SAMPLES, NUM_TEST, SEQ_LEN, SEED)
+train_x, train_y = torch.from_numpy(train.tokens), torch.from_numpy(train.labels)
+test_x, test_y = torch.from_numpy(test.tokens), torch.from_numpy(test.labels)
+print(f"{len(train_x)} training and {len(test_x)} test sequences of {SEQ_LEN} tokens")
+print("first training sequence:", [VOCAB[i] for i in train.tokens[0]], "label:", train.labels[0])'''
+
+
+def model_source(config: TrainConfig) -> str:
+    extra = ", nonlinearity=NONLINEARITY" if config.cell == "rnn" else ""
+    h_t = (
+        "h_t = tanh(U x_t + W h_(t-1) + b_h)" if config.cell == "rnn" else f"h_t from the {config.cell} cell"
+    )
+    gate = ""
+    if config.cell in KEEP_GATE:
+        k, half = KEEP_GATE[config.cell], GATE_BIAS / 2
+        gate = f"""
+        # The {GATE_WORDS[config.cell]} starts open, so the cell starts out remembering: bias
+        # {GATE_BIAS:g}, split over PyTorch's two bias vectors.
+        H = HIDDEN_SIZE
+        for layer in range(NUM_LAYERS):
+            getattr(self.rnn, f"bias_ih_l{{layer}}")[{k} * H : {k + 1} * H] = {half!r}
+            getattr(self.rnn, f"bias_hh_l{{layer}}")[{k} * H : {k + 1} * H] = {half!r}"""
+    return f'''class SequenceClassifier(nn.Module):
+    """Embedding -> {config.cell.upper()} -> Linear, with the output layer applied at every time step."""
+
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(len(VOCAB), EMBED_SIZE)  # token id -> x_t
+        # U, W and b_h of every layer:
+        self.rnn = {CELL_CLASSES[config.cell]}(
+            EMBED_SIZE, HIDDEN_SIZE, num_layers=NUM_LAYERS{extra}, batch_first=True
+        )
+        self.fc = nn.Linear(HIDDEN_SIZE, len(CLASSES))  # V and b_y
+
+    def forward(self, tokens):  # tokens: (B, T) token ids
+        x = self.embedding(tokens)  # (B, T, E)
+        h, _ = self.rnn(x)  # (B, T, H): {h_t} at every step
+        return self.fc(h)  # (B, T, C): the scores V h_t + b_y; softmax turns them into ŷ_t
+
+    @torch.no_grad()
+    def init_weights(self, generator):
+        """PyTorch's default initialisation, drawn from a seeded generator: the same every run."""
+        self.embedding.weight.normal_(0.0, 1.0, generator=generator)
+        bound = 1.0 / math.sqrt(HIDDEN_SIZE)
+        for weight in self.rnn.parameters():  # U, W and b_h (PyTorch keeps b_h as two vectors)
+            weight.uniform_(-bound, bound, generator=generator){gate}
+        self.fc.weight.uniform_(-bound, bound, generator=generator)
+        self.fc.bias.uniform_(-bound, bound, generator=generator)
+
+
+model = SequenceClassifier()
+model.init_weights(torch.Generator().manual_seed(SEED))
+print(model)'''
+
+
+def loss_source(config: TrainConfig) -> str:
+    many = tasks.get_task(config.task).many_to_many
+    scores = (
+        "return logits  # (B, T, C): a label at every step"
+        if many
+        else "return logits[:, -1]  # (B, C): one label per sequence, read after the last step"
+    )
+    optimizer = {"adam": "Adam", "sgd": "SGD"}[config.optimizer]
+    return f'''def scores(logits):
+    """The scores the loss looks at."""
+    {scores}
+
+
+def sequence_loss(logits, labels):
+    """L = Σ_t L_t of each sequence (cross-entropy of ŷ_t against y_t), averaged over the batch."""
+    scored = scores(logits)
+    total = nn.functional.cross_entropy(
+        scored.reshape(-1, scored.shape[-1]), labels.reshape(-1), reduction="sum"
+    )
+    return total / labels.shape[0]
+
+
+# foreach=True: one vectorised update of all the weights (RNN Lab's choice; the same arithmetic)
+optimizer = torch.optim.{optimizer}(model.parameters(), lr=LR, foreach=True)'''
+
+
+TRAINING = '''@torch.no_grad()
+def evaluate(x, y):
+    """Loss and accuracy on a data set, without training (in batches of {eval_batch}, as RNN Lab scores)."""
+    loss_sum, correct = 0.0, 0
+    for start in range(0, len(x), {eval_batch}):
+        logits = model(x[start : start + {eval_batch}])  # (B, T, C)
+        labels = y[start : start + {eval_batch}]
+        loss_sum += float(sequence_loss(logits, labels)) * len(labels)
+        correct += int((scores(logits).argmax(dim=-1) == labels).sum())
+    return loss_sum / len(x), correct / y.numel()
+
+
+order = torch.Generator().manual_seed(SEED + 1)  # the batch order, seeded too
+history = {{"train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}}
+diverged = False
+for epoch in range(1, EPOCHS + 1):
+    permutation = torch.randperm(len(train_x), generator=order)
+    start_weights = {{k: v.clone() for k, v in model.state_dict().items()}}  # kept in case training blows up
+    loss_sum, correct, scored = 0.0, 0, 0
+    for start in range(0, len(train_x), BATCH_SIZE):
+        index = permutation[start : start + BATCH_SIZE]
+        tokens, labels = train_x[index], train_y[index]
+        logits = model(tokens)  # forward pass, (B, T, C)
+        loss = sequence_loss(logits, labels)  # loss L
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # backpropagation through time: ∂L/∂U, ∂L/∂W, ∂L/∂V, ∂L/∂b_h, ∂L/∂b_y
+        grads = [p for p in model.parameters() if p.grad is not None]
+        grad_norm = torch.cat([p.grad.reshape(-1) for p in grads]).norm()  # ‖∂L/∂θ‖ over all weights
+        if not (math.isfinite(loss.item()) and math.isfinite(grad_norm.item())):
+            diverged = True  # the loss or the gradient is no longer a number: stop before updating
+            break
+        if CLIP_GRAD > 0:  # gradient clipping: scale the gradient down to norm CLIP_GRAD
+            torch.nn.utils.clip_grads_with_norm_(grads, CLIP_GRAD, grad_norm)
+        optimizer.step()  # weight update
+        # the lab sheet's running tally: each batch scored before its update
+        loss_sum += loss.item() * len(labels)
+        correct += int((scores(logits).argmax(dim=-1) == labels).sum())
+        scored += labels.numel()
+    if diverged:
+        print(f"Training diverged in epoch {{epoch}}: the learning rate is probably too high.")
+        if not all(torch.isfinite(p).all() for p in model.parameters()):
+            model.load_state_dict(start_weights)  # back to the last weights that were all numbers
+        break
+    train_loss, train_accuracy = loss_sum / len(train_x), correct / scored
+    test_loss, test_accuracy = evaluate(test_x, test_y)
+    for name, value in zip(history, (train_loss, train_accuracy, test_loss, test_accuracy)):
+        history[name].append(value)
+    print(f"Epoch {{epoch}}/{{EPOCHS}} - Loss: {{train_loss:.4f}} Accuracy: {{100 * train_accuracy:.2f}}%")'''
+
+
+PLOTS = """epochs = range(1, len(history["train_loss"]) + 1)
+figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+left.plot(epochs, history["train_loss"], "o-", label="train")
+left.plot(epochs, history["test_loss"], "o-", label="test")
+left.set(title="Loss", xlabel="Epoch", ylabel="Loss L")
+right.plot(epochs, [100 * a for a in history["train_accuracy"]], "o-", label="train")
+right.plot(epochs, [100 * a for a in history["test_accuracy"]], "o-", label="test")
+right.set(title="Accuracy", xlabel="Epoch", ylabel="Accuracy (%)", ylim=(0, 100))
+for axes in (left, right):
+    axes.legend()
+    axes.grid(alpha=0.3)
+plt.show()"""
+
+TEST = """test_loss, test_accuracy = evaluate(test_x, test_y)
+print(f"Test Accuracy: {100 * test_accuracy:.2f}%")"""
+
+
+def try_source(config: TrainConfig) -> str:
+    """The last cell: type a sequence, see the prediction (printed as `python -m rnn_core predict`)."""
+    task = tasks.get_task(config.task)
+    lines = [
+        "def predict(text):",
+        '    """What the trained network says about a typed sequence."""',
+        "    tokens = text.lower().split()  # one token per word"
+        if task.word_level
+        else "    tokens = [c for c in text if c in VOCAB]  # one token per character; spaces are skipped",
+        "    ids = [VOCAB.index(t) for t in tokens]",
+    ]
+    if task.pad_id is not None:
+        pad = f"VOCAB.index({tasks.PAD!r})"
+        lines.append(f"    pad = [{pad}] * (SEQ_LEN - len(ids))  # trained on sentences padded on the left")
+    else:
+        lines.append("    pad = []")
+    lines += [
+        "    with torch.no_grad():",
+        "        logits = model(torch.tensor([pad + ids]))[0, len(pad) :]  # (T, C): the typed steps only",
+        "    probs = torch.softmax(logits, dim=-1)  # ŷ_t at every step",
+        "    last = probs[-1]  # ŷ_T: the prediction after the whole sequence",
+        '    print(f"Prediction: {CLASSES[int(last.argmax())]} ({100 * float(last.max()):.1f}%)")',
+        "    for name, p in zip(CLASSES, last):",
+        '        print(f"  {name}: {100 * float(p):.1f}%")',
+    ]
+    if task.many_to_many:
+        lines.append('    print("Per step: " + " ".join(CLASSES[int(c)] for c in probs.argmax(dim=-1)))')
+    lines += ["", "", f"predict({task.example!r})"]
+    return "\n".join(lines)
+
+
+def markdown(config: TrainConfig) -> dict[str, str]:
+    task = tasks.get_task(config.task)
+    cell = {"rnn": "a vanilla RNN", "lstm": "an LSTM", "gru": "a GRU"}[config.cell]
+    loss = (
+        "Every step has a label, so the loss adds up one term per step, $L = \\sum_t L_t$."
+        if task.many_to_many
+        else "Only the last step has a label, so $L = L_T$, the cross-entropy of $\\hat y_T$."
+    )
+    return {
+        "title": f"""# LAB-9: Build a Recurrent Neural Network — {task.title}
+
+This notebook trains {cell} on RNN Lab's **{task.name}** task, exactly as RNN Lab ran it: run the cells
+from top to bottom and it prints the same lines, to the last digit, as RNN Lab and as
+
+    {command(config)}
+
+It needs only `torch`, `numpy` and `matplotlib`. Everything random (the data, the first weights, the
+batch order) comes from generators seeded with `SEED`, so every run of it prints the same numbers.
+Every setting of RNN Lab is reproduced here.""",
+        "data": f"""## 1. The data
+
+{task.explanation}
+
+The task's generator (the same code RNN Lab uses), then the split into a training and a test set.""",
+        "model": f"""## 2. The network: Embedding → {config.cell.upper()} → fully connected
+
+Each token id becomes a vector $x_t$ (the embedding). The recurrent layer reads one per step:
+
+$$h_t = \\tanh(U x_t + W h_{{t-1}} + b_h)$$
+
+and the output layer turns each hidden state into class probabilities:
+
+$$\\hat y_t = \\mathrm{{softmax}}(V h_t + b_y)$$
+
+PyTorch names the sheet's weights `weight_ih_l0` ($U$), `weight_hh_l0` ($W$), `bias_ih_l0 + bias_hh_l0`
+($b_h$), and `fc.weight`, `fc.bias` ($V$, $b_y$).""",
+        "loss": f"""## 3. Loss and optimizer
+
+CrossEntropyLoss compares $\\hat y_t$ with the true label $y_t$. {loss}
+The optimizer ({config.optimizer}) moves every weight against its gradient.""",
+        "train": f"""## 4. Training
+
+For each of the {config.epochs} epochs, for each batch: **forward pass → loss → backpropagation →
+weight update**, keeping a running tally of loss and accuracy. Backpropagation through time computes
+$\\partial L/\\partial U, \\partial L/\\partial W, \\partial L/\\partial V, \\partial L/\\partial b_h,
+\\partial L/\\partial b_y$ by going back through every step. After each epoch the test set is scored.""",
+        "plots": "## 5. Loss and accuracy curves",
+        "test": "## 6. Test accuracy\n\nThe share of test sequences (never seen in training) it gets right.",
+        "try": "## 7. Try a sequence of your own\n\nChange the text and run the cell again.",
+    }
+
+
+def command(config: TrainConfig) -> str:
+    flags = " ".join(f"--{name.replace('_', '-')} {getattr(config, name)}" for name in FIELDS)
+    return f"python -m rnn_core train {flags}"
+
+
+def notebook(config: TrainConfig) -> nbformat.NotebookNode:
+    """The notebook of one run."""
+    text = markdown(config)
+    cells: list[Any] = [
+        v4.new_markdown_cell(text["title"]),
+        v4.new_code_cell(settings_source(config)),
+        v4.new_markdown_cell(text["data"]),
+        v4.new_code_cell(split_source(config)),
+        v4.new_code_cell(SPLIT),
+        v4.new_markdown_cell(text["model"]),
+        v4.new_code_cell(model_source(config)),
+        v4.new_markdown_cell(text["loss"]),
+        v4.new_code_cell(loss_source(config)),
+        v4.new_markdown_cell(text["train"]),
+        v4.new_code_cell(TRAINING.format(eval_batch=EVAL_BATCH)),
+        v4.new_markdown_cell(text["plots"]),
+        v4.new_code_cell(PLOTS),
+        v4.new_markdown_cell(text["test"]),
+        v4.new_code_cell(TEST),
+        v4.new_markdown_cell(text["try"]),
+        v4.new_code_cell(try_source(config)),
+    ]
+    for number, cell in enumerate(cells, start=1):
+        cell.id = f"cell-{number}"  # not nbformat's random ids: the same run gives the same file
+    book = v4.new_notebook(cells=cells)
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    book.metadata["language_info"] = {"name": "python"}
+    nbformat.validate(book)
+    return book
+
+
+def notebook_bytes(config: TrainConfig) -> bytes:
+    """The notebook as the bytes of an .ipynb file (for a download button)."""
+    return nbformat.writes(notebook(config)).encode()
+
+
+__all__ = ["DATA_SOURCES", "notebook", "notebook_bytes"]

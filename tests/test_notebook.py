@@ -1,0 +1,117 @@
+"""A run as a notebook: executed headless, it prints the command line's lines, digit for digit.
+
+Each notebook is executed by nbclient in a real ipykernel, the way a student's Jupyter runs it, and
+its printed epoch lines and test accuracy are compared with `python -m rnn_core train` run as a
+separate process with the same settings.
+"""
+
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+
+from conftest import ROOT
+from rnn_core import FIELDS, PRESETS, TASKS, TrainConfig, preset
+from rnn_core.notebook import DATA_SOURCES, data_source, notebook, notebook_bytes
+
+SHEET_LINE = re.compile(r"^(Epoch \d+/\d+ - Loss: .*|Test Accuracy: .*)$")
+
+# Every preset, an LSTM and a GRU run, and one that turns every other knob (relu, two layers, SGD,
+# clipping, another batch size, test share and seed), and one that diverges in its third epoch.
+RUNS = {
+    **{name: preset(name) for name in PRESETS},
+    "lab-lstm": replace(preset("lab"), cell="lstm", epochs=4),
+    "parity-gru": replace(preset("parity"), cell="gru", epochs=4, num_samples=800),
+    "diverges": replace(preset("lab"), optimizer="sgd", lr=1.0, nonlinearity="relu", epochs=5),
+    "every-knob": TrainConfig(
+        task="pattern", nonlinearity="relu", num_layers=2, embed_size=8, hidden_size=20, num_samples=600,
+        test_fraction=0.25, epochs=3, batch_size=50, optimizer="sgd", lr=0.05, clip_grad=0.5, seed=3,
+    ),
+}  # fmt: skip
+
+
+def command_line(config: TrainConfig, save: Path | None = None) -> subprocess.Popen:
+    """`python -m rnn_core train` with every setting as a flag, started in the background."""
+    flags = [part for name in FIELDS for part in (f"--{name.replace('_', '-')}", str(getattr(config, name)))]
+    command = [sys.executable, "-m", "rnn_core", "train", *flags, *(["--save", str(save)] if save else [])]
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+
+
+def sheet_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if SHEET_LINE.match(line)]
+
+
+def prediction_lines(text: str) -> list[str]:
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("Prediction: "))
+    return lines[first:]
+
+
+def command_line_lines(config: TrainConfig) -> list[str]:
+    return sheet_lines(command_line(config).communicate()[0])
+
+
+def notebook_output(config: TrainConfig, tmp_path) -> str:
+    """Everything the notebook printed, run top to bottom in a fresh kernel."""
+    book = notebook(config)
+    where = {"metadata": {"path": str(tmp_path)}}  # the kernel's working folder
+    NotebookClient(book, timeout=600, kernel_name="python3", resources=where).execute()
+    outputs = [output for cell in book.cells if cell.cell_type == "code" for output in cell.outputs]
+    return "".join(output.get("text", "") for output in outputs)
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_the_notebook_prints_the_command_lines_numbers_and_prediction(name, tmp_path):
+    config = RUNS[name]
+    cli = command_line(config, save=tmp_path / "run")  # trains on the other core while the notebook runs
+    printed = notebook_output(config, tmp_path)
+    expected = sheet_lines(cli.communicate(timeout=600)[0])
+    assert cli.returncode == 0 and expected[-1].startswith("Test Accuracy: ")
+    assert len(expected) == (3 if name == "diverges" else config.epochs + 1)  # epochs trained, then test
+    assert sheet_lines(printed) == expected
+    example = [sys.executable, "-m", "rnn_core", "predict", str(tmp_path / "run"), TASKS[config.task].example]
+    predicted = subprocess.run(example, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert prediction_lines(printed) == predicted.splitlines()
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_every_task_has_a_notebook_form_that_generates_the_engines_data(task):
+    assert task in DATA_SOURCES, (
+        f"task '{task}' has no notebook form: add it to rnn_core.notebook.DATA_SOURCES"
+    )
+    namespace = {"np": np, "Dataset": lambda tokens, labels: (tokens, labels)}
+    exec(data_source(task), namespace)  # the notebook's own data cell, without a kernel
+    seq_len = TASKS[task].default_seq_len
+    tokens, labels = namespace["generate"](50, seq_len, np.random.default_rng(7))
+    engine = TASKS[task].generate(50, seq_len, np.random.default_rng(7))
+    assert np.array_equal(tokens, engine.tokens) and np.array_equal(labels, engine.labels)
+
+
+def test_the_notebook_lists_every_setting_and_uses_only_torch_numpy_and_matplotlib():
+    book = notebook(preset("sentiment"))
+    code = "\n".join(cell.source for cell in book.cells if cell.cell_type == "code")
+    written = {"task": "generate = sentiment", "cell": "nn.RNN(", "optimizer": "torch.optim.Adam("}
+    for name in FIELDS:  # a new setting fails here until the notebook reproduces it
+        assert re.search(rf"^{name.upper()} = ", code, re.M), f"setting {name} is missing"
+        uses = len(re.findall(rf"\b{name.upper()}\b", code)) >= 2
+        assert written[name] in code if name in written else uses, f"the code does not follow setting {name}"
+    imported = set(re.findall(r"^(?:from|import) (\w+)", code, re.M))
+    assert imported == {"math", "matplotlib", "numpy", "torch", "collections"}
+    assert "rnn_core" not in code
+    nbformat.validate(nbformat.reads(notebook_bytes(preset("lab")).decode(), as_version=4))
+
+
+def test_the_command_line_writes_a_notebook_with_every_train_flag(tmp_path):
+    out = tmp_path / "run.ipynb"
+    flags = ["--preset", "lab", "--cell", "gru", "--epochs", "7"]
+    subprocess.run([sys.executable, "-m", "rnn_core", "notebook", *flags, str(out)], cwd=ROOT, check=True)
+    code = "\n".join(
+        cell.source for cell in nbformat.read(out, as_version=4).cells if cell.cell_type == "code"
+    )
+    assert "CELL = 'gru'" in code and "EPOCHS = 7" in code and "nn.GRU(" in code
