@@ -31,6 +31,7 @@ class ProtocolStudent:
 
     url: str  # http://127.0.0.1:PORT
     query: str = ""  # the page address's query string, without "?"
+    cookie: str = ""  # the Cookie header a browser would send (a proxy's affinity cookie)
     buttons: dict[str, str] = field(default_factory=dict)  # label -> widget id
     metrics: dict[str, str] = field(default_factory=dict)  # label -> value shown
     page_hash: str = ""
@@ -40,7 +41,10 @@ class ProtocolStudent:
 
     async def __aenter__(self) -> ProtocolStudent:
         stream = self.url.replace("http://", "ws://") + "/_stcore/stream"
-        self._ws = await websockets.connect(stream, subprotocols=["streamlit"], max_size=None)
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        self._ws = await websockets.connect(
+            stream, subprotocols=["streamlit"], additional_headers=headers, max_size=None
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -35,4 +35,7 @@ chosen = st.navigation(
     position="top" if page.projector() else "sidebar",  # the pages stay in sight with the sidebar folded
 )
 st.session_state[state.CONFIG] = controls.render_sidebar()
+if note := session.moved_note():
+    st.warning(note)
+
 chosen.run()

@@ -21,6 +21,11 @@ from dashboard import limits, state
 from dashboard.runner import RunShelf, SessionRuns, TrainingPool
 
 XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit sets it in every browser while XSRF protection is on
+MOVED_NOTE = (
+    "The server you were on has stopped or restarted, and the runs you trained there are gone with it: "
+    "each server keeps only its own runs. You are connected again now. Train again to get a run back; "
+    "a downloaded checkpoint can be loaded on the Try it page."
+)
 
 
 @st.cache_resource(show_spinner="Starting RNN Lab…")
@@ -41,6 +46,25 @@ def browser_key() -> str | None:
     raw = st.context.cookies.get(XSRF_COOKIE)
     token = xsrf_token(raw) if isinstance(raw, str) else None  # AppTest has no real cookies
     return hashlib.sha256(token).hexdigest() if token else None
+
+
+def moved_here() -> bool:
+    """Whether this browser comes back from a session this server does not know.
+
+    When its connection drops, Streamlit's frontend reconnects and names its old session in the
+    websocket's subprotocol header ("streamlit, <xsrf token>, <session id>"). A session this server
+    knows is resumed as it was; an unknown one means the server it was on stopped or restarted: a
+    replica behind the proxy of deploy/ that died, whose students the proxy sends to a live one.
+    """
+    offered = st.context.headers.get("Sec-Websocket-Protocol")
+    entries = [entry.strip() for entry in offered.split(",")] if isinstance(offered, str) else []
+    return len(entries) >= 3 and bool(entries[2])  # AppTest has no headers
+
+
+def moved_note() -> str | None:
+    """MOVED_NOTE once, on the first page this session draws after the move; otherwise None."""
+    runs()  # a session's first script run is where a move is noticed
+    return MOVED_NOTE if st.session_state.pop(state.MOVED, False) else None
 
 
 def xsrf_token(cookie: str) -> bytes | None:
@@ -84,6 +108,7 @@ def runs() -> SessionRuns:
         kept = shelf().take(key) if key is not None else None
         if kept is not None:
             st.session_state[state.WELCOME_BACK] = len(kept.jobs)
+        st.session_state[state.MOVED] = moved_here()
         st.session_state[state.RUNS] = kept or SessionRuns(
             limits.MAX_RUNS_KEPT, limits.RUNS_WITH_SNAPSHOTS, limits.MAX_BATCH_POINTS, limits.MAX_UPLOADS
         )

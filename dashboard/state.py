@@ -16,6 +16,7 @@ RESTORED = "restored_from_link"  # set once the URL has been read in this sessio
 RUNS = "runs"  # this session's SessionRuns
 BROWSER_KEY = "browser_key"  # the hashed secret under which this browser's runs are kept (or None)
 WELCOME_BACK = "welcome_back"  # how many runs a reloaded tab got back (shown once)
+MOVED = "moved"  # this browser reconnected here after its server stopped or restarted (said once)
 CONFIG = "config"  # the TrainConfig the sidebar describes now (None when a setting is invalid)
 JUST_STARTED = "just_started"  # set by the Train button's callback for the run that follows
 START_ERROR = "start_error"  # why the last Train click could not start a run

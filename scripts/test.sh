@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian's Chromium for the browser tests (never `playwright install`: nothing is downloaded).
-if ! command -v chromium >/dev/null 2>&1; then
+# From Debian: Chromium for the browser tests (never `playwright install`: nothing is downloaded)
+# and HAProxy for the tests of replicas behind a proxy (deploy/local.sh).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v haproxy >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq chromium >/dev/null
+  apt-get install -y -qq chromium haproxy >/dev/null
 fi
 
 python -m pip install --quiet -r requirements-dev.txt

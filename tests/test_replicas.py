@@ -1,0 +1,279 @@
+"""More than one server: replicas behind HAProxy with cookie affinity, on this machine's loopback.
+
+`bash deploy/local.sh 2 PORT` brings up two replicas and the proxy, as a teacher would. Every client
+here comes from 127.0.0.1, like a class behind one school router: only cookie affinity spreads it.
+A client is protocol-level (benchmarks/protocol_student.py): page load, websocket, a checkpoint
+upload through /_stcore/upload_file, each answer's replica read from the proxy's header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import requests
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from browser_support import free_port
+from conftest import ROOT
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("haproxy") is None and not os.environ.get("CI"),
+    reason="HAProxy is not installed (scripts/test.sh installs it from Debian)",
+)
+
+COOKIE = "rnnlab_replica"
+REPLICA = "X-RNN-Lab-Replica"  # the proxy says which replica answered
+
+
+def free_ports(count: int) -> int:
+    """A port such that it and the `count - 1` ports after it are free on loopback."""
+    while True:
+        first, sockets = free_port(), []
+        try:
+            for port in range(first, first + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+
+
+class Replicas:
+    """deploy/local.sh running in its own process group: the proxy's URL and each replica's pid."""
+
+    def __init__(self, count: int, log: Path):
+        self.port = free_ports(count + 1)  # the proxy's, then one per replica
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log.open("w")
+        self.process = subprocess.Popen(
+            ["bash", "deploy/local.sh", str(count), str(self.port)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log, text=True, start_new_session=True,
+            env={**os.environ, "RNN_LAB_BIND": "127.0.0.1", "RNN_LAB_WORKERS": "1"},
+        )  # fmt: skip
+        self.pids: dict[str, int] = {}
+        for line in self.process.stdout:
+            if found := re.match(r"replica (\w+): .* \(pid (\d+)", line):
+                self.pids[found[1]] = int(found[2])
+            if line.startswith("proxy:"):
+                break
+        deadline = time.monotonic() + 120
+        while not self.all_healthy():
+            assert time.monotonic() < deadline and self.process.poll() is None, "replicas did not start"
+            time.sleep(0.5)
+
+    def all_healthy(self) -> bool:
+        """Every replica answers /_stcore/health through the proxy (its health checks passed)."""
+        seen = set()
+        for _ in range(4 * len(self.pids)):
+            try:
+                answer = requests.get(f"{self.url}/_stcore/health", timeout=2)
+            except requests.ConnectionError:
+                return False
+            if answer.text == "ok":
+                seen.add(answer.headers.get(REPLICA))
+        return seen == set(self.pids)
+
+    def kill(self, name: str) -> None:
+        os.kill(self.pids[name], signal.SIGKILL)
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def replicas(tmp_path_factory):
+    running = Replicas(2, tmp_path_factory.mktemp("replicas") / "local.log")
+    yield running
+    running.stop()
+
+
+class Client:
+    """One student's browser session through the proxy, with its cookies."""
+
+    def __init__(self, url: str):
+        self.url, self.http = url, requests.Session()
+        self.session_id = ""
+        self.texts: list[str] = []
+
+    def load_page(self) -> str:
+        """The page, then its health check as the frontend makes it (which sets the XSRF cookie)."""
+        page = self.http.get(self.url + "/", timeout=10)
+        health = self.http.get(self.url + "/_stcore/health", timeout=10)
+        assert page.status_code == 200 and health.text == "ok"
+        assert health.headers[REPLICA] == page.headers[REPLICA]
+        return page.headers[REPLICA]
+
+    async def open_websocket(self, reconnect: bool = False) -> str:
+        """Open the websocket with the page's cookies and run the page's script once; its replica.
+
+        `reconnect`: as the frontend does after a dropped connection, name the session it had."""
+        cookies = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+        stream = self.url.replace("http://", "ws://") + "/_stcore/stream"
+        old_session = [self.session_id] if reconnect else []
+        offered = ["streamlit", self.http.cookies["_streamlit_xsrf"], *old_session]
+        self.ws = await websockets.connect(
+            stream, subprotocols=offered, additional_headers={"Cookie": cookies}, max_size=None
+        )
+        await self.rerun()
+        return self.ws.response.headers[REPLICA]
+
+    async def rerun(self) -> None:
+        message = BackMsg()
+        message.rerun_script.query_string = ""
+        await self.ws.send(message.SerializeToString())
+        while True:
+            answer = ForwardMsg.FromString(await asyncio.wait_for(self.ws.recv(), 60))
+            kind = answer.WhichOneof("type")
+            if kind == "new_session":
+                self.session_id = answer.new_session.initialize.session_id
+            elif kind == "delta" and answer.delta.WhichOneof("type") == "new_element":
+                element = answer.delta.new_element
+                if element.WhichOneof("type") == "alert":
+                    self.texts.append(element.alert.body)
+            elif kind == "script_finished":
+                return
+
+    def upload(self, content: bytes) -> tuple[int, str]:
+        """A checkpoint upload as the file uploader sends it: into this session, on its replica."""
+        answer = self.http.put(
+            f"{self.url}/_stcore/upload_file/{self.session_id}/checkpoint-1",
+            files={"file": ("lab.safetensors", content, "application/octet-stream")},
+            headers={"X-Xsrftoken": self.http.cookies["_streamlit_xsrf"]},
+            timeout=30,
+        )
+        return answer.status_code, answer.headers.get(REPLICA, "")
+
+
+def checkpoint_bytes() -> bytes:
+    from rnn_core import TrainConfig, checkpoint, fit
+
+    return checkpoint.to_bytes(fit(TrainConfig(epochs=1, num_samples=200)))
+
+
+def test_twenty_students_from_one_address_spread_over_both_replicas_and_each_stays_on_its_own(replicas):
+    content = checkpoint_bytes()
+
+    async def student() -> tuple[str, list[str], int]:
+        client = Client(replicas.url)
+        first = client.load_page()
+        assert client.http.cookies[COOKIE] == first  # the proxy's affinity cookie names the replica
+        served = [first, await client.open_websocket()]
+        status, upload_replica = client.upload(content)
+        await client.ws.close()
+        return first, [*served, upload_replica], status
+
+    async def class_of(count: int):
+        return await asyncio.gather(*(student() for _ in range(count)))
+
+    results = asyncio.run(class_of(20))
+    spread = Counter(first for first, _, _ in results)
+    assert set(spread) == set(replicas.pids) and min(spread.values()) >= 8, spread  # roughly even
+    for first, served, status in results:
+        assert served == [first] * 3  # page, websocket and upload all on the same replica
+        assert status == 204  # 20 of 20 uploads: none lands on a replica that does not know the session
+
+
+def test_a_browser_back_from_a_session_this_server_does_not_know_is_told_once(replicas):
+    """What the frontend does when its server stopped: reconnect and name its old session."""
+
+    async def visit(old_session: str) -> list[str]:
+        client = Client(replicas.url)
+        client.load_page()
+        client.session_id = old_session
+        await client.open_websocket(reconnect=bool(old_session))
+        await client.rerun()  # said once, not on every redraw
+        await client.ws.close()
+        return [text for text in client.texts if "server you were on" in text]
+
+    moved = asyncio.run(visit("a-session-on-a-replica-that-stopped"))
+    assert len(moved) == 1 and "gone" in moved[0]
+    assert asyncio.run(visit("")) == []  # a first visit says nothing
+
+
+def test_killing_a_replica_moves_its_students_and_leaves_the_other_ones_alone(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from browser_support import CHROMIUM, CHROMIUM_ARGS
+
+    running = Replicas(2, tmp_path / "local.log")
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = chromium.new_page()
+            page.goto(running.url + "/?epochs=3")
+            expect(page.get_by_role("heading", name="Train", level=1)).to_be_visible(timeout=60_000)
+            doomed = next(c["value"] for c in page.context.cookies() if c["name"] == COOKIE)
+            alive = next(name for name in running.pids if name != doomed)
+
+            async def before() -> list[Client]:
+                students = []
+                while len(students) < 6:
+                    client = Client(running.url)
+                    client.load_page()
+                    await client.open_websocket()
+                    students.append(client)
+                return students
+
+            loop = asyncio.new_event_loop()  # the students' own thread: playwright runs a loop in this one
+            threading.Thread(target=loop.run_forever, daemon=True).start()
+            students = asyncio.run_coroutine_threadsafe(before(), loop).result()
+            on = {client: client.http.cookies[COOKIE] for client in students}
+            running.kill(doomed)
+            # the browser reconnects through the proxy to the live replica (its health check there
+            # moves the cookie); the student's next click runs the page there, which says so, once
+            deadline = time.monotonic() + 60
+            while next(c["value"] for c in page.context.cookies() if c["name"] == COOKIE) != alive:
+                assert time.monotonic() < deadline, "the page did not reconnect to the live replica"
+                page.wait_for_timeout(500)
+            expect(
+                page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']")
+            ).to_have_count(1)
+            page.get_by_role("link", name="Try it").click()
+            expect(page.get_by_text("The server you were on has stopped")).to_be_visible(timeout=60_000)
+            page.get_by_role("link", name="Train").click()
+            expect(page.get_by_role("heading", name="Train", level=1)).to_be_visible(timeout=60_000)
+            expect(page.get_by_text("The server you were on has stopped")).to_have_count(0)
+
+            async def after() -> tuple[list[str], list[str]]:
+                for client in students:
+                    if on[client] == alive:
+                        await client.rerun()  # its session carries on as before
+                    else:  # the frontend's reconnect: health check, then the websocket
+                        client.load_page()
+                        assert await client.open_websocket(reconnect=True) == alive
+                newcomers = [Client(running.url).load_page() for _ in range(6)]
+                return newcomers, [t for c in students if on[c] == alive for t in c.texts]
+
+            newcomers, said_to_survivors = asyncio.run_coroutine_threadsafe(after(), loop).result()
+            loop.call_soon_threadsafe(loop.stop)
+            assert newcomers == [alive] * 6
+            assert not [t for t in said_to_survivors if "server you were on" in t]
+            moved = [c for c in students if on[c] == doomed]
+            assert all(sum("server you were on" in t for t in c.texts) == 1 for c in moved)
+            chromium.close()
+    finally:
+        running.stop()
+
+
+if __name__ == "__main__":  # python tests/test_replicas.py
+    sys.exit(pytest.main([__file__, "-x", "-q"]))
