@@ -7,10 +7,13 @@ colour blindness, and every mark has a tooltip with the exact numbers.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 
 import altair as alt
 import numpy as np
 import pandas as pd
+
+from rnn_core.events import BatchEnd
 
 # Okabe & Ito (2008), "Color Universal Design": safe for deuteranopia, protanopia, tritanopia
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -48,13 +51,14 @@ def epoch_rows(epochs) -> list[dict]:
     return rows
 
 
-def batch_rows(batches, batches_per_epoch: int) -> list[dict]:
-    """Per-batch loss placed in epochs (step 25 of 25 batches per epoch is epoch 1.0)."""
+def batch_rows(batches: Iterable[BatchEnd], batches_per_epoch: int) -> list[dict]:
+    """Per-batch loss (rnn_core BatchEnd events) placed in epochs (step 25 of 25 per epoch is 1.0)."""
     per_epoch = max(batches_per_epoch, 1)
     return [
-        {"step": s, "epoch": s / per_epoch, "loss": loss, "grad_norm": g, "split": "batch"}
-        for s, loss, g in batches
-    ]
+        {"step": b.step, "epoch": b.step / per_epoch, "loss": b.loss, "grad_norm": b.grad_norm,
+         "split": "batch"}
+        for b in batches
+    ]  # fmt: skip
 
 
 def _colour(domain: list[str]) -> alt.Color:

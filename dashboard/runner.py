@@ -37,7 +37,7 @@ class JobView:
     state: str  # queued | running | completed | stopped | diverged | failed
     queue_place: int | None  # 1 = next to start
     started: RunStarted | None
-    batches: tuple[tuple[int, float, float], ...]  # (step, loss, grad_norm), evenly thinned
+    batches: tuple[BatchEnd, ...]  # evenly thinned
     epochs: tuple[EpochEnd, ...]
     snapshots: tuple[ProbeSnapshot, ...]
     finished: RunFinished | None
@@ -48,6 +48,12 @@ class JobView:
     @property
     def active(self) -> bool:
         return self.state in ACTIVE
+
+    @property
+    def title(self) -> str:
+        """How every page names a run: 'Run 3: lab, lstm' (and its experiment, if it is part of one)."""
+        what = f"{self.config.task}, {self.config.cell}"
+        return f"Run {self.run_id}: {what}" + (f" ({self.label})" if self.label else "")
 
     @property
     def progress(self) -> float:
@@ -81,7 +87,7 @@ class Job:
         self._stride = 1  # keep every stride-th batch: the series stays evenly thinned
         self._state, self._message = "queued", "Waiting for a free place on the server."
         self._started: RunStarted | None = None
-        self._batches: list[tuple[int, float, float]] = []
+        self._batches: list[BatchEnd] = []
         self._epochs: list[EpochEnd] = []
         self._snapshots: list[ProbeSnapshot] = []
         self._finished: RunFinished | None = None
@@ -96,7 +102,7 @@ class Job:
             if isinstance(event, BatchEnd):
                 self._steps = event.step
                 if event.step % self._stride == 0:
-                    self._batches.append((event.step, event.loss, event.grad_norm))
+                    self._batches.append(event)
                 if len(self._batches) >= self._max_points:  # thin to half, keep the pace
                     self._batches, self._stride = self._batches[1::2], self._stride * 2
             elif isinstance(event, EpochEnd):
@@ -264,6 +270,11 @@ class TrainingPool:
                 job.then()  # the next run of a series joins the queue, or is called off
 
 
+def find(views: list[JobView], run_id: int) -> JobView:
+    """The run with this id in a snapshot of a session's runs (one snapshot keeps a page consistent)."""
+    return next(view for view in views if view.run_id == run_id)
+
+
 @dataclass
 class SessionRuns:
     """The runs of one browser session, newest last, bounded."""
@@ -347,6 +358,10 @@ class SessionRuns:
 
     def views(self) -> list[JobView]:
         return [job.view() for job in self.jobs]
+
+    def view(self, run_id: int) -> JobView:
+        """The run with this id, as it is now."""
+        return find(self.views(), run_id)
 
     def latest(self) -> JobView | None:
         return self.jobs[-1].view() if self.jobs else None

@@ -22,7 +22,7 @@ from safetensors.torch import save as save_tensors
 from .config import FIELDS, ConfigError, TrainConfig, task_defaults
 from .cost import parameter_count
 from .events import EpochEnd
-from .model import SequenceClassifier
+from .model import build_model
 from .trained import TrainedModel
 
 FORMAT = "rnn-lab-checkpoint"
@@ -155,7 +155,7 @@ def _from_bytes(data: bytes) -> TrainedModel:
         state = load_tensors(data)
     except Exception:  # safetensors raises its own error types for every malformed layout
         raise CheckpointError("The checkpoint's weights are damaged or cut short.") from None
-    model = SequenceClassifier.from_config(config)
+    model = build_model(config)  # its first weights are replaced by the file's below
     expected = model.state_dict()
     missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing or extra:

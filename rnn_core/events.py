@@ -6,8 +6,9 @@
     and last RunFinished (status "completed", "stopped" or "diverged").
 
 They carry plain numbers and NumPy arrays, never tensors that hold a graph, so a command line, a
-notebook or the dashboard can keep them without keeping the model's memory alive. Accuracies are
-fractions from 0 to 1; a viewer formats them as percentages.
+notebook or the dashboard can keep every event but the last without keeping the model's memory
+alive. The last, RunFinished, hands the trained model over (`model`): whoever keeps it keeps the
+weights, on purpose. Accuracies are fractions from 0 to 1; a viewer formats them as percentages.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class RunFinished:
     test_accuracy: float
     confusion: np.ndarray  # (C, C) counts: row = true class, column = predicted class
     elapsed: float
-    model: TrainedModel = field(repr=False)
+    model: TrainedModel = field(repr=False)  # the trained network itself: the one event that holds it
 
     def log_line(self) -> str:
         return f"Test Accuracy: {100 * self.test_accuracy:.2f}%"

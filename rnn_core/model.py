@@ -42,13 +42,14 @@ class SequenceClassifier(nn.Module):
         self,
         vocab_size: int,
         num_classes: int,
-        embed_size: int = 16,
-        hidden_size: int = 32,
-        cell: str = "rnn",
-        nonlinearity: str = "tanh",
-        num_layers: int = 1,
-        many_to_many: bool = False,
+        embed_size: int,
+        hidden_size: int,
+        cell: str,
+        nonlinearity: str,
+        num_layers: int,
+        many_to_many: bool,
     ):
+        """The layers only: their weights are drawn by `init_weights`. Build one with `build_model`."""
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"Unknown cell '{cell}'. Choose one of: {', '.join(CELLS)}.")
@@ -58,20 +59,6 @@ class SequenceClassifier(nn.Module):
         extra = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
         self.rnn = CELLS[cell](embed_size, hidden_size, num_layers=num_layers, batch_first=True, **extra)
         self.fc = nn.Linear(hidden_size, num_classes)  # V and b_y of the sheet
-
-    @classmethod
-    def from_config(cls, config: TrainConfig) -> SequenceClassifier:
-        task = get_task(config.task)
-        return cls(
-            vocab_size=len(task.vocab),
-            num_classes=task.num_classes,
-            embed_size=config.embed_size,
-            hidden_size=config.hidden_size,
-            cell=config.cell,
-            nonlinearity=config.nonlinearity,
-            num_layers=config.num_layers,
-            many_to_many=task.many_to_many,
-        )
 
     def forward(self, tokens: torch.Tensor) -> ModelOutput:
         x = self.embedding(tokens)  # (B, T) -> (B, T, E)
@@ -99,8 +86,29 @@ class SequenceClassifier(nn.Module):
         self.fc.bias.uniform_(-bound, bound, generator=generator)
 
 
-def build_model(config: TrainConfig, seed: int | None = None) -> SequenceClassifier:
-    """The model a config describes, with weights drawn from `seed` (the config's by default)."""
-    model = SequenceClassifier.from_config(config)
-    model.init_weights(torch.Generator().manual_seed(config.seed if seed is None else seed))
+def build_model(config: TrainConfig) -> SequenceClassifier:
+    """The model a config describes, with its first weights drawn from the config's seed: the one
+    way to make a model (training, checkpoints and tests all use it)."""
+    task = get_task(config.task)
+    model = SequenceClassifier(
+        vocab_size=len(task.vocab),
+        num_classes=task.num_classes,
+        embed_size=config.embed_size,
+        hidden_size=config.hidden_size,
+        cell=config.cell,
+        nonlinearity=config.nonlinearity,
+        num_layers=config.num_layers,
+        many_to_many=task.many_to_many,
+    )
+    model.init_weights(torch.Generator().manual_seed(config.seed))
     return model
+
+
+def sequence_loss(model: SequenceClassifier, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The loss a run trains on: L = Σ_t L_t, the cross-entropy of ŷ_t against y_t summed over the
+    scored steps (the last one for many-to-one, every one for many-to-many), averaged over the batch."""
+    scored = model.scored_logits(logits)  # (B, C) or (B, T, C)
+    total = nn.functional.cross_entropy(
+        scored.reshape(-1, scored.shape[-1]), labels.reshape(-1), reduction="sum"
+    )
+    return total / labels.shape[0]

@@ -13,20 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 
 from . import bptt
 from .events import ProbeSnapshot
-from .model import SequenceClassifier
-
-
-def sequence_loss(model: SequenceClassifier, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """L = Σ_t L_t averaged over the batch: the last step only (many-to-one) or every step."""
-    scored = model.scored_logits(logits)  # (B, C) or (B, T, C)
-    total = nn.functional.cross_entropy(
-        scored.reshape(-1, scored.shape[-1]), labels.reshape(-1), reduction="sum"
-    )
-    return total / labels.shape[0]
+from .model import SequenceClassifier, sequence_loss
 
 
 def spectral_radius(model: SequenceClassifier) -> float | None:

@@ -27,8 +27,8 @@ import torch
 
 from .config import TrainConfig
 from .events import BatchEnd, EpochEnd, Event, RunFinished, RunStarted
-from .model import SequenceClassifier, build_model
-from .probes import sequence_loss, snapshot
+from .model import SequenceClassifier, build_model, sequence_loss
+from .probes import snapshot
 from .tasks import get_task
 from .trained import TrainedModel
 

@@ -393,9 +393,9 @@ def test_the_run_picker_says_what_each_run_is_doing_now(page):
     expect(page).to_have_url(re.compile(r"epochs=30"), timeout=TIMEOUT)
     click(page, "Train")
     picker = page.get_by_role("combobox", name="Show run")
-    expect(picker).to_have_value("Run 2 (lab, rnn, running)", timeout=TIMEOUT)
+    expect(picker).to_have_value("Run 2: lab, rnn, running", timeout=TIMEOUT)
     expect(page.get_by_text("Trained for 30 epochs.")).to_be_visible(timeout=TIMEOUT)
-    expect(picker).to_have_value("Run 2 (lab, rnn, completed)", timeout=2_000)
+    expect(picker).to_have_value("Run 2: lab, rnn, completed", timeout=2_000)
 
 
 def focused(page: Page) -> str:

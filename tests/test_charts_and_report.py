@@ -11,7 +11,7 @@ from dashboard import charts, charts_inside
 from rnn_core import preset
 from rnn_core.__main__ import build_parser
 from rnn_core.config import FIELDS, TrainConfig
-from rnn_core.events import RunFinished
+from rnn_core.events import BatchEnd, RunFinished
 from rnn_core.report import command_line, lab_report, metrics_csv
 from rnn_core.train import train
 
@@ -45,7 +45,8 @@ def test_curves_carry_the_epoch_numbers_exactly():
     after = [r for r in rows if r["split"] == charts.AFTER]
     assert [r["accuracy"] for r in after] == [100 * e.train_accuracy_end for e in history]
     assert [r["loss"] for r in after] == [e.train_loss_end for e in history]
-    spec = charts.live_spec("loss", epochs=rows, batches=charts.batch_rows([(1, 0.7, 2.0), (2, 0.6, 1.5)], 2))
+    batches = charts.batch_rows([BatchEnd(1, 1, 1, 0.7, 2.0), BatchEnd(1, 2, 2, 0.6, 1.5)], 2)
+    spec = charts.live_spec("loss", epochs=rows, batches=batches)
     assert spec["datasets"]["epochs"] == rows and len(spec["datasets"]["batches"]) == 2
     assert all_colours(spec) <= set(charts.PALETTE)
     assert '"tooltip"' in json.dumps(spec)
@@ -58,7 +59,7 @@ def test_live_chart_templates_read_only_their_named_datasets():
 
 
 def test_batches_are_placed_in_epochs():
-    rows = charts.batch_rows([(5, 0.5, 1.0), (10, 0.4, 1.0)], batches_per_epoch=5)
+    rows = charts.batch_rows([BatchEnd(1, 5, 5, 0.5, 1.0), BatchEnd(2, 5, 10, 0.4, 1.0)], batches_per_epoch=5)
     assert [r["epoch"] for r in rows] == [1.0, 2.0]
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rnn_core import TrainConfig, build_model, fit, get_task, preset
-from rnn_core.model import GATE_BIAS
+from rnn_core.model import GATE_BIAS, SequenceClassifier
 from rnn_core.probes import hidden_gradient_norms, pca_basis, project, spectral_radius
 
 
@@ -85,3 +85,12 @@ def test_prediction_per_prefix_ends_with_the_whole_sequence_prediction():
     assert prediction.prefix_probs.shape == (5, 2)
     np.testing.assert_array_equal(prediction.prefix_probs[-1], prediction.probs)
     assert prediction.label in get_task("sentiment").class_names
+
+
+def test_build_model_is_the_one_way_to_a_model_and_gives_gated_cells_an_open_keep_gate():
+    for cell in ("lstm", "gru"):
+        model = build_model(TrainConfig(cell=cell, hidden_size=8))
+        gate = model.rnn.bias_ih_l0[8:16] + model.rnn.bias_hh_l0[8:16]  # chunk 1: LSTM f, GRU z
+        assert torch.all(gate == GATE_BIAS)
+    with pytest.raises(TypeError):
+        SequenceClassifier(vocab_size=10, num_classes=2)  # no second set of defaults beside TrainConfig's

@@ -50,7 +50,7 @@ def test_a_job_trains_in_the_background_and_keeps_its_result(make_pool):
     view = job.view()
     assert view.state == "completed" and view.progress == 1.0
     assert len(view.epochs) == 2 and view.finished.model.history == list(view.epochs)
-    assert view.batches[-1][0] == view.steps_done == view.started.total_batches
+    assert view.batches[-1].step == view.steps_done == view.started.total_batches
 
 
 def test_one_job_per_session_at_a_time(make_pool):
@@ -104,7 +104,7 @@ def test_batch_history_is_thinned_evenly_and_stays_bounded():
     job = Job(QUICK, run_id=1, max_batch_points=100)
     for step in range(1, 1001):
         job.record(BatchEnd(1, step, step, 1.0 / step, 0.5))
-    steps = [s for s, _, _ in job.view().batches]
+    steps = [batch.step for batch in job.view().batches]
     assert len(steps) < 100
     gaps = {b - a for a, b in itertools.pairwise(steps)}
     assert len(gaps) == 1  # evenly spaced
@@ -192,7 +192,7 @@ def test_views_are_consistent_copies_while_the_job_runs(make_pool):
     reader.join()
     runs.stop_active()
     assert job.done.wait(30)
-    assert all(v.batches[-1][0] <= v.steps_done for v in seen if v.batches)
+    assert all(v.batches[-1].step <= v.steps_done for v in seen if v.batches)
 
 
 def test_a_series_runs_one_after_another_with_labels(make_pool):

@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import charts_inside, page, session, state
-from dashboard.runner import JobView
+from dashboard.runner import JobView, find
 from rnn_core import bptt, get_task, lesson
 
 # One equation per st.latex, each through `equation`: KaTeX's aligned blocks and a trailing
@@ -214,7 +214,7 @@ def _redraw_when_over(run_id: int) -> None:
 
 def run_label(view: JobView) -> str:
     result = f"test {100 * view.finished.test_accuracy:.1f}%" if view.finished else view.state
-    return f"Run {view.run_id}: {view.config.task}, {result}"
+    return f"{view.title}, {result}"
 
 
 def main() -> None:
@@ -248,7 +248,7 @@ def main() -> None:
         return
     labels = {v.run_id: run_label(v) for v in views}
     run_id = st.selectbox("Run", list(labels), format_func=labels.get, key=state.BPTT_RUN)
-    view = next(v for v in views if v.run_id == run_id)
+    view = find(views, run_id)
     task = get_task(view.config.task)
     probes = view.started.probe_tokens
     index = st.selectbox(

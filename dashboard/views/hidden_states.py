@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts_inside, page, plain, session, state
-from dashboard.runner import JobView
+from dashboard.runner import JobView, find
 from rnn_core import EncodeError, Prediction, get_task
 from rnn_core.probes import probe_accuracy, project, snapshot_basis
 
@@ -160,7 +160,7 @@ def choose_epoch(view: JobView, epochs: list[int]) -> int:
 
 
 def render_view(run_id: int, mode: str | None) -> None:
-    view = next(v for v in session.runs().views() if v.run_id == run_id)
+    view = session.runs().view(run_id)
     if mode != timer_mode(view):
         st.rerun()  # the run ended or a replay started or ended: redraw the page to set the timer
     task = get_task(view.config.task)
@@ -196,9 +196,9 @@ def main() -> None:
             "even while it trains."
         )
         return
-    labels = {v.run_id: f"Run {v.run_id}: {v.config.task}, {v.config.cell} ({v.state})" for v in views}
+    labels = {v.run_id: f"{v.title}, {v.state}" for v in views}
     run_id = st.selectbox("Run", list(labels), format_func=labels.get, key=state.HIDDEN_RUN)
-    mode = timer_mode(next(v for v in views if v.run_id == run_id))
+    mode = timer_mode(find(views, run_id))
     st.fragment(render_view, run_every=TIMER_SECONDS.get(mode))(run_id, mode)
 
 

@@ -14,7 +14,7 @@ from functools import partial
 import streamlit as st
 
 from dashboard import charts, limits, page, session, state
-from dashboard.runner import JobView
+from dashboard.runner import JobView, find
 from rnn_core import TrainConfig, checkpoint, report
 from rnn_core.notebook import notebook_bytes
 
@@ -121,13 +121,11 @@ def render_run(run_id: int, polled_state: str | None) -> None:
     `polled_state` is the state the timer was set for. When the run leaves it (a queued run
     starts, a running one ends), the whole page reruns once to set the timer for the new state.
     """
-    view = next(v for v in session.runs().views() if v.run_id == run_id)
+    view = session.runs().view(run_id)
     if polled_state is not None and view.state != polled_state:
         st.rerun()
-    st.caption(
-        f"Run {view.run_id}: task {view.config.task}, {view.config.cell} cell, "
-        f"hidden size {view.config.hidden_size}, {view.config.epochs} epochs, seed {view.config.seed}"
-    )
+    config = view.config
+    st.caption(f"{view.title}; hidden size {config.hidden_size}, {config.epochs} epochs, seed {config.seed}")
     if view.state == "queued":
         render_progress(view)  # only the place in the queue: nothing to draw yet
     elif view.active:
@@ -173,7 +171,7 @@ def main() -> None:
         return
     chosen = latest.run_id
     if len(views) > 1:
-        labels = {v.run_id: f"Run {v.run_id} ({v.config.task}, {v.config.cell}, {v.state})" for v in views}
+        labels = {v.run_id: f"{v.title}, {v.state}" for v in views}
         options = list(labels)[::-1]  # newest first
         picked = st.session_state.get(state.RUN_PICKED)
         if not going and picked in labels:
@@ -188,7 +186,7 @@ def main() -> None:
             key=f"{state.RUN_PICKER}_" + "_".join(f"{v.run_id}{v.state}" for v in views),
         )
         st.session_state[state.RUN_PICKED] = chosen
-    shown = next(v for v in views if v.run_id == chosen)
+    shown = find(views, chosen)
     polled = shown.state if shown.active else None
     st.fragment(render_run, run_every=POLL_SECONDS.get(polled))(chosen, polled)
     st.caption(session.keeping_note())

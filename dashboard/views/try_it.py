@@ -21,7 +21,7 @@ def available_models() -> dict[str, TrainedModel]:
     for view in reversed(runs.views()):
         if view.model is not None and view.model.history:
             accuracy = f"{100 * view.finished.test_accuracy:.1f}%"
-            models[f"Run {view.run_id}: {view.config.task}, {view.config.cell}, test {accuracy}"] = view.model
+            models[f"{view.title}, test {accuracy}"] = view.model
     return models | runs.uploaded
 
 
