@@ -120,6 +120,7 @@ def _on_task() -> None:
 def restore_from_link() -> None:
     """On a session's first run, read the URL into the widgets (once: later the widgets lead)."""
     if st.session_state.get(state.RESTORED):
+        _keep_values()
         return
     params = st.query_params.to_dict()
     config, problems = config_from_link(params)
@@ -127,6 +128,19 @@ def restore_from_link() -> None:
     st.session_state[state.PROJECTOR] = params.get(PROJECTOR) == ON
     st.session_state[state.LINK_PROBLEMS] = problems
     st.session_state[state.RESTORED] = True
+
+
+def _keep_values() -> None:
+    """Every setting keeps a value between runs. Streamlit drops a widget's value when a rerun
+    request leaves the widget out (a browser always sends them all; a hand-made client may not),
+    and reading it then would crash the page: such a setting goes back to the last config."""
+    if all(key in st.session_state for key in (*state.CONFIG_KEYS.values(), state.PRESET, state.PROJECTOR)):
+        return
+    last = st.session_state.get(state.CONFIG) or TrainConfig()
+    for name, key in state.CONFIG_KEYS.items():
+        st.session_state.setdefault(key, getattr(last, name))
+    st.session_state.setdefault(state.PRESET, matching_preset(last))
+    st.session_state.setdefault(state.PROJECTOR, False)
 
 
 def _widget(name: str, disabled: bool = False) -> None:
