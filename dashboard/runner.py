@@ -113,6 +113,7 @@ class Job:
                 self._started = event
             elif isinstance(event, RunFinished):
                 self._finished, self._state, self._message = event, event.status, event.reason
+                self._epochs = event.model.history  # the same EpochEnds, kept once: the model's
 
     def waiting_for(self, before: Job) -> None:
         with self._lock:

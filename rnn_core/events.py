@@ -26,9 +26,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RunStarted:
-    config: TrainConfig
-    num_train: int
-    num_test: int
+    config: TrainConfig  # its num_train and num_test say how many sequences each set holds
     batches_per_epoch: int
     probe_tokens: np.ndarray  # (P, T) token ids of the fixed probe set (the first P test sequences)
     probe_labels: np.ndarray  # (P,) or (P, T) their labels

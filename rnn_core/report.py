@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import platform
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib import metadata
@@ -34,7 +35,7 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def metrics_csv(history: list[EpochEnd]) -> str:
+def metrics_csv(history: Sequence[EpochEnd]) -> str:
     """The per-epoch curves as CSV, one row per epoch."""
     out = io.StringIO()
     columns = [f.name for f in EpochEnd.__dataclass_fields__.values()]

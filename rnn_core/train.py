@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from threading import Event as StopFlag
 
 import numpy as np
@@ -113,6 +113,7 @@ def snapshot_epochs(epochs: int) -> set[int]:
 
 
 def divergence_reason(loss: float, grad_norm: float, config: TrainConfig) -> str | None:
+    """Why training must stop here, for a student; None while the loss and gradient are finite."""
     if math.isfinite(loss) and math.isfinite(grad_norm):
         return None
     what, value = ("loss", loss) if not math.isfinite(loss) else ("gradient", grad_norm)
@@ -123,74 +124,14 @@ def divergence_reason(loss: float, grad_norm: float, config: TrainConfig) -> str
     return f"The {what} became {became}, so training stopped: {hint}."
 
 
-def train_step(
-    model: SequenceClassifier,
-    optimizer: torch.optim.Optimizer,
-    config: TrainConfig,
-    tokens: torch.Tensor,
-    labels: torch.Tensor,
-) -> tuple[float, float, torch.Tensor]:
-    """One turn of the sheet's loop: forward pass, loss, backpropagation, weight update.
-
-    Returns the loss, the gradient norm before clipping, and the logits. The update is skipped
-    when the loss or the gradient is not finite, so the weights stay the last finite ones.
-    """
-    logits = model(tokens).logits  # forward pass, (B, T, C)
-    loss = sequence_loss(model, logits, labels)  # L = Σ_t L_t, averaged over the batch
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()  # backpropagation through time
-    params = [p for p in model.parameters() if p.grad is not None]
-    grad_norm = torch.cat([p.grad.reshape(-1) for p in params]).norm()  # ‖∂L/∂θ‖ over all weights
-    loss_value, norm_value = float(loss.detach()), float(grad_norm)
-    if math.isfinite(loss_value) and math.isfinite(norm_value):
-        if config.clip_grad > 0:
-            torch.nn.utils.clip_grads_with_norm_(params, config.clip_grad, grad_norm)
-        optimizer.step()  # the weight update
-    return loss_value, norm_value, logits.detach()
+def gradient_norm(model: torch.nn.Module) -> torch.Tensor:
+    """‖∂L/∂θ‖: the norm of every weight's gradient taken together, as clipping measures it."""
+    return torch.cat([p.grad.reshape(-1) for p in model.parameters() if p.grad is not None]).norm()
 
 
-@dataclass
-class Run:
-    """The moving parts of one run, made from its config."""
-
-    config: TrainConfig
-    started: float = field(default_factory=time.perf_counter)
-
-    def __post_init__(self) -> None:
-        self.train_x, self.train_y, self.test_x, self.test_y = make_data(self.config)
-        self.model = build_model(self.config)
-        self.optimizer = make_optimizer(self.config, self.model)
-        self.order = torch.Generator().manual_seed(self.config.seed + 1)  # batch order
-        self.batches_per_epoch = math.ceil(len(self.train_x) / self.config.batch_size)
-        self.num_classes = get_task(self.config.task).num_classes
-        self.step = 0
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.started
-
-    def epoch(self, epoch: int, stop: StopFlag | None) -> Generator[BatchEnd, None, Tally | tuple[str, str]]:
-        """Train one epoch, yielding BatchEnd; return its Tally, or (status, reason) if cut short."""
-        tally, size = Tally(), self.config.batch_size
-        # a finite gradient can still overflow a weight; then the run goes back to this copy, the
-        # weights at the start of this epoch
-        fallback = {k: v.clone() for k, v in self.model.state_dict().items()}
-        permutation = torch.randperm(len(self.train_x), generator=self.order)
-        for batch in range(self.batches_per_epoch):
-            if stop is not None and stop.is_set():
-                return "stopped", f"Stopped by request during epoch {epoch}."
-            index = permutation[batch * size : (batch + 1) * size]
-            labels = self.train_y[index]
-            loss, grad_norm, logits = train_step(
-                self.model, self.optimizer, self.config, self.train_x[index], labels
-            )
-            if (reason := divergence_reason(loss, grad_norm, self.config)) is not None:
-                if not all(torch.isfinite(p).all() for p in self.model.parameters()):
-                    self.model.load_state_dict(fallback)
-                return "diverged", reason
-            self.step += 1
-            tally.add(self.model, loss, logits, labels)
-            yield BatchEnd(epoch, batch + 1, self.step, loss, grad_norm)
-        return tally
+def shuffled_batches(size: int, batch_size: int, order: torch.Generator) -> list[torch.Tensor]:
+    """One epoch's batches: the indices 0..size-1 in a new random order, cut into batch_size pieces."""
+    return list(torch.randperm(size, generator=order).split(batch_size))
 
 
 def train(
@@ -206,39 +147,64 @@ def train(
     gets it in each.
     """
     torch.set_num_threads(num_threads)
-    run = Run(config)
-    probe_x, probe_y = run.test_x[:PROBE_SIZE], run.test_y[:PROBE_SIZE]
-    yield RunStarted(
-        config, len(run.train_x), len(run.test_x), run.batches_per_epoch, probe_x.numpy(), probe_y.numpy()
-    )
-    yield snapshot(run.model, 0, probe_x, probe_y)
-    result = TrainedModel(model=run.model, config=config)
-    status, reason, probe_at = (
-        "completed",
-        f"Trained for {config.epochs} epochs.",
-        snapshot_epochs(config.epochs),
-    )
+    started = time.perf_counter()
+    train_x, train_y, test_x, test_y = make_data(config)
+    model = build_model(config)
+    optimizer = make_optimizer(config, model)
+    order = torch.Generator().manual_seed(config.seed + 1)  # the batch order, epoch after epoch
+    num_classes = get_task(config.task).num_classes
+    probe_x, probe_y = test_x[:PROBE_SIZE], test_y[:PROBE_SIZE]
+    batches_per_epoch = math.ceil(len(train_x) / config.batch_size)
+    yield RunStarted(config, batches_per_epoch, probe_x.numpy(), probe_y.numpy())
+    yield snapshot(model, 0, probe_x, probe_y)
+
+    result = TrainedModel(model=model, config=config)  # its history is the run's EpochEnd events
+    status, reason = "completed", f"Trained for {config.epochs} epochs."
+    probe_at, step = snapshot_epochs(config.epochs), 0
     for epoch in range(1, config.epochs + 1):
-        outcome = yield from run.epoch(epoch, stop)
-        if not isinstance(outcome, Tally):
-            status, reason = outcome
+        tally = Tally()
+        # the weights at the start of this epoch: a finite gradient can still overflow a weight,
+        # and then the run goes back to these
+        epoch_start = {k: v.clone() for k, v in model.state_dict().items()}
+        for batch, index in enumerate(shuffled_batches(len(train_x), config.batch_size, order), start=1):
+            if stop is not None and stop.is_set():
+                status, reason = "stopped", f"Stopped by request during epoch {epoch}."
+                break
+            tokens, labels = train_x[index], train_y[index]
+            logits = model(tokens).logits  # forward pass, (B, T, C)
+            loss = sequence_loss(model, logits, labels)  # L = Σ_t L_t, averaged over the batch
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()  # backpropagation through time: ∂L/∂θ for every weight θ
+            grad_norm = gradient_norm(model)
+            loss_value, norm_value = loss.item(), grad_norm.item()
+            if (why := divergence_reason(loss_value, norm_value, config)) is not None:
+                status, reason = "diverged", why
+                if not all(torch.isfinite(p).all() for p in model.parameters()):
+                    model.load_state_dict(epoch_start)
+                break
+            if config.clip_grad > 0:  # rescale ∂L/∂θ to norm clip_grad if it is longer
+                torch.nn.utils.clip_grads_with_norm_(model.parameters(), config.clip_grad, grad_norm)
+            optimizer.step()  # the weight update
+            step += 1
+            tally.add(model, loss_value, logits.detach(), labels)
+            yield BatchEnd(epoch, batch, step, loss_value, norm_value)
+        if status != "completed":
             break
-        test_loss, test_acc, confusion = evaluate(run.model, run.test_x, run.test_y, run.num_classes)
-        train_loss_end, train_acc_end, _ = evaluate(run.model, run.train_x, run.train_y, run.num_classes)
+        test_loss, test_acc, confusion = evaluate(model, test_x, test_y, num_classes)
+        train_loss_end, train_acc_end, _ = evaluate(model, train_x, train_y, num_classes)
         result.history.append(
-            EpochEnd(epoch, config.epochs, outcome.loss, outcome.accuracy, test_loss, test_acc, run.elapsed(),
-                     train_loss_end, train_acc_end)
+            EpochEnd(epoch, config.epochs, tally.loss, tally.accuracy, test_loss, test_acc,
+                     time.perf_counter() - started, train_loss_end, train_acc_end)
         )  # fmt: skip
         yield result.history[-1]
         if epoch in probe_at:
-            yield snapshot(run.model, epoch, probe_x, probe_y)
-    run.model.eval()
+            yield snapshot(model, epoch, probe_x, probe_y)
+    model.eval()
     if status != "completed" or not result.history:  # weights moved since the last evaluation
-        test_loss, test_acc, confusion = evaluate(run.model, run.test_x, run.test_y, run.num_classes)
+        test_loss, test_acc, confusion = evaluate(model, test_x, test_y, num_classes)
     result.status, result.test_accuracy = status, test_acc
-    yield RunFinished(
-        status, reason, len(result.history), test_loss, test_acc, confusion, run.elapsed(), result
-    )
+    elapsed = time.perf_counter() - started
+    yield RunFinished(status, reason, len(result.history), test_loss, test_acc, confusion, elapsed, result)
 
 
 def warm_up(num_threads: int | None = None) -> None:
@@ -267,4 +233,4 @@ def fit(config: TrainConfig, stop: StopFlag | None = None) -> TrainedModel:
     raise AssertionError("train() always ends with RunFinished")
 
 
-__all__ = ["evaluate", "fit", "limit_threads", "make_data", "train", "train_step", "warm_up"]
+__all__ = ["evaluate", "fit", "limit_threads", "make_data", "train", "warm_up"]
