@@ -12,7 +12,8 @@ PyTorch's autograd in float64 and against finite differences.
 Shape letters: T time steps, E input (embedding) size, H hidden size, C classes.
 Names: U (H, E) input -> hidden, W (H, H) hidden -> hidden, V (C, H) hidden -> output,
 b_h (H,), b_y (C,); gradients dU, dW, dV, db_h, db_y; dh_next is the gradient that flows back
-into h_t from step t+1.
+into h_t from step t+1. The sheet writes two sums inline, and the code names them:
+a_t = U x_t + W h_{t-1} + b_h (inside tanh) and o_t = V h_t + b_y (inside softmax).
 
 Left out: batches (one sequence at a time is what a student steps through), LSTM and GRU cells
 (their gates need more equations than the sheet has), and multi-layer stacks.
@@ -35,7 +36,7 @@ class Cache:
 
     x: torch.Tensor  # (T, E) inputs x_t
     y: torch.Tensor  # (T,) label of each step, NO_LABEL where there is none
-    a: torch.Tensor  # (T, H) pre-activations U x_t + W h_{t-1} + b_h
+    a: torch.Tensor  # (T, H) a_t = U x_t + W h_{t-1} + b_h, the sum inside tanh
     h: torch.Tensor  # (T, H) hidden states h_1..h_T = tanh(a_t)
     y_hat: torch.Tensor  # (T, C) softmax outputs ŷ_t
     L_t: torch.Tensor  # (T,) loss of each step
@@ -46,13 +47,14 @@ class Cache:
 class Trace:
     """The backward pass step by step: what every time step adds to every gradient."""
 
-    per_step: dict[str, torch.Tensor]  # name -> (T, *shape of that parameter)
+    # the gradients' terms, one per time step: ∂L/∂W = Σ_t terms["W"][t] = Σ_t δ_t h_(t−1)ᵀ, and so on
+    terms: dict[str, torch.Tensor]  # name -> (T, *shape of that parameter)
     dh: torch.Tensor  # (T, H) ∂L/∂h_t: from ŷ_t and, through W, from every later step
     delta: torch.Tensor  # (T, H) δ_t = (1 - h_t²) ⊙ ∂L/∂h_t, the gradient at the pre-activation
 
     def grads(self) -> dict[str, torch.Tensor]:
         """The gradients: each is the sum of the time steps' contributions."""
-        return {name: part.sum(dim=0) for name, part in self.per_step.items()}
+        return {name: part.sum(dim=0) for name, part in self.terms.items()}
 
 
 def init_params(
@@ -101,10 +103,10 @@ def forward(params: dict[str, torch.Tensor], x: torch.Tensor, y: int | torch.Ten
     for t in range(x.shape[0]):
         a_t = U @ x[t] + W @ h_prev + b_h  # (H,)
         h_t = torch.tanh(a_t)  # (H,)
-        scores = V @ h_t + b_y  # (C,)
-        y_hat = torch.softmax(scores, dim=0)  # (C,)
-        # L_t = -log ŷ_t[y_t], computed from the scores with log-softmax so it cannot overflow
-        L_t = -torch.log_softmax(scores, dim=0)[labels[t]] if labels[t] != NO_LABEL else scores.new_zeros(())
+        o_t = V @ h_t + b_y  # (C,)
+        y_hat = torch.softmax(o_t, dim=0)  # ŷ_t, (C,)
+        # L_t = -log ŷ_t[y_t], computed from o_t with log-softmax so it cannot overflow
+        L_t = -torch.log_softmax(o_t, dim=0)[labels[t]] if labels[t] != NO_LABEL else o_t.new_zeros(())
         pre.append(a_t)
         hs.append(h_t)
         y_hats.append(y_hat)
@@ -120,30 +122,30 @@ def backward_steps(params: dict[str, torch.Tensor], cache: Cache) -> Trace:
     """Backpropagation through time, keeping each time step's contribution separate."""
     W, V = params["W"], params["V"]
     T, H = cache.h.shape
-    per_step = {name: torch.zeros(T, *params[name].shape, dtype=W.dtype) for name in PARAM_NAMES}
+    terms = {name: torch.zeros(T, *params[name].shape, dtype=W.dtype) for name in PARAM_NAMES}
     dh = torch.zeros(T, H, dtype=W.dtype)
     delta = torch.zeros(T, H, dtype=W.dtype)
     dh_next = torch.zeros(H, dtype=W.dtype)  # nothing flows back into h_T from the future
     for t in reversed(range(T)):
         h_t = cache.h[t]
         h_prev = cache.h[t - 1] if t > 0 else torch.zeros_like(h_t)
-        # backprop through softmax + cross-entropy: ∂L_t/∂(V h_t + b_y) = ŷ_t - onehot(y_t)
-        d_scores = cache.y_hat[t].clone()  # (C,)
+        # backprop through softmax + cross-entropy: ∂L_t/∂o_t = ŷ_t − y_t, with y_t one-hot
+        y_hat_minus_y = cache.y_hat[t].clone()  # (C,)
         if cache.y[t] == NO_LABEL:
-            d_scores.zero_()
+            y_hat_minus_y.zero_()  # no label at this step: L_t = 0
         else:
-            d_scores[cache.y[t]] -= 1.0
-        per_step["V"][t] = torch.outer(d_scores, h_t)  # ∂L_t/∂V, (C, H)
-        per_step["b_y"][t] = d_scores  # ∂L_t/∂b_y, (C,)
+            y_hat_minus_y[cache.y[t]] -= 1.0
+        terms["V"][t] = torch.outer(y_hat_minus_y, h_t)  # ∂L_t/∂V = (ŷ_t − y_t) h_tᵀ, (C, H)
+        terms["b_y"][t] = y_hat_minus_y  # ∂L_t/∂b_y, (C,)
         # ∂L/∂h_t: through the output at step t, plus everything later steps send back
-        dh[t] = V.T @ d_scores + dh_next  # (H,)
+        dh[t] = V.T @ y_hat_minus_y + dh_next  # (H,)
         # backprop through tanh: d tanh(a)/da = 1 - tanh(a)^2 = 1 - h_t^2
         delta[t] = (1.0 - h_t * h_t) * dh[t]  # δ_t, (H,)
-        per_step["U"][t] = torch.outer(delta[t], cache.x[t])  # (H, E)
-        per_step["W"][t] = torch.outer(delta[t], h_prev)  # (H, H)
-        per_step["b_h"][t] = delta[t]  # (H,)
+        terms["U"][t] = torch.outer(delta[t], cache.x[t])  # δ_t x_tᵀ, (H, E)
+        terms["W"][t] = torch.outer(delta[t], h_prev)  # δ_t h_(t−1)ᵀ, (H, H)
+        terms["b_h"][t] = delta[t]  # δ_t, (H,)
         dh_next = W.T @ delta[t]  # what h_{t-1} receives through W
-    return Trace(per_step=per_step, dh=dh, delta=delta)
+    return Trace(terms=terms, dh=dh, delta=delta)
 
 
 def backward(params: dict[str, torch.Tensor], cache: Cache) -> dict[str, torch.Tensor]:

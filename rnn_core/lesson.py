@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from . import bptt
+from .events import ProbeSnapshot
 from .model import SequenceClassifier
 from .tasks import get_task
 
@@ -36,7 +37,7 @@ class Walkthrough:
     tokens: tuple[str, ...]
     params: dict[str, torch.Tensor]  # U, W, V, b_h, b_y in float64
     cache: bptt.Cache  # the forward pass: x, a, h, y_hat, L_t, L
-    trace: bptt.Trace  # the backward pass step by step: per_step, dh, delta
+    trace: bptt.Trace  # the backward pass step by step: terms, dh, delta
     autograd: dict[str, torch.Tensor]  # the same gradients by autograd through the real nn.RNN model
 
     @property
@@ -55,7 +56,7 @@ class Walkthrough:
         far it points along the whole, ⟨part_t, ∂L/∂W⟩ / ‖∂L/∂W‖²: a negative share pulls against
         the total, which is why the parts' sizes add up to more than the whole.
         """
-        parts = self.trace.per_step[name].flatten(1)  # (T, |W|)
+        parts = self.trace.terms[name].flatten(1)  # (T, |W|)
         whole = parts.sum(dim=0)  # ∂L/∂W, flattened
         return (parts @ whole / (whole @ whole).clamp_min(1e-300)).numpy()
 
@@ -172,6 +173,25 @@ class TrainingStep:
     loss: float  # L before the update
     grad_norms: dict[str, float]  # ‖∂L/∂θ‖ per parameter
     loss_after: float  # L on the same example after θ ← θ − lr ∂L/∂θ
+
+
+def radius_while_training(snapshots: Sequence[ProbeSnapshot]) -> str | None:
+    """How the spectral radius of W moved while a run trained, read off its probe snapshots (the
+    engine records ρ(W) with each); None for a cell without one W or with fewer than two snapshots."""
+    radii = [(s.epoch, s.spectral_radius) for s in snapshots if s.spectral_radius is not None]
+    if len(radii) < 2:
+        return None
+    (first_epoch, first), (last_epoch, last) = radii[0], radii[-1]
+    peak_epoch, peak = max(radii, key=lambda r: r[1])
+    text = (
+        f"While this run trained, the spectral radius of its W went from {first:.2f} "
+        f"{'before training' if first_epoch == 0 else f'after epoch {first_epoch}'} to {last:.2f} "
+        f"after epoch {last_epoch}"
+    )
+    if f"{peak:.2f}" not in (f"{first:.2f}", f"{last:.2f}"):
+        text += f" (highest: {peak:.2f}, after epoch {peak_epoch})"
+    side = "above" if last > 1 else "below"
+    return text + f": the trained W is {side} 1, the border between growing and shrinking through W alone."
 
 
 def training_step(walk: Walkthrough, lr: float) -> TrainingStep:

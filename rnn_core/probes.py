@@ -42,8 +42,8 @@ def hidden_gradient_norms(
     # summed, not averaged, over the batch: each sequence's h_t then gets its own ∂L/∂h_t
     loss = sequence_loss(model, torch.stack(logits, dim=1), labels) * tokens.shape[0]  # logits (B, T, C)
     grads = torch.autograd.grad(loss, states)  # T tensors (layers, B, H)
-    per_step = torch.stack([g.permute(1, 0, 2).flatten(1).norm(dim=1) for g in grads])  # (T, B)
-    return per_step.mean(dim=1).numpy()  # (T,)
+    norms = torch.stack([g.permute(1, 0, 2).flatten(1).norm(dim=1) for g in grads])  # ‖∂L/∂h_t‖, (T, B)
+    return norms.mean(dim=1).numpy()  # (T,)
 
 
 def snapshot(

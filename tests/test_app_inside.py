@@ -181,6 +181,19 @@ def test_scaling_W_shows_vanishing_and_exploding_as_computed(lab_app):
     assert "saturates tanh" in large_caption  # and tanh's squashing is named as what stops it here
 
 
+def test_the_spectral_radius_recorded_while_training_is_shown(lab_app):
+    at = lab_app.switch_page("views/backprop.py").run()
+    snapshots = runs(at).latest().snapshots
+    radii = [s.spectral_radius for s in snapshots]
+    assert len(radii) == 11 and len(set(radii)) > 1  # before training and after each of 10 epochs
+    caption = next(c.value for c in at.caption if "While this run trained" in c.value)
+    assert f"from {radii[0]:.2f} before training to {radii[-1]:.2f} after epoch 10" in caption
+    assert ("above 1" if radii[-1] > 1 else "below 1") in caption
+    assert radii[-1] == pytest.approx(
+        bptt.spectral_radius(runs(at).latest().model.model.rnn.weight_hh_l0.detach())
+    )
+
+
 def test_step_through_walks_forward_loss_backward_update(lab_app):
     at = lab_app.switch_page("views/backprop.py").run()
     labels = []

@@ -92,11 +92,11 @@ def test_per_step_contributions_have_one_slice_per_step():
     params = bptt.init_params(3, 4, 2, seed=2, dtype=torch.float64)
     x = torch.randn(6, 3, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
     trace = bptt.backward_steps(params, bptt.forward(params, x, 1))
-    for name, part in trace.per_step.items():
+    for name, part in trace.terms.items():
         assert part.shape == (x.shape[0], *params[name].shape)
     # many-to-one: V and b_y only get a gradient where the label is, the last step
-    assert torch.all(trace.per_step["V"][:-1] == 0)
-    assert torch.count_nonzero(trace.per_step["W"][-1]) > 0
+    assert torch.all(trace.terms["V"][:-1] == 0)
+    assert torch.count_nonzero(trace.terms["W"][-1]) > 0
 
 
 def test_small_W_makes_the_gradient_vanish_back_in_time():

@@ -40,7 +40,7 @@ def test_step_shares_are_what_the_label_says_parts_of_dW_that_add_up_to_it(train
     shares = walk.step_shares("W")
     assert shares.shape == (len(walk.tokens),) and shares.sum() == pytest.approx(1.0, abs=1e-9)
     assert shares[0] == 0.0  # step 1 multiplies h_0 = 0: it adds nothing to ∂L/∂W
-    parts, dW = walk.trace.per_step["W"], walk.grads["W"]
+    parts, dW = walk.trace.terms["W"], walk.grads["W"]
     assert torch.allclose(parts.sum(dim=0), dW)  # the parts are a split of ∂L/∂W
     # each share is part_t's component along ∂L/∂W: shares × ∂L/∂W is the parts' projection onto it
     projected = sum((part * dW).sum() for part in parts) / (dW * dW).sum()

@@ -8,6 +8,8 @@ and shows the gradient flow the engine measured with autograd.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import streamlit as st
 
@@ -89,7 +91,7 @@ def render_numbers(walk: lesson.Walkthrough, t: int) -> None:
     equation(rf"\frac{{\partial L}}{{\partial h_{{{t + 1}}}}} = {vec(trace.dh[t])}")
     through_tanh = rf"(1 - h_{{{t + 1}}}^2) \odot \frac{{\partial L}}{{\partial h_{{{t + 1}}}}}"
     equation(rf"\delta_{{{t + 1}}} = {through_tanh} = {vec(trace.delta[t])}")
-    part = float(trace.per_step["W"][t].norm())
+    part = float(trace.terms["W"][t].norm())
     equation(
         rf"\text{{step {t + 1}'s part of }} \partial L / \partial W: "
         rf"\|\delta_{{{t + 1}}} h_{{{t}}}^\top\| = {sci(part)}"
@@ -142,6 +144,8 @@ def render_flow(view: JobView) -> None:
             "included, so its norm is a little larger than this one.)"
         )
     st.caption(text + ("" if clip > 0 else "."))
+    if during := lesson.radius_while_training(view.snapshots):
+        st.caption(during)
 
 
 def _next_stage() -> None:
@@ -206,10 +210,9 @@ def render_other_cells(others: list[JobView]) -> None:
             )
 
 
-def _redraw_when_over(run_id: int) -> None:
-    """A timer while the run trains; the whole page redraws once it is over."""
-    if not any(v.run_id == run_id and v.active for v in session.runs().views()):
-        st.rerun()
+def training_or_not(run_id: int) -> str | None:
+    """What this page's timer follows: "training" while the run trains, None once it is over."""
+    return "training" if session.runs().view(run_id).active else None
 
 
 def run_label(view: JobView) -> str:
@@ -231,11 +234,9 @@ def main() -> None:
     views = sheet_runs()
     training = [v for v in session.runs().views() if v.active and is_sheet_network(v)]
     if training and not views:
-        st.info(
-            f"Run {training[0].run_id} is still training: these equations fill in with its numbers "
-            "when it ends."
-        )
-        st.fragment(_redraw_when_over, run_every=1.0)(training[0].run_id)
+        run_id = training[0].run_id
+        waiting = f"Run {run_id} is still training: these equations fill in with its numbers when it ends."
+        page.live(partial(st.info, waiting), "training", partial(training_or_not, run_id), {"training": 1.0})
         return
     if not views:
         others = [v for v in session.runs().views() if v.model is not None]
