@@ -7,6 +7,8 @@ Charts get their text sizes here (`charts.readable`), so no page sizes one by ha
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import altair as alt
 import streamlit as st
 
@@ -52,3 +54,33 @@ def chart(chart: alt.TopLevelMixin | dict, where=st, width: str = "stretch") -> 
 
 def focus_train() -> None:
     st.html(FOCUS_TRAIN, unsafe_allow_javascript=True)  # fixed text: nothing from outside goes in
+
+
+def live(
+    draw: Callable[[], None],
+    drawn_for: str | None,
+    mode: Callable[[], str | None],
+    every: Mapping[str, float],
+) -> None:
+    """Draw part of a page that keeps itself up to date while something goes on (a run training).
+
+    Streamlit's execution model: a page is a script, run from top to bottom on every click. A
+    fragment (`st.fragment`) is a part of the page that can run again on its own; with `run_every`
+    the browser asks for that on a timer, and the rest of the script does not run. The timer is set
+    when the whole page is drawn, so it cannot follow a change by itself.
+
+    `mode()` says what is going on now ("running", "queued", "replay", ... or None for nothing);
+    `drawn_for` is what it was when the rest of the page was drawn, read from the same snapshot as
+    the page's buttons (reading it again here could already see the run over, leave no timer, and
+    strand a disabled Train button). `every` is how many seconds apart to redraw in each mode. When
+    a redraw finds the mode changed (a queued run started, a run ended, a replay reached its last
+    epoch), it reruns the whole page once: that sets the timer for the new mode, or none, and
+    brings back the buttons a running run had disabled.
+    """
+
+    def redraw() -> None:
+        if mode() != drawn_for:
+            st.rerun()
+        draw()
+
+    st.fragment(redraw, run_every=every.get(drawn_for) if drawn_for is not None else None)()

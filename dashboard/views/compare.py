@@ -208,12 +208,13 @@ def render_comparison(views: list[JobView]) -> None:
     st.caption("Highlighted: the settings in which the chosen runs differ.")
 
 
-def render_page(polling: bool) -> None:
+def training_or_not(views: list[JobView]) -> str | None:
+    """What this page's timer follows: "training" while any of the session's runs trains."""
+    return "training" if any(v.active for v in views) else None
+
+
+def render_page() -> None:
     views = session.runs().views()
-    if polling != any(v.active for v in views):
-        # a run started (from a button in this fragment) or the runs ended: redraw the whole page
-        # so the fragment's timer is switched on or off
-        st.rerun()
     render_experiments(views)
     if views:
         render_comparison(views)
@@ -223,8 +224,8 @@ def render_page(polling: bool) -> None:
 
 def main() -> None:
     page.title("Compare")
-    active = any(v.active for v in session.runs().views())
-    st.fragment(render_page, run_every=1.0 if active else None)(active)
+    now = training_or_not(session.runs().views())
+    page.live(render_page, now, lambda: training_or_not(session.runs().views()), {"training": 1.0})
     st.caption(f"A session keeps its {limits.MAX_RUNS_KEPT} newest runs.")
 
 

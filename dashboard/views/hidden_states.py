@@ -9,6 +9,8 @@ It works while a run is still training.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -119,7 +121,7 @@ def end_points_caption(view: JobView, index: int) -> str:
 
 
 def timer_mode(view: JobView) -> str | None:
-    """Why the view redraws itself: a run still training, a replay playing, or not at all."""
+    """Why the view redraws itself (page.live): a run still training, a replay playing, or not at all."""
     if view.active:
         return "training"
     return "replay" if st.session_state.get(state.HIDDEN_REPLAY) == view.run_id else None
@@ -159,10 +161,8 @@ def choose_epoch(view: JobView, epochs: list[int]) -> int:
     return epoch
 
 
-def render_view(run_id: int, mode: str | None) -> None:
+def render_view(run_id: int) -> None:
     view = session.runs().view(run_id)
-    if mode != timer_mode(view):
-        st.rerun()  # the run ended or a replay started or ended: redraw the page to set the timer
     task = get_task(view.config.task)
     epochs = [s.epoch for s in view.snapshots]
     if view.active:
@@ -198,8 +198,10 @@ def main() -> None:
         return
     labels = {v.run_id: f"{v.title}, {v.state}" for v in views}
     run_id = st.selectbox("Run", list(labels), format_func=labels.get, key=state.HIDDEN_RUN)
-    mode = timer_mode(find(views, run_id))
-    st.fragment(render_view, run_every=TIMER_SECONDS.get(mode))(run_id, mode)
+    now = timer_mode(find(views, run_id))
+    page.live(
+        partial(render_view, run_id), now, lambda: timer_mode(session.runs().view(run_id)), TIMER_SECONDS
+    )
 
 
 main()

@@ -1,10 +1,10 @@
 """Train: set up a run in the sidebar, click Train, and watch the network learn.
 
 Execution model: the Train button's callback starts a background job (dashboard.runner) and
-returns at once. While the job trains, a fragment reruns on a timer (POLL_SECONDS: about twice
-a second while training, every 2.5 s while queued) and redraws from the job's recorded events;
-clicking other widgets reruns the script but never touches the job. When the fragment sees the
-job end it reruns the whole page once, so polling stops and the buttons come back.
+returns at once. While the job trains, the run's part of the page redraws itself on a timer
+(page.live; POLL_SECONDS: a bit over twice a second while training, every 2.5 s while queued) from
+the job's recorded events; clicking other widgets reruns the script but never touches the job.
+When the run ends the whole page is drawn once more, so polling stops and the buttons come back.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def render_details(view: JobView) -> None:
     if finished is None:
         return
     log, matrix = st.columns(2)
-    log.code("\n".join([*(e.log_line() for e in finished.model.history), finished.log_line()]), language=None)
+    log.code("\n".join([*(e.log_line() for e in view.epochs), finished.log_line()]), language=None)
     page.chart(charts.confusion_chart(finished.confusion, finished.model.task.class_names), matrix, "content")
     render_downloads(view)
 
@@ -103,7 +103,7 @@ def render_downloads(view: JobView) -> None:
     finished, name = view.finished, f"rnn-lab-run-{view.run_id}"
     model = finished.model
     files = [
-        ("Metrics (CSV)", partial(report.metrics_csv, model.history), f"{name}-metrics.csv", "text/csv"),
+        ("Metrics (CSV)", partial(report.metrics_csv, view.epochs), f"{name}-metrics.csv", "text/csv"),
         ("Config (JSON)", view.config.to_json, f"{name}-config.json", "application/json"),
         ("Checkpoint", partial(checkpoint.to_bytes, model), f"{name}.safetensors", BINARY),
         ("Lab report", partial(report.lab_report, finished), f"{name}-report.md", "text/markdown"),
@@ -115,15 +115,9 @@ def render_downloads(view: JobView) -> None:
         )
 
 
-def render_run(run_id: int, polled_state: str | None) -> None:
-    """Everything about one run; reruns on a timer while the run is queued or training.
-
-    `polled_state` is the state the timer was set for. When the run leaves it (a queued run
-    starts, a running one ends), the whole page reruns once to set the timer for the new state.
-    """
+def render_run(run_id: int) -> None:
+    """Everything about one run: while it is queued or training, page.live redraws it on a timer."""
     view = session.runs().view(run_id)
-    if polled_state is not None and view.state != polled_state:
-        st.rerun()
     config = view.config
     st.caption(f"{view.title}; hidden size {config.hidden_size}, {config.epochs} epochs, seed {config.seed}")
     if view.state == "queued":
@@ -135,6 +129,11 @@ def render_run(run_id: int, polled_state: str | None) -> None:
         render_outcome(view)
         render_curves(view, view.config)
         render_details(view)
+
+
+def polled_state(view: JobView) -> str | None:
+    """What the Train page's timer follows: "running" or "queued", None once the run is over."""
+    return view.state if view.active else None
 
 
 def main() -> None:
@@ -186,9 +185,11 @@ def main() -> None:
             key=f"{state.RUN_PICKER}_" + "_".join(f"{v.run_id}{v.state}" for v in views),
         )
         st.session_state[state.RUN_PICKED] = chosen
-    shown = find(views, chosen)
-    polled = shown.state if shown.active else None
-    st.fragment(render_run, run_every=POLL_SECONDS.get(polled))(chosen, polled)
+
+    def mode() -> str | None:
+        return polled_state(session.runs().view(chosen))
+
+    page.live(partial(render_run, chosen), polled_state(find(views, chosen)), mode, POLL_SECONDS)
     st.caption(session.keeping_note())
 
 
