@@ -43,19 +43,11 @@ def config_from_link(params: Mapping[str, str]) -> tuple[TrainConfig, list[str]]
             config = preset(params["preset"])
         except KeyError as err:
             problems.append(err.args[0])
-    values = {k: v for k, v in params.items() if k not in ("preset", PROJECTOR)}
     if params.get(PROJECTOR, ON) != ON:
         problems.append(f"Projector mode is set with '{PROJECTOR}={ON}'; leave it out for a laptop.")
-    problems += [f"Unknown setting '{k}' in the link." for k in values if k not in FIELDS]
-    if values.get("task") in TASKS:  # the linked task's own length, unless the link sets a good one
-        config = task_defaults(values["task"], config)
-    for name in FIELDS:  # task first (FIELDS order), so later checks see the linked task
-        if name in values:
-            try:
-                config = config.with_strings({name: values[name]})
-            except ConfigError as err:
-                problems += err.problems
-    return config, problems
+    settings = {k: v for k, v in params.items() if k not in ("preset", PROJECTOR)}
+    config, unusable = TrainConfig.from_strings(settings, config)
+    return config, problems + unusable
 
 
 def link_params(config: TrainConfig, base: str = CUSTOM, projector: bool = False) -> dict[str, str]:
@@ -111,9 +103,8 @@ def _on_setting() -> None:
 
 
 def _on_task() -> None:
-    st.session_state[state.CONFIG_KEYS["seq_len"]] = get_task(
-        st.session_state[state.CONFIG_KEYS["task"]]
-    ).default_seq_len
+    task = st.session_state[state.CONFIG_KEYS["task"]]
+    st.session_state[state.CONFIG_KEYS["seq_len"]] = task_defaults(task).seq_len  # its own length
     _on_setting()
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from . import bptt, checkpoint
-from .config import FIELDS, PRESETS, ConfigError, TrainConfig, preset, task_defaults
+from .config import FIELDS, PRESETS, ConfigError, TrainConfig, preset
 from .events import EpochEnd, RunFinished
 from .report import metrics_csv
 from .tasks import TASKS, EncodeError
@@ -74,13 +74,12 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The preset, with the flags given on top (a new task brings its own sequence length)."""
-    base = preset(args.preset)
+    """The preset, with the flags given on top (TrainConfig.from_strings); any bad flag stops here."""
     given = {name: getattr(args, name) for name in FIELDS if getattr(args, name) is not None}
-    task = given.get("task", "").strip().lower()
-    if task in TASKS and "seq_len" not in given:
-        base = task_defaults(task, base)
-    return base.with_strings(given)
+    config, problems = TrainConfig.from_strings(given, preset(args.preset))
+    if problems:
+        raise ConfigError(problems)
+    return config
 
 
 def write_run(folder: Path, finished: RunFinished) -> None:
@@ -123,12 +122,7 @@ def command_tasks() -> int:
 
 def command_predict(args: argparse.Namespace) -> int:
     trained = checkpoint.load(args.checkpoint)
-    prediction = trained.predict(args.text)
-    print(f"Prediction: {prediction.label} ({100 * prediction.confidence:.1f}%)")
-    for name, p in zip(prediction.class_names, prediction.probs, strict=True):
-        print(f"  {name}: {100 * p:.1f}%")
-    if trained.task.many_to_many:
-        print("Per step: " + " ".join(prediction.step_labels))
+    print("\n".join(trained.predict(args.text).report(every_step=trained.task.many_to_many)))
     return 0
 
 

@@ -9,6 +9,7 @@ raises `ConfigError` listing each problem with what is allowed.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -178,9 +179,8 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """A config from a mapping, rejecting names that are not settings."""
-        unknown = sorted(set(data) - set(FIELDS))
-        if unknown:
-            raise ConfigError([f"Unknown setting(s): {', '.join(unknown)}. Known: {', '.join(FIELDS)}."])
+        if unknown := unknown_settings(data):
+            raise ConfigError(unknown)
         return cls(**data)
 
     @classmethod
@@ -193,24 +193,48 @@ class TrainConfig:
             raise ConfigError(["The config JSON must be an object of settings."])
         return cls.from_dict(data)
 
-    def with_strings(self, values: dict[str, str]) -> TrainConfig:
-        """This config with some settings given as text (flags, URL parameters), all checked."""
-        unknown = sorted(set(values) - set(FIELDS))
-        problems = [f"Unknown setting '{name}'. Known: {', '.join(FIELDS)}." for name in unknown]
+    @classmethod
+    def from_strings(
+        cls, values: Mapping[str, str], base: TrainConfig | None = None
+    ) -> tuple[TrainConfig, list[str]]:
+        """`base` with settings given as text (command-line flags, a shared link), and a sentence for
+        each that could not be used. The usable ones are kept, so one typo does not lose the rest.
+
+        A new task brings its own sequence length, unless `values` sets seq_len too.
+        """
+        config, problems = base or cls(), unknown_settings(values)
         parsed: dict[str, Any] = {}
-        for name in set(values) & set(FIELDS):
+        for name in FIELDS:  # in FIELDS order: task first, so later checks see the new task
+            if name in values:
+                try:
+                    parsed[name] = FIELDS[name].parse(values[name])
+                except ConfigError as err:
+                    problems += err.problems
+        if "task" in parsed:
+            config = task_defaults(parsed["task"], config)
+        try:
+            return replace(config, **parsed), problems
+        except ConfigError:
+            pass
+        for name, value in parsed.items():  # they clash together: keep each that fits with those before
             try:
-                parsed[name] = FIELDS[name].parse(values[name])
+                config = replace(config, **{name: value})
             except ConfigError as err:
                 problems += err.problems
-        if problems:
-            raise ConfigError(problems)
-        return replace(self, **parsed)
+        return config, problems
 
     def changes_from(self, other: TrainConfig) -> dict[str, tuple[Any, Any]]:
         """The settings where this config differs from `other`: name -> (other's, this one's)."""
         mine, theirs = self.to_dict(), other.to_dict()
         return {k: (theirs[k], mine[k]) for k in FIELDS if mine[k] != theirs[k]}
+
+
+def unknown_settings(names: Iterable[str]) -> list[str]:
+    """A sentence for each name that is not a setting: the same words wherever settings are read."""
+    return [
+        f"Unknown setting '{name}'. Known settings: {', '.join(FIELDS)}."
+        for name in sorted(set(names) - set(FIELDS))
+    ]
 
 
 def task_defaults(task: str, base: TrainConfig | None = None) -> TrainConfig:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from dashboard import state
-from rnn_core import EpochEnd, preset
+from rnn_core import FIELDS, EpochEnd, preset
 
 APP = str(ROOT / "dashboard" / "app.py")
 EPOCH_LINE = re.compile(r"^Epoch \d+/\d+ - Loss: \d+\.\d{4} Accuracy: \d+\.\d{2}%$")
@@ -61,6 +61,19 @@ def test_train_page_starts_with_the_lab_run_and_no_error():
     assert "No run yet" in texts(at.info)
     for name, key in state.CONFIG_KEYS.items():
         assert at.session_state[key] == getattr(preset("lab"), name)
+
+
+def test_every_setting_has_its_own_widget_in_the_sidebar_with_its_bounds():
+    at = new_app()
+    widgets = {w.key: w for w in [*at.sidebar.number_input, *at.sidebar.selectbox]}
+    for name, spec in FIELDS.items():
+        widget = widgets.pop(state.CONFIG_KEYS[name])  # KeyError: a setting a student cannot set
+        assert widget.label == spec.label and spec.allowed() in widget.help
+        if spec.choices:
+            assert widget.options == [widget.format_func(c) for c in spec.choices]
+        else:
+            assert (widget.min, widget.max) == (spec.low, spec.high)
+    assert set(widgets) == {state.PRESET}  # and no widget sets something that is not a setting
 
 
 def test_a_lab_run_shows_test_accuracy_the_sheets_log_charts_and_downloads():

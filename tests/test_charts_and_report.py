@@ -101,8 +101,8 @@ def test_lab_report_holds_config_seed_versions_log_curves_and_result():
 def test_the_reports_command_line_rebuilds_the_same_config():
     config = preset("sentiment")
     args = build_parser().parse_args(command_line(config).split()[3:])
-    rebuilt = TrainConfig().with_strings({n: getattr(args, n) for n in FIELDS})
-    assert rebuilt == config
+    rebuilt, problems = TrainConfig.from_strings({n: getattr(args, n) for n in FIELDS})
+    assert rebuilt == config and problems == []
 
 
 def only_dataset(chart) -> list[dict]:

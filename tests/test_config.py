@@ -6,6 +6,7 @@ from dataclasses import fields, replace
 import pytest
 
 from rnn_core import FIELDS, PRESETS, TASKS, ConfigError, TrainConfig, preset, task_defaults
+from rnn_core.config import unknown_settings
 
 
 def test_every_config_field_has_exactly_one_spec():
@@ -65,14 +66,38 @@ def test_config_is_frozen():
 
 
 def test_text_values_are_parsed_and_checked():
-    config = TrainConfig().with_strings({"lr": "0.01", "cell": " LSTM ", "epochs": "3"})
-    assert (config.lr, config.cell, config.epochs) == (0.01, "lstm", 3)
-    with pytest.raises(
-        ConfigError, match=r"Epochs \(epochs\) must be a whole number from 1 to 200; got 'ten'"
-    ):
-        TrainConfig().with_strings({"epochs": "ten"})
-    with pytest.raises(ConfigError, match="Unknown setting 'colour'"):
-        TrainConfig().with_strings({"colour": "red"})
+    config, problems = TrainConfig.from_strings({"lr": "0.01", "cell": " LSTM ", "epochs": "3"})
+    assert (config.lr, config.cell, config.epochs) == (0.01, "lstm", 3) and problems == []
+    config, problems = TrainConfig.from_strings({"epochs": "ten", "colour": "red", "lr": "0.5"})
+    assert config == replace(TrainConfig(), lr=0.5)  # the usable value is kept
+    assert problems == [
+        f"Unknown setting 'colour'. Known settings: {', '.join(FIELDS)}.",
+        "Epochs (epochs) must be a whole number from 1 to 200; got 'ten'.",
+    ]
+
+
+def test_a_new_task_brings_its_own_sequence_length_unless_one_is_given():
+    base, own = preset("remember-lstm"), TASKS["sentiment"].default_seq_len  # 40 digits; 14 words
+    assert TrainConfig.from_strings({"task": "sentiment"}, base)[0].seq_len == own
+    assert TrainConfig.from_strings({"task": "sentiment", "seq_len": "9"}, base)[0].seq_len == 9
+    assert TrainConfig.from_strings({"epochs": "3"}, base)[0].seq_len == 40  # same task: its length stays
+    config, problems = TrainConfig.from_strings({"task": "sentiment", "seq_len": "3"}, base)
+    assert config.seq_len == own and "needs a sequence length of at least 6; got 3" in problems[0]
+
+
+def test_settings_that_only_fit_together_are_taken_together():
+    # parity of 8 bits has 256 sequences: too few for the preset's 2,000, enough for 100
+    with pytest.raises(ConfigError):
+        replace(preset("parity"), seq_len=8)
+    config, problems = TrainConfig.from_strings({"seq_len": "8", "num_samples": "100"}, preset("parity"))
+    assert (config.seq_len, config.num_samples, problems) == (8, 100, [])
+
+
+def test_unknown_settings_get_the_same_sentence_from_json_text_and_links():
+    with pytest.raises(ConfigError) as from_json:
+        TrainConfig.from_dict({"epochs": 3, "dropout": 0.5})
+    assert from_json.value.problems == unknown_settings(["dropout"])
+    assert TrainConfig.from_strings({"dropout": "0.5"})[1] == unknown_settings(["dropout"])
 
 
 def test_json_with_unknown_or_bad_content_is_refused():
