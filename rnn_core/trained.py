@@ -39,6 +39,13 @@ class Prediction:
         """The predicted class at every step (what a many-to-many task is scored on)."""
         return [self.class_names[int(i)] for i in self.prefix_probs.argmax(axis=1)]
 
+    def report(self, every_step: bool) -> list[str]:
+        """The lines `python -m rnn_core predict` prints (and the exported notebook's last cell):
+        the label with its probability, each class's, and with `every_step` the label per step."""
+        lines = [f"Prediction: {self.label} ({100 * self.confidence:.1f}%)"]
+        lines += [f"  {name}: {100 * p:.1f}%" for name, p in zip(self.class_names, self.probs, strict=True)]
+        return lines + (["Per step: " + " ".join(self.step_labels)] if every_step else [])
+
 
 @dataclass
 class TrainedModel:

@@ -1,5 +1,7 @@
-"""Shared test setup: the repository root on sys.path, and one torch thread for determinism."""
+"""Shared test setup: the repository root on sys.path, one torch thread for determinism, and each
+training run trained once per test session."""
 
+import functools
 import sys
 from pathlib import Path
 
@@ -8,3 +10,29 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 torch.set_num_threads(1)
+
+from rnn_core import EpochEnd, Event, TrainConfig, TrainedModel, train  # noqa: E402
+
+
+@functools.cache
+def run_events(config: TrainConfig) -> tuple[Event, ...]:
+    """Every event of the run `config` describes, trained the first time a test asks for it.
+
+    A config is hashable and a run is the same bit for bit every time (test_train checks it), so
+    tests that check different things about the same run (the remember presets' outcome, the seed
+    record, the notebook export) share one training. A test that changes a run's model must train
+    its own.
+    """
+    return tuple(train(config))
+
+
+def trained(config: TrainConfig) -> TrainedModel:
+    """The trained model of `config`'s run (shared: see run_events)."""
+    return run_events(config)[-1].model
+
+
+def sheet_log(config: TrainConfig) -> list[str]:
+    """The lab sheet's lines for `config`'s run, as the command line prints them: one per epoch,
+    then the test accuracy."""
+    events = run_events(config)
+    return [*(e.log_line() for e in events if isinstance(e, EpochEnd)), events[-1].log_line()]

@@ -94,7 +94,7 @@ def wait_for_epochs(page: Page, epochs: int, timeout: float = 30.0) -> int:
 
 
 def test_a_full_run_draws_its_curves_live_and_ends_with_accuracy_metric(page):
-    open_app(page, "/?epochs=40&num_samples=3000")
+    open_app(page, "/?epochs=40&num_samples=1000")  # about 8 s of training: many redraws
     expect(page.get_by_text("No run yet")).to_be_visible(timeout=TIMEOUT)
     click(page, "Train")
     expect(page.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=TIMEOUT)
@@ -104,7 +104,7 @@ def test_a_full_run_draws_its_curves_live_and_ends_with_accuracy_metric(page):
         counts.append(epoch_points(page))
         time.sleep(0.25)
     drawn = [c for c in counts if c]  # 0 while the browser swaps in a redrawn chart
-    assert len(set(drawn)) >= 3, f"the chart did not grow while training: {counts}"
+    assert len(set(drawn)) >= 5, f"the chart did not grow while training: {counts}"
     assert drawn == sorted(drawn)
     expect(accuracy_metric(page)).to_contain_text("%", timeout=TIMEOUT)
     assert epoch_points(page) == SPLITS * 40
@@ -360,24 +360,32 @@ def serious_violations(page: Page) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
-def test_every_page_has_no_serious_accessibility_violation_before_and_after_a_run(browser, server, cell):
+def sweep(page: Page, moment: str, found: dict) -> None:
+    """Visit every page and keep what axe-core finds on each."""
+    for name in PAGES:
+        page.get_by_role("link", name=name).click()
+        expect(page.get_by_role("heading", name=name, level=1)).to_be_visible(timeout=TIMEOUT)
+        page.wait_for_timeout(700)  # charts drawn
+        found[f"{name}, {moment}"] = serious_violations(page)
+
+
+def test_every_page_has_no_serious_accessibility_violation_before_and_after_a_run(browser, server):
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     page.base_url = server
     try:
-        open_app(page, f"/?cell={cell}&epochs=3")
+        open_app(page, "/?epochs=3")
         found = {}
-        for moment in ("before a run", "after a run"):
-            if moment == "after a run":
-                page.get_by_role("link", name="Train").click()
-                click(page, "Train")
+        sweep(page, "before a run", found)
+        for run, cell in enumerate(("rnn", "lstm"), start=1):  # for an LSTM, Backprop says what it can
+            open_app(page, f"/?epochs=3&cell={cell}")  # a reload: the browser's runs come back with it
+            click(page, "Train")
+            if run == 1:
                 expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
-            for name in PAGES:
-                page.get_by_role("link", name=name).click()
-                expect(page.get_by_role("heading", name=name, level=1)).to_be_visible(timeout=TIMEOUT)
-                page.wait_for_timeout(700)  # charts drawn
-                found[f"{name}, {moment}"] = serious_violations(page)
+            else:  # the page shows the newest run, and a picker for the older one
+                picker = page.get_by_role("combobox", name="Show run")
+                expect(picker).to_have_value(f"Run {run}: lab, {cell}, completed", timeout=TIMEOUT)
+            sweep(page, f"after an {cell} run", found)
         assert not any(found.values()), {k: v for k, v in found.items() if v}
     finally:
         context.close()
@@ -484,8 +492,7 @@ def test_every_chart_is_named_readable_and_one_click_from_its_numbers(
 
 
 def test_the_notebook_download_is_this_run_and_the_run_printed_the_command_lines_numbers(page):
-    from test_notebook import command_line_lines
-
+    from conftest import sheet_log
     from rnn_core.notebook import notebook_bytes
 
     open_app(page, "/?epochs=3&cell=gru")
@@ -498,4 +505,4 @@ def test_the_notebook_download_is_this_run_and_the_run_printed_the_command_lines
     with open(download.value.path(), "rb") as downloaded:  # tests/test_notebook.py runs the notebook
         assert downloaded.read() == notebook_bytes(config)
     shown = page.get_by_test_id("stCode").first.inner_text().splitlines()
-    assert shown == command_line_lines(config)
+    assert shown == sheet_log(config)  # the engine's lines, which the command line prints

@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from conftest import ROOT
-from rnn_core import fit, preset
+from conftest import ROOT, trained
+from rnn_core import preset
 from rnn_core.experiments import EXPERIMENTS, LAB, REMEMBER, seed_table
 
 
@@ -23,7 +23,7 @@ def test_each_claim_held_for_at_least_9_of_10_seeds_with_the_settings_it_ships(n
 
 def test_the_seed_record_is_what_a_fresh_run_gives_for_seed_0():
     configs = {config for e in EXPERIMENTS.values() for _, config in e.with_seed(0)}
-    accuracy = {config: fit(config).test_accuracy for config in configs}
+    accuracy = {config: trained(config).test_accuracy for config in configs}  # fresh once per session
     for experiment in EXPERIMENTS.values():
         recorded = experiment_record(experiment.name)["accuracy"][0]
         fresh = {label: accuracy[config] for label, config in experiment.with_seed(0)}

@@ -84,7 +84,13 @@ def test_prediction_per_prefix_ends_with_the_whole_sequence_prediction():
     assert prediction.tokens == ("the", "film", "was", "not", "bad")
     assert prediction.prefix_probs.shape == (5, 2)
     np.testing.assert_array_equal(prediction.prefix_probs[-1], prediction.probs)
-    assert prediction.label in get_task("sentiment").class_names
+    assert prediction.label == get_task("sentiment").class_names[int(prediction.probs.argmax())]
+    # the sentence is left-padded to the trained length and read by the network itself
+    task = get_task("sentiment")
+    padded = [task.pad_id] * (trained.config.seq_len - 5) + task.encode("The film was not bad")
+    with torch.no_grad():
+        logits = trained.model(torch.tensor([padded])).logits[0, -5:]  # (5, C)
+    np.testing.assert_allclose(prediction.prefix_probs, torch.softmax(logits, dim=-1).numpy(), rtol=1e-6)
 
 
 def test_build_model_is_the_one_way_to_a_model_and_gives_gated_cells_an_open_keep_gate():

@@ -1,13 +1,15 @@
-"""A run as a notebook: executed headless, it prints the command line's lines, digit for digit.
+"""A run as a notebook: executed headless, it prints the engine's lines, digit for digit.
 
 Each notebook is executed by nbclient in a real ipykernel, the way a student's Jupyter runs it, and
-its printed epoch lines and test accuracy are compared with `python -m rnn_core train` run as a
-separate process with the same settings.
+its printed epoch lines, test accuracy and prediction are compared with RNN Lab's engine trained
+with the same settings (in this process, while the kernel runs). The lab run is also compared with
+`python -m rnn_core train` and `predict` run as separate processes, end to end.
 """
 
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from conftest import ROOT
+from conftest import ROOT, run_events, sheet_log
 from rnn_core import FIELDS, PRESETS, TASKS, TrainConfig, preset
 from rnn_core.notebook import DATA_SOURCES, data_source, notebook, notebook_bytes
 
@@ -53,10 +55,6 @@ def prediction_lines(text: str) -> list[str]:
     return lines[first:]
 
 
-def command_line_lines(config: TrainConfig) -> list[str]:
-    return sheet_lines(command_line(config).communicate()[0])
-
-
 def notebook_output(config: TrainConfig, tmp_path) -> str:
     """Everything the notebook printed, run top to bottom in a fresh kernel."""
     book = notebook(config)
@@ -67,17 +65,24 @@ def notebook_output(config: TrainConfig, tmp_path) -> str:
 
 
 @pytest.mark.parametrize("name", RUNS)
-def test_the_notebook_prints_the_command_lines_numbers_and_prediction(name, tmp_path):
+def test_the_notebook_prints_the_engines_numbers_and_prediction(name, tmp_path):
     config = RUNS[name]
-    cli = command_line(config, save=tmp_path / "run")  # trains on the other core while the notebook runs
-    printed = notebook_output(config, tmp_path)
-    expected = sheet_lines(cli.communicate(timeout=600)[0])
-    assert cli.returncode == 0 and expected[-1].startswith("Test Accuracy: ")
+    cli = command_line(config, save=tmp_path / "run") if name == "lab" else None  # end to end, for lab
+    with ThreadPoolExecutor(1) as engine:  # trains on the other core while the notebook runs
+        events = engine.submit(run_events, config)
+        printed = notebook_output(config, tmp_path)
+        events = events.result()
+    finished, expected = events[-1], sheet_log(config)
     assert len(expected) == (3 if name == "diverges" else config.epochs + 1)  # epochs trained, then test
     assert sheet_lines(printed) == expected
-    example = [sys.executable, "-m", "rnn_core", "predict", str(tmp_path / "run"), TASKS[config.task].example]
-    predicted = subprocess.run(example, cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    assert prediction_lines(printed) == predicted.splitlines()
+    example = TASKS[config.task].example
+    predicted = finished.model.predict(example).report(every_step=finished.model.task.many_to_many)
+    assert prediction_lines(printed) == predicted
+    if cli is not None:  # and the command line prints the same
+        assert sheet_lines(cli.communicate(timeout=600)[0]) == expected and cli.returncode == 0
+        command = [sys.executable, "-m", "rnn_core", "predict", str(tmp_path / "run"), example]
+        answer = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+        assert answer.stdout.splitlines() == predicted
 
 
 @pytest.mark.parametrize("task", TASKS)

@@ -85,7 +85,7 @@ class Replicas:
         for _ in range(4 * len(self.pids)):
             try:
                 answer = requests.get(f"{self.url}/_stcore/health", timeout=2)
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused, or a replica still starting took too long
                 return False
             if answer.text == "ok":
                 seen.add(answer.headers.get(REPLICA))

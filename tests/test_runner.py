@@ -3,7 +3,6 @@
 import itertools
 import os
 import signal
-import threading
 import time
 from dataclasses import replace
 
@@ -184,15 +183,22 @@ def test_many_sessions_at_once_all_finish_each_with_their_own_run(max_running, m
 
 def test_views_are_consistent_copies_while_the_job_runs(make_pool):
     pool, runs = make_pool(1), new_runs()
-    job = runs.start(LONG, pool)
+    job = runs.start(replace(LONG, num_samples=200), pool)  # 5 batches an epoch: epochs end often
     wait_until(lambda: job.view().steps_done > 5)
-    seen = []
-    reader = threading.Thread(target=lambda: seen.extend(job.view() for _ in range(50)))
-    reader.start()
-    reader.join()
+    seen, until = [], time.monotonic() + 1.0
+    while time.monotonic() < until:  # read as a page does, as often as it can, while the job trains
+        seen.append(job.view())
     runs.stop_active()
     assert job.done.wait(30)
-    assert all(v.batches[-1].step <= v.steps_done for v in seen if v.batches)
+    per_epoch = seen[0].started.batches_per_epoch
+    assert seen[-1].steps_done > seen[0].steps_done  # the job trained on while it was read
+    for before, view in itertools.pairwise(seen):
+        # each view is one moment: an epoch is recorded only after all its batches, and never late
+        assert len(view.epochs) * per_epoch <= view.steps_done <= (len(view.epochs) + 1) * per_epoch
+        assert view.batches[-1].step <= view.steps_done
+        # and a later view never goes back, nor does an earlier one change when training goes on
+        assert view.steps_done >= before.steps_done and view.epochs[: len(before.epochs)] == before.epochs
+    assert len(seen[0].epochs) < len(job.view().epochs)
 
 
 def test_a_series_runs_one_after_another_with_labels(make_pool):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import trained
 from rnn_core import (
     BatchEnd,
     EpochEnd,
@@ -19,7 +20,8 @@ from rnn_core import (
     preset,
     train,
 )
-from rnn_core.train import MAX_SNAPSHOTS, PROBE_SIZE, make_data
+from rnn_core.model import CELLS
+from rnn_core.train import MAX_SNAPSHOTS, PROBE_SIZE, evaluate, make_data
 
 SMALL = TrainConfig(num_samples=200, epochs=3)
 
@@ -97,19 +99,19 @@ def test_runs_in_parallel_threads_stay_reproducible():
 
 @pytest.mark.parametrize("seed", range(5))
 def test_lab_preset_looks_like_the_lab_sheet(seed):
-    trained = fit(replace(preset("lab"), seed=seed))
-    first, last = trained.history[0], trained.history[-1]
-    assert len(trained.history) == 10
+    lab = trained(replace(preset("lab"), seed=seed))
+    first, last = lab.history[0], lab.history[-1]
+    assert len(lab.history) == 10
     assert first.train_accuracy < 0.70  # near chance (50%) after one epoch
     assert last.train_accuracy >= 0.95
-    assert trained.test_accuracy >= 0.875
+    assert lab.test_accuracy >= 0.875
     assert last.train_loss < first.train_loss / 3
 
 
 def test_lstm_remembers_where_the_vanilla_rnn_forgets():
     """The claim the remember task makes to students, on the presets' own seed."""
-    rnn, lstm = fit(preset("remember-rnn")), fit(preset("remember-lstm"))
-    gru = fit(replace(preset("remember-lstm"), cell="gru"))
+    rnn, lstm = trained(preset("remember-rnn")), trained(preset("remember-lstm"))
+    gru = trained(replace(preset("remember-lstm"), cell="gru"))
     assert rnn.test_accuracy < 0.6
     assert lstm.test_accuracy > 0.95 and gru.test_accuracy > 0.95
 
@@ -148,9 +150,14 @@ def test_gradient_clipping_keeps_the_same_run_from_diverging():
 def test_every_cell_and_depth_trains(cell, layers):
     config = replace(SMALL, cell=cell, num_layers=layers, epochs=1)
     events = events_of(config)
-    snap = next(e for e in events if isinstance(e, ProbeSnapshot))
+    snap, epoch = (next(e for e in events if isinstance(e, kind)) for kind in (ProbeSnapshot, EpochEnd))
+    model = events[-1].model.model
+    assert type(model.rnn) is CELLS[cell] and model.rnn.num_layers == layers  # the network asked for
     assert (snap.spectral_radius is None) == (cell != "rnn")
-    assert events[-1].status == "completed"
+    # and it learned: one epoch lowered the loss on the training set from where the weights began
+    train_x, train_y, _, _ = make_data(config)
+    untrained_loss = evaluate(build_model(config), train_x, train_y, num_classes=2)[0]
+    assert epoch.train_loss_end < untrained_loss
 
 
 def test_many_to_many_accuracy_counts_every_step():
@@ -180,9 +187,9 @@ def test_train_and_test_sets_do_not_overlap():
 
 @pytest.mark.parametrize(("optimizer", "lr"), [("sgd", 0.1), ("adam", 0.002)])
 def test_sgd_and_adam_both_learn_the_lab_task(optimizer, lr):
-    trained = fit(replace(preset("lab"), optimizer=optimizer, lr=lr, epochs=5))
-    assert trained.history[-1].train_loss < 0.6 * trained.history[0].train_loss
-    assert trained.test_accuracy > 0.8
+    run = fit(replace(preset("lab"), optimizer=optimizer, lr=lr, epochs=5))
+    assert run.history[-1].train_loss < 0.6 * run.history[0].train_loss
+    assert run.test_accuracy > 0.8
 
 
 def test_warm_up_loads_what_the_first_optimizer_would_load():
@@ -203,12 +210,10 @@ def test_epoch_log_line_is_the_sheet_format():
 
 
 def test_after_each_epoch_the_whole_training_set_is_scored_as_the_test_set_is():
-    from rnn_core.train import evaluate, make_data
-
     config = replace(preset("lab"), epochs=3, num_samples=300)
-    trained = fit(config)
+    run = fit(config)
     train_x, train_y, _, _ = make_data(config)
-    loss, accuracy, _ = evaluate(trained.model, train_x, train_y, 2)
-    last = trained.history[-1]
+    loss, accuracy, _ = evaluate(run.model, train_x, train_y, 2)
+    last = run.history[-1]
     assert (last.train_loss_end, last.train_accuracy_end) == (loss, accuracy)  # the final weights
     assert last.train_accuracy != last.train_accuracy_end  # the sheet's running tally is another number
