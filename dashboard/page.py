@@ -39,6 +39,13 @@ def projector() -> bool:
     return bool(st.session_state.get(state.PROJECTOR))
 
 
+def settings_place() -> str:
+    """Where a student sets up a run, in words: projector mode folds the sidebar away."""
+    if projector():
+        return "the sidebar (folded away in projector mode: the arrow at the top left opens it)"
+    return "the sidebar"
+
+
 def title(text: str) -> None:
     """The page's one h1 (without Streamlit's anchor link, one Tab stop fewer before Train)."""
     if projector():

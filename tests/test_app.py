@@ -240,9 +240,11 @@ def test_many_to_many_runs_show_a_prediction_at_every_step():
 def test_a_projector_link_turns_projector_mode_on_and_the_toggle_keeps_it_in_the_address():
     at = new_app(projector="on", epochs="3")
     assert at.toggle(key=state.PROJECTOR).value is True
+    assert "folded away in projector mode: the arrow at the top left opens it" in texts(at.info)
     loss = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     assert loss["config"]["axis"]["labelFontSize"] >= 18
     at.toggle(key=state.PROJECTOR).set_value(False).run()
     link = {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
     assert link == {"epochs": "3"}
     assert json.loads(at.get("vega_lite_chart")[0].proto.spec)["config"]["axis"]["labelFontSize"] == 13
+    assert "No run yet. Pick a preset or settings in the sidebar and click" in texts(at.info)

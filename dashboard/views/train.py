@@ -140,7 +140,7 @@ def main() -> None:
     page.title("Train")
     st.write(
         "Each epoch runs the lab sheet's loop over every batch: **forward pass → loss → "
-        "backpropagation → weight update**. Set up a run in the sidebar, then click Train."
+        f"backpropagation → weight update**. Set up a run in {page.settings_place()}, then click Train."
     )
     runs = session.runs()
     if st.session_state.pop(state.JUST_STARTED, False) and runs.jobs[-1].view().state != "queued":
@@ -165,7 +165,7 @@ def main() -> None:
         )
         st.info(f"Welcome back: {runs_were} here again.")
     if latest is None:
-        st.info("No run yet. Pick a preset or settings in the sidebar and click **Train**.")
+        st.info(f"No run yet. Pick a preset or settings in {page.settings_place()} and click **Train**.")
         render_curves(None, st.session_state.get(state.CONFIG) or TrainConfig())
         return
     chosen = latest.run_id
