@@ -64,6 +64,7 @@ def notebook_output(config: TrainConfig, tmp_path) -> str:
     return "".join(output.get("text", "") for output in outputs)
 
 
+@pytest.mark.slow  # a Jupyter kernel per notebook
 @pytest.mark.parametrize("name", RUNS)
 def test_the_notebook_prints_the_engines_numbers_and_prediction(name, tmp_path):
     config = RUNS[name]

@@ -30,10 +30,13 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from browser_support import free_port
 from conftest import ROOT
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("haproxy") is None and not os.environ.get("CI"),
-    reason="HAProxy is not installed (scripts/test.sh installs it from Debian)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("haproxy") is None and not os.environ.get("CI"),
+        reason="HAProxy is not installed (scripts/test.sh installs it from Debian)",
+    ),
+]
 
 COOKIE = "rnnlab_replica"
 REPLICA = "X-RNN-Lab-Replica"  # the proxy says which replica answered
