@@ -1,17 +1,22 @@
-"""The command line, run as a student would run it."""
+"""The command line: the lab run as a student runs it (a separate process), the rest in this process
+(`main(argv)` with its output caught: the same code without starting Python and PyTorch each time)."""
 
+import io
 import re
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 
 from conftest import ROOT
+from rnn_core.__main__ import main
 
 EPOCH_LINE = re.compile(r"^Epoch (\d+)/(\d+) - Loss: \d+\.\d{4} Accuracy: \d+\.\d{2}%$")
 
 
-def cli(*args, check=True):
+def as_a_student(*args, check=True) -> subprocess.CompletedProcess:
+    """`python -m rnn_core ARGS` in a new process."""
     result = subprocess.run(
         [sys.executable, "-m", "rnn_core", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
@@ -20,8 +25,22 @@ def cli(*args, check=True):
     return result
 
 
+def cli(*args, check=True) -> subprocess.CompletedProcess:
+    """`python -m rnn_core ARGS` run in this process: its exit code and what it printed."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse and parser.exit end the program this way
+            code = exit_.code or 0
+    result = subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_train_lab_prints_the_sheet_format_and_saves(tmp_path):
-    out = cli("train", "--preset", "lab", "--save", str(tmp_path / "run")).stdout.splitlines()
+    out = as_a_student("train", "--preset", "lab", "--save", str(tmp_path / "run")).stdout.splitlines()
     epochs = [EPOCH_LINE.match(line) for line in out[:10]]
     assert all(epochs) and [int(m.group(1)) for m in epochs] == list(range(1, 11))
     assert re.fullmatch(r"Test Accuracy: \d+\.\d{2}%", out[10])
@@ -34,7 +53,7 @@ def test_train_lab_prints_the_sheet_format_and_saves(tmp_path):
     assert csv_lines[0].startswith("epoch,epochs,train_loss,train_accuracy,test_loss,test_accuracy")
     assert len(csv_lines) == 11
 
-    predicted = cli("predict", str(tmp_path / "run"), "9 9 9 9 9 9 9 9 9 9").stdout
+    predicted = as_a_student("predict", str(tmp_path / "run"), "9 9 9 9 9 9 9 9 9 9").stdout
     assert predicted.startswith("Prediction: high (")
     bad = cli("predict", str(tmp_path / "run"), "9 9 x", check=False)
     assert bad.returncode == 2 and "Unknown token 'x' at position 3" in bad.stderr
