@@ -6,8 +6,8 @@
 
 `train(config)` yields `rnn_core.events` as it goes, so a command line, a notebook and the
 dashboard all watch the same run. Stop it with `break` or by setting the `stop` event (checked
-before every batch). A loss or gradient that stops being finite ends the run as "diverged", with
-the last finite weights kept.
+before every batch). A loss or gradient that stops being finite ends the run as "diverged" before
+its update, so the weights stay finite (the epoch's first weights, if an update overflowed one).
 
 Everything random (data, starting weights, batch order) comes from generators seeded by the
 config, never from global state: the same config gives the same run, bit for bit, on a CPU, even
