@@ -84,21 +84,19 @@ def xsrf_token(cookie: str) -> bytes | None:
         return None
 
 
-class _Guard:
-    def __init__(self, runs: SessionRuns, key: str | None, kept: RunShelf):
-        self.runs, self.key, self.kept = runs, key, kept
-
-
-def _release(guard: _Guard) -> None:
+def _release(guarded: tuple[SessionRuns, str | None, RunShelf]) -> None:
     """The tab closed, reloaded or lost its connection: stop its run, keep its runs a while."""
-    guard.runs.release()
-    if guard.key is not None and guard.runs.jobs:
-        guard.kept.put(guard.key, guard.runs)
+    session_runs, key, kept = guarded
+    session_runs.release()
+    if key is not None and session_runs.jobs:
+        kept.put(key, session_runs)
 
 
 @st.cache_resource(scope="session", on_release=_release, show_spinner=False)
-def _guard(_runs: SessionRuns, _key: str | None) -> _Guard:
-    return _Guard(_runs, _key, shelf())
+def _guard(_runs: SessionRuns, _key: str | None) -> tuple[SessionRuns, str | None, RunShelf]:
+    """Ties a session's runs to the session: Streamlit hands this to _release when the tab goes.
+    The shelf is looked up here, in a script run; the release hook runs outside of one."""
+    return _runs, _key, shelf()
 
 
 def runs() -> SessionRuns:
