@@ -34,6 +34,8 @@ class ProtocolStudent:
     cookie: str = ""  # the Cookie header a browser would send (a proxy's affinity cookie)
     buttons: dict[str, str] = field(default_factory=dict)  # label -> widget id
     metrics: dict[str, str] = field(default_factory=dict)  # label -> value shown
+    texts: list[str] = field(default_factory=list)  # every text and caption drawn, in order
+    exceptions: list[str] = field(default_factory=list)  # uncaught errors the page showed
     page_hash: str = ""
     finished_runs: int = 0  # script runs (full or fragment) the server has finished
     _timers: dict[str, asyncio.Task] = field(default_factory=dict)
@@ -89,6 +91,10 @@ class ProtocolStudent:
                 self.buttons[element.button.label] = element.button.id
             elif element.WhichOneof("type") == "metric":
                 self.metrics[element.metric.label] = element.metric.body
+            elif element.WhichOneof("type") == "markdown":
+                self.texts.append(element.markdown.body)
+            elif element.WhichOneof("type") == "exception":
+                self.exceptions.append(f"{element.exception.type}: {element.exception.message}")
         elif kind == "auto_rerun":
             rerun = message.auto_rerun
             if rerun.fragment_id not in self._timers:
