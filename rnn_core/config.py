@@ -210,15 +210,15 @@ class TrainConfig:
                     parsed[name] = FIELDS[name].parse(values[name])
                 except ConfigError as err:
                     problems += err.problems
-        if "task" in parsed:
-            config = task_defaults(parsed["task"], config)
+        # a new task comes with its own length; a seq_len in `values` replaces it if it fits
+        own = {"seq_len": task_defaults(parsed["task"]).seq_len} if "task" in parsed else {}
         try:
-            return replace(config, **parsed), problems
+            return replace(config, **(own | parsed)), problems
         except ConfigError:
             pass
         for name, value in parsed.items():  # they clash together: keep each that fits with those before
             try:
-                config = replace(config, **{name: value})
+                config = replace(config, **{name: value}, **(own if name == "task" else {}))
             except ConfigError as err:
                 problems += err.problems
         return config, problems

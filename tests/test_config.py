@@ -85,6 +85,14 @@ def test_a_new_task_brings_its_own_sequence_length_unless_one_is_given():
     assert config.seq_len == own and "needs a sequence length of at least 6; got 3" in problems[0]
 
 
+def test_a_new_task_that_clashes_with_the_base_is_a_problem_not_an_error():
+    big = TrainConfig(num_samples=3000)  # more sequences than parity has at its own 12 bits (4,096 / 2)
+    config, problems = TrainConfig.from_strings({"task": "parity"}, big)
+    assert config == big and "The parity task has only" in problems[0]
+    config, problems = TrainConfig.from_strings({"task": "parity", "num_samples": "500"}, big)
+    assert (config.task, config.seq_len, config.num_samples, problems) == ("parity", 12, 500, [])
+
+
 def test_settings_that_only_fit_together_are_taken_together():
     # parity of 8 bits has 256 sequences: too few for the preset's 2,000, enough for 100
     with pytest.raises(ConfigError):
