@@ -361,8 +361,8 @@ class SessionRuns:
         return [job.view() for job in self.jobs]
 
     def view(self, run_id: int) -> JobView:
-        """The run with this id, as it is now."""
-        return find(self.views(), run_id)
+        """The run with this id, as it is now (only its view is built: pages poll this)."""
+        return next(job for job in self.jobs if job.run_id == run_id).view()
 
     def latest(self) -> JobView | None:
         return self.jobs[-1].view() if self.jobs else None

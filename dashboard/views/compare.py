@@ -208,9 +208,9 @@ def render_comparison(views: list[JobView]) -> None:
     st.caption("Highlighted: the settings in which the chosen runs differ.")
 
 
-def training_or_not(views: list[JobView]) -> str | None:
+def training_or_not() -> str | None:
     """What this page's timer follows: "training" while any of the session's runs trains."""
-    return "training" if any(v.active for v in views) else None
+    return "training" if session.runs().active is not None else None
 
 
 def render_page() -> None:
@@ -224,8 +224,7 @@ def render_page() -> None:
 
 def main() -> None:
     page.title("Compare")
-    now = training_or_not(session.runs().views())
-    page.live(render_page, now, lambda: training_or_not(session.runs().views()), {"training": 1.0})
+    page.live(render_page, training_or_not(), training_or_not, {"training": 1.0})
     st.caption(f"A session keeps its {limits.MAX_RUNS_KEPT} newest runs.")
 
 
