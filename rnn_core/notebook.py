@@ -11,7 +11,8 @@ rnn_core/tasks.py's source (so it cannot drift), and the rest is plain code that
 seeded numbers in the same order as rnn_core.train (the data's NumPy generator, the weights' torch
 generator and its draw order in `SequenceClassifier.init_weights`, the batch order from seed + 1,
 the foreach optimizer, evaluation in batches of EVAL_BATCH). tests/test_notebook.py executes
-notebooks and compares their printed lines with the command line's.
+notebooks and compares their printed lines with the engine's (the lab run's also with the command
+line's).
 """
 
 from __future__ import annotations
