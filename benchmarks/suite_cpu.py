@@ -1,0 +1,68 @@
+"""What the test suite costs the machine: wall time and CPU per test file, as a pytest plugin.
+
+    python -m pytest -p benchmarks.suite_cpu            # the whole suite, or any selection
+
+pytest's own timings (`--durations`) and the resource usage of the pytest process miss most of
+what the suite spends: the Streamlit servers' training workers are forked by a forkserver that
+nobody waits for, and Chromium's renderers run beside the test that drives them. This plugin reads
+the whole machine's busy time from /proc/stat (user, nice, system, irq, softirq, steal) around
+every test's setup, call and teardown, so run it on an otherwise idle machine. Its total over the
+number of cores is the floor under the suite's wall time however the tests are spread over the
+cores; the table says which files hold it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+
+import pytest
+
+TICKS = os.sysconf("SC_CLK_TCK")
+BUSY_FIELDS = (0, 1, 2, 5, 6, 7)  # user nice system (idle iowait) irq softirq steal
+
+
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since it booted."""
+    with open("/proc/stat") as stat:
+        fields = stat.readline().split()[1:]
+    return sum(int(fields[i]) for i in BUSY_FIELDS) / TICKS
+
+
+class SuiteCpu:
+    def __init__(self):
+        self.per_file = defaultdict(lambda: [0.0, 0.0, 0])  # wall, cpu, tests
+        self.per_test: dict[str, tuple[float, float]] = {}  # wall, cpu
+        self.started = (time.monotonic(), busy_seconds())
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item):
+        wall, cpu = time.monotonic(), busy_seconds()
+        yield
+        wall, cpu = time.monotonic() - wall, busy_seconds() - cpu
+        self.per_test[item.nodeid] = wall, cpu
+        entry = self.per_file[item.location[0]]
+        entry[0] += wall
+        entry[1] += cpu
+        entry[2] += 1
+
+    def pytest_terminal_summary(self, terminalreporter):
+        wall, cpu = time.monotonic() - self.started[0], busy_seconds() - self.started[1]
+        cores = os.cpu_count() or 1
+        write = terminalreporter.write_line
+        terminalreporter.section("machine CPU per test file (benchmarks/suite_cpu.py)")
+        write(f"{'file':40} {'tests':>5} {'wall s':>8} {'CPU s':>8} {'CPU/wall':>8}")
+        for name, (w, c, n) in sorted(self.per_file.items(), key=lambda kv: -kv[1][1]):
+            write(f"{name:40} {n:5d} {w:8.1f} {c:8.1f} {c / max(w, 1e-9):8.2f}")
+        write("")
+        write(f"{'the 20 costliest tests':100} {'wall s':>8} {'CPU s':>8}")
+        for name, (w, c) in sorted(self.per_test.items(), key=lambda kv: -kv[1][1])[:20]:
+            write(f"{name[-100:]:100} {w:8.1f} {c:8.1f}")
+        write("")
+        write(f"{'whole session (with collection)':40} {'':5} {wall:8.1f} {cpu:8.1f} {cpu / wall:8.2f}")
+        write(f"floor on {cores} cores: {cpu / cores:.0f} s of wall time, however the tests are spread")
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(SuiteCpu(), "suite_cpu_table")
