@@ -1,5 +1,6 @@
 """Shared test setup: the repository root on sys.path, one torch thread for determinism, and each
-training run trained once per test session."""
+training run trained once per test process (scripts/test.sh spreads the quick tests over
+several with pytest-xdist)."""
 
 import functools
 import sys

@@ -17,7 +17,7 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from protocol_student import ProtocolStudent
 
-pytestmark = pytest.mark.slow  # a real server
+pytestmark = [pytest.mark.slow, pytest.mark.alone]  # a real server, clients waiting on it
 
 
 def test_clicks_that_leave_the_settings_out_train_the_linked_setup_every_time(tmp_path):

@@ -32,6 +32,7 @@ from conftest import ROOT
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.alone,
     pytest.mark.skipif(
         shutil.which("haproxy") is None and not os.environ.get("CI"),
         reason="HAProxy is not installed (scripts/test.sh installs it from Debian)",
