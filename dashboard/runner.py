@@ -136,6 +136,12 @@ class Job:
         with self._lock:
             self._snapshots = []
 
+    @property
+    def state(self) -> str:
+        """queued | running | completed | stopped | diverged | failed, now (without a whole view)."""
+        with self._lock:
+            return self._state
+
     def view(self) -> JobView:
         with self._lock:
             now = self._t1 or time.perf_counter()
@@ -291,7 +297,7 @@ class SessionRuns:
 
     @property
     def active(self) -> Job | None:
-        return next((j for j in self.jobs if j.view().active), None)
+        return next((j for j in self.jobs if j.state in ACTIVE), None)
 
     def start(self, config: TrainConfig, pool: TrainingPool, label: str = "") -> Job | None:
         """Start a run unless one is already going (one job per session)."""
@@ -319,7 +325,7 @@ class SessionRuns:
     @staticmethod
     def _continue_series(before: Job, after: Job, pool: TrainingPool) -> None:
         """Called in the worker when `before` is over: start `after`, or call it off."""
-        state = before.view().state
+        state = before.state
         if after.stop.is_set() or before.stop.is_set() or state == "failed":
             after.end("stopped", f"Not run: run {before.run_id} before it in the series was {state}.")
             if after.then is not None:

@@ -67,10 +67,14 @@ def test_the_queue_is_first_come_first_served_and_shows_each_place(make_pool):
     jobs = [s.start(LONG if i == 0 else QUICK, pool) for i, s in enumerate(sessions)]
     wait_until(lambda: jobs[0].view().state == "running")
     assert [j.view().queue_place for j in jobs] == [None, 1, 2]
+    assert [j.state for j in jobs] == ["running", "queued", "queued"]  # what `active` reads
+    assert all(s.active is j for s, j in zip(sessions, jobs, strict=True))
     sessions[0].stop_active()
     assert jobs[2].done.wait(60)
     assert all(j.view().state in ("stopped", "completed") for j in jobs)
     assert jobs[1].view().state == jobs[2].view().state == "completed"
+    assert [j.state for j in jobs] == [j.view().state for j in jobs]
+    assert all(s.active is None for s in sessions)
     wait_until(lambda: pool.running == 0 and pool.waiting == 0)
 
 

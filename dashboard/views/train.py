@@ -143,7 +143,7 @@ def main() -> None:
         f"backpropagation → weight update**. Set up a run in {page.settings_place()}, then click Train."
     )
     runs = session.runs()
-    if st.session_state.pop(state.JUST_STARTED, False) and runs.jobs[-1].view().state != "queued":
+    if st.session_state.pop(state.JUST_STARTED, False) and runs.jobs[-1].state != "queued":
         runs.jobs[-1].done.wait(QUICK_RUN_WAIT)  # a quick run then shows its result at once
     views = runs.views()  # one snapshot for the whole page: buttons and timer agree
     going = [v for v in views if v.active]  # one run, or the runs of an experiment still to go
