@@ -8,7 +8,7 @@ nobody waits for, and Chromium's renderers run beside the test that drives them.
 the whole machine's busy time from /proc/stat (user, nice, system, irq, softirq, steal) around
 every test's setup, call and teardown, so run it on an otherwise idle machine. Its total over the
 number of cores is the floor under the suite's wall time however the tests are spread over the
-cores; the table says which files hold it.
+cores; the table says which files hold it. It times one test at a time, so it refuses pytest-xdist.
 """
 
 from __future__ import annotations
@@ -32,37 +32,37 @@ def busy_seconds() -> float:
 
 class SuiteCpu:
     def __init__(self):
-        self.per_file = defaultdict(lambda: [0.0, 0.0, 0])  # wall, cpu, tests
-        self.per_test: dict[str, tuple[float, float]] = {}  # wall, cpu
+        self.per_test: dict[str, tuple[float, float]] = {}  # node id -> wall, CPU seconds
         self.started = (time.monotonic(), busy_seconds())
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item):
         wall, cpu = time.monotonic(), busy_seconds()
         yield
-        wall, cpu = time.monotonic() - wall, busy_seconds() - cpu
-        self.per_test[item.nodeid] = wall, cpu
-        entry = self.per_file[item.location[0]]
-        entry[0] += wall
-        entry[1] += cpu
-        entry[2] += 1
+        self.per_test[item.nodeid] = time.monotonic() - wall, busy_seconds() - cpu
 
     def pytest_terminal_summary(self, terminalreporter):
-        wall, cpu = time.monotonic() - self.started[0], busy_seconds() - self.started[1]
-        cores = os.cpu_count() or 1
+        per_file = defaultdict(list)  # file -> its tests' (wall, CPU)
+        for node_id, measured in self.per_test.items():
+            per_file[node_id.split("::")[0]].append(measured)
         write = terminalreporter.write_line
         terminalreporter.section("machine CPU per test file (benchmarks/suite_cpu.py)")
         write(f"{'file':40} {'tests':>5} {'wall s':>8} {'CPU s':>8} {'CPU/wall':>8}")
-        for name, (w, c, n) in sorted(self.per_file.items(), key=lambda kv: -kv[1][1]):
-            write(f"{name:40} {n:5d} {w:8.1f} {c:8.1f} {c / max(w, 1e-9):8.2f}")
+        totals = {name: (sum(w for w, _ in ts), sum(c for _, c in ts)) for name, ts in per_file.items()}
+        for name, (w, c) in sorted(totals.items(), key=lambda kv: -kv[1][1]):
+            write(f"{name:40} {len(per_file[name]):5d} {w:8.1f} {c:8.1f} {c / max(w, 1e-9):8.2f}")
         write("")
         write(f"{'the 20 costliest tests':100} {'wall s':>8} {'CPU s':>8}")
         for name, (w, c) in sorted(self.per_test.items(), key=lambda kv: -kv[1][1])[:20]:
             write(f"{name[-100:]:100} {w:8.1f} {c:8.1f}")
         write("")
+        wall, cpu = time.monotonic() - self.started[0], busy_seconds() - self.started[1]
+        cores = os.cpu_count() or 1
         write(f"{'whole session (with collection)':40} {'':5} {wall:8.1f} {cpu:8.1f} {cpu / wall:8.2f}")
         write(f"floor on {cores} cores: {cpu / cores:.0f} s of wall time, however the tests are spread")
 
 
 def pytest_configure(config):
+    if getattr(config.option, "numprocesses", None):  # pytest-xdist: tests would share the machine
+        raise pytest.UsageError("benchmarks.suite_cpu times one test at a time: run it without -n")
     config.pluginmanager.register(SuiteCpu(), "suite_cpu_table")
