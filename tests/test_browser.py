@@ -68,6 +68,14 @@ def wait_until_idle(page: Page) -> None:
     page.wait_for_timeout(300)
 
 
+def wait_for_charts(page: Page) -> None:
+    """Until the page's script run has finished and every chart on it has drawn its marks."""
+    wait_until_idle(page)
+    charts = page.get_by_test_id("stVegaLiteChart")
+    for i in range(charts.count()):
+        expect(charts.nth(i).locator("svg g.role-mark").first).to_be_attached(timeout=TIMEOUT)
+
+
 def click(page: Page, name: str) -> None:
     page.get_by_role("button", name=name, exact=True).click()
 
@@ -373,7 +381,7 @@ def sweep(page: Page, moment: str, found: dict) -> None:
     for name in PAGES:
         page.get_by_role("link", name=name).click()
         expect(page.get_by_role("heading", name=name, level=1)).to_be_visible(timeout=TIMEOUT)
-        page.wait_for_timeout(700)  # charts drawn
+        wait_for_charts(page)
         found[f"{name}, {moment}"] = serious_violations(page)
 
 
@@ -477,8 +485,7 @@ def test_every_chart_is_named_readable_and_one_click_from_its_numbers(
         for name in PAGES:
             page.get_by_role("link", name=name).click()
             expect(page.get_by_role("heading", name=name, level=1)).to_be_visible(timeout=TIMEOUT)
-            wait_until_idle(page)
-            page.wait_for_timeout(700)  # charts drawn
+            wait_for_charts(page)
             measured[name] = page.evaluate(MEASURE_CHARTS)
             charts = page.get_by_test_id("stVegaLiteChart")
             assert charts.count() == len(measured[name]) >= 2
