@@ -21,9 +21,11 @@ python -m ruff format --check .
 # (Chromium, replicas behind HAProxy, a protocol-level class), one at a time with the machine to
 # themselves: they wait on a page or a class, and the browser tests alone keep both cores of a
 # 2-core machine busy (benchmarks/suite_cpu.py measures it).
+# `--dist loadgroup`: tests marked with one xdist_group share a worker, so the runs they share
+# (conftest.run_events) are trained once.
 # Extra arguments go to both passes; one pass selecting nothing (pytest's exit 5) is fine, both is not.
 ran=0
 pass_or_empty() { if "$@"; then ran=1; else status=$?; [ "$status" -eq 5 ] || exit "$status"; fi; }
-pass_or_empty python -m pytest -m "not alone" -n auto "$@"
+pass_or_empty python -m pytest -m "not alone" -n auto --dist loadgroup "$@"
 pass_or_empty python -m pytest -m alone "$@"
 [ "$ran" -eq 1 ] || { echo "scripts/test.sh: no test matched $*" >&2; exit 5; }

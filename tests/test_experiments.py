@@ -21,6 +21,7 @@ def test_each_claim_held_for_at_least_9_of_10_seeds_with_the_settings_it_ships(n
     assert record.seeds == tuple(range(10)) and sum(record.held) >= 9, record
 
 
+@pytest.mark.xdist_group("remember-runs")  # with test_train's remember test: one training of each
 def test_the_seed_record_is_what_a_fresh_run_gives_for_seed_0():
     configs = {config for e in EXPERIMENTS.values() for _, config in e.with_seed(0)}
     accuracy = {config: trained(config).test_accuracy for config in configs}  # each trained once per process

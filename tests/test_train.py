@@ -108,6 +108,7 @@ def test_lab_preset_looks_like_the_lab_sheet(seed):
     assert last.train_loss < first.train_loss / 3
 
 
+@pytest.mark.xdist_group("remember-runs")  # with the seed record's test: one worker trains them once
 def test_lstm_remembers_where_the_vanilla_rnn_forgets():
     """The claim the remember task makes to students, on the presets' own seed."""
     rnn, lstm = trained(preset("remember-rnn")), trained(preset("remember-lstm"))
