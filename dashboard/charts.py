@@ -169,14 +169,28 @@ def _template(name: str, total_epochs: int, empty: bool) -> dict:
     return accuracy_curve(total_epochs).to_dict()
 
 
-def live_spec(name: str, total_epochs: int = 10, **datasets: list[dict]) -> dict:
+def live_spec(name: str, total_epochs: int = 10, training: bool = False, **datasets: list[dict]) -> dict:
     """The Vega-Lite spec of a live chart ('loss' or 'accuracy') of a run of `total_epochs`, filled
-    with these rows, with a sentence saying what it shows now (a screen reader reads it as the
-    chart's name)."""
+    with these rows, with a sentence saying what it shows (a screen reader reads it as the chart's
+    name).
+
+    While the run is `training`, that sentence is brought up to date every tenth of the run, not at
+    every epoch. The browser rebuilds a chart whose spec has changed, but only swaps the rows of one
+    whose spec is the same, and the sentence is part of the spec: describing every epoch rebuilt both
+    curves at almost every redraw (BENCHMARKS.md, "A student's browser while a run trains")."""
+    epochs = datasets.get("epochs", [])
+    every = max(1, total_epochs // 10)
+    if training and epochs:
+        said = max(1, max(row["epoch"] for row in epochs) // every * every)  # epoch 1, then each tenth
+        description = describe(name, [row for row in epochs if row["epoch"] <= said])
+        if every > 1:
+            description += f" While it trains, this is brought up to date every {every} epochs."
+    else:
+        description = describe(name, epochs)
     return {
-        **_template(name, total_epochs, not datasets.get("epochs") and not datasets.get("batches")),
+        **_template(name, total_epochs, not epochs and not datasets.get("batches")),
         "datasets": datasets,
-        "description": describe(name, datasets.get("epochs", [])),
+        "description": description,
     }
 
 

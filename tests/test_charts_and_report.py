@@ -224,6 +224,32 @@ def test_every_chart_is_drawn_with_readable_text_and_taller_on_a_projector():
     assert "height" not in charts.readable({"mark": "bar"})
 
 
+def test_while_a_run_trains_its_curves_change_only_their_rows_between_tenths_of_the_run():
+    """The browser rebuilds a chart whose spec changed and only swaps the rows of one whose spec did
+    not; the sentence a screen reader reads is part of the spec, so it moves on every tenth of a run."""
+
+    def rows(epochs):
+        return [
+            {"epoch": e, "split": split, "loss": 1 / e, "accuracy": 50.0 + e}
+            for e in range(1, epochs + 1)
+            for split in ("train", "test")
+        ]
+
+    def spec_without_rows(epochs, training=True):
+        spec = charts.live_spec("loss", 40, training, epochs=rows(epochs), batches=[{"step": 1, "loss": 1.0}])
+        return {key: value for key, value in spec.items() if key != "datasets"}
+
+    assert spec_without_rows(2) == spec_without_rows(3)  # epoch 1 described until epoch 4
+    assert spec_without_rows(4) == spec_without_rows(7) != spec_without_rows(8)
+    said = charts.live_spec("accuracy", 40, True, epochs=rows(13))["description"]
+    assert said.startswith("Accuracy after epoch 12: train 62%") and "up to date every 4 epochs" in said
+    assert "Accuracy after epoch 1: " in charts.live_spec("accuracy", 40, True, epochs=rows(3))["description"]
+    stopped = charts.live_spec("accuracy", 40, epochs=rows(13))["description"]  # over: its last epoch
+    assert stopped.startswith("Accuracy after epoch 13: train 63%") and "every" not in stopped
+    short = charts.live_spec("accuracy", 5, True, epochs=rows(3))["description"]  # a tenth is one epoch
+    assert short.startswith("Accuracy after epoch 3: ") and "every" not in short
+
+
 def test_the_live_curves_span_the_whole_run_from_the_first_redraw():
     empty = charts.live_spec("loss", 25)
     assert empty["layer"][0]["encoding"]["x"]["scale"]["domain"] == [0, 25]

@@ -68,8 +68,10 @@ def render_curves(view: JobView | None, config: TrainConfig) -> None:
     epoch_rows = charts.epoch_rows(epochs)
     left, right = st.columns(2)
     batch_rows = charts.batch_rows(batches, per_epoch)
-    page.chart(charts.live_spec("loss", config.epochs, epochs=epoch_rows, batches=batch_rows), left)
-    page.chart(charts.live_spec("accuracy", config.epochs, epochs=epoch_rows), right)
+    training = view is not None and view.active
+    loss = charts.live_spec("loss", config.epochs, training, epochs=epoch_rows, batches=batch_rows)
+    page.chart(loss, left)
+    page.chart(charts.live_spec("accuracy", config.epochs, training, epochs=epoch_rows), right)
     st.caption(charts.MEANING)
 
 
