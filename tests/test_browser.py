@@ -121,7 +121,9 @@ def test_a_full_run_draws_its_curves_live_and_ends_with_accuracy_metric(page):
     expect(page.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=TIMEOUT)
     expect(accuracy_metric(page)).to_contain_text("%", timeout=60_000)
     drawn = page.evaluate("() => window.pointsDrawn")  # 0 (a chart being swapped in) is left out
-    assert len(drawn) >= 5 and drawn == sorted(drawn), f"the chart did not grow while training: {drawn}"
+    # 9 to 13 sizes here (the first redraws come after the run's first second), 33 on a loaded machine;
+    # three on the way to the last leaves room for a machine twice as fast
+    assert len(drawn) >= 4 and drawn == sorted(drawn), f"the chart did not grow while training: {drawn}"
     assert drawn[-1] == epoch_points(page) == SPLITS * 40
     expect(page.get_by_text("Epoch 40/40 - Loss:")).to_be_visible()
 
