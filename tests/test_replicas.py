@@ -78,10 +78,29 @@ class Replicas:
                 self.pids[found[1]] = int(found[2])
             if line.startswith("proxy:"):
                 break
+        self.wait_healthy()
+        asyncio.run(self.warm_up())
+        self.wait_healthy()
+
+    def wait_healthy(self) -> None:
         deadline = time.monotonic() + 120
         while not self.all_healthy():
             assert time.monotonic() < deadline and self.process.poll() is None, "replicas did not start"
             time.sleep(0.5)
+
+    async def warm_up(self) -> None:
+        """Run the page once on every replica, side by side. A replica's first page imports PyTorch
+        and starts its training pool, and for those seconds it may miss the proxy's health checks:
+        the proxy then sends every new student to the other one (20 students split 13 to 7 once)."""
+
+        async def visit(name: str) -> None:
+            client = Client(self.url)
+            client.http.cookies.set(COOKIE, name)  # the affinity cookie: that replica
+            assert client.load_page() == name
+            assert await client.open_websocket() == name
+            await client.ws.close()
+
+        await asyncio.gather(*(visit(name) for name in self.pids))
 
     def all_healthy(self) -> bool:
         """Every replica answers /_stcore/health through the proxy (its health checks passed)."""
