@@ -5,8 +5,9 @@
 Against `streamlit run dashboard/app.py`, one Chromium tab (Debian's, via playwright) opens the
 Train page with a long run, clicks Train and measures, over a few windows of the run, the CPU
 that each kind of process used, from /proc: Chromium's renderer (the page's JavaScript: Streamlit's
-React frontend and Vega drawing the curves), the rest of Chromium, the Streamlit server and the
-training workers. Each window is its own run, started fresh, so a window never sees a run's end.
+React frontend and Vega drawing the curves), the rest of Chromium with Playwright's driver, the
+Streamlit server and its training workers (its forkserver too). Each window is its own run,
+started fresh, so a window never sees a run's end.
 A school laptop has one or two cores: the renderer's share is what the live page costs it.
 """
 
@@ -21,51 +22,42 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
+from bench_classroom import cpu_seconds, family  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from browser_support import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
 LONG_RUN = "/?epochs=100&num_samples=4000"  # longer than any window
-TICK = os.sysconf("SC_CLK_TCK")
 
 
-def kind(cmdline: str) -> str | None:
-    if "--type=renderer" in cmdline:
-        return "Chromium renderer"
-    if "chromium" in cmdline:
-        return "rest of Chromium"
-    if "streamlit" in cmdline:
-        return "Streamlit server"
-    if "forkserver" in cmdline or "multiprocessing" in cmdline:
-        return "training workers"
-    return None
+def is_renderer(pid: int) -> bool:
+    try:
+        return b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False  # ended meanwhile
 
 
-def cpu_seconds() -> dict[tuple[str, str, str], float]:
-    """Every process of a kind above: (pid, start time, kind) -> its CPU seconds so far."""
-    seen = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue  # ended meanwhile
-        if (found := kind(cmdline)) is not None:
-            fields = stat[stat.rindex(")") + 2 :].split()
-            seen[(pid, fields[19], found)] = (int(fields[11]) + int(fields[12])) / TICK
-    return seen
+def kinds(server: int) -> dict[str, list[int]]:
+    """The processes of each kind now: the server's (bench_classroom.family) and this process's."""
+    served = family(server)  # the server is a child of this process too
+    browser = [pid for pid in family(os.getpid()) if pid != os.getpid() and pid not in served]
+    renderers = [pid for pid in browser if is_renderer(pid)]
+    return {
+        "Chromium renderer": renderers,
+        "rest of Chromium": [pid for pid in browser if pid not in renderers],  # and Playwright's driver
+        "Streamlit server": [server],
+        "training workers": [pid for pid in served if pid != server],
+    }
 
 
-def window(seconds: float) -> dict[str, float]:
+def window(server: int, seconds: float) -> dict[str, float]:
     """Cores used by each kind of process over the next `seconds`."""
-    before = cpu_seconds()
+    processes = kinds(server)
+    before = {name: cpu_seconds(pids) for name, pids in processes.items()}
     time.sleep(seconds)
-    used: dict[str, float] = {}
-    for key, now in cpu_seconds().items():
-        used[key[2]] = used.get(key[2], 0.0) + now - before.get(key, 0.0)
-    return {name: total / seconds for name, total in used.items()}
+    return {name: (cpu_seconds(pids) - before[name]) / seconds for name, pids in processes.items()}
 
 
 def main() -> None:
@@ -86,7 +78,7 @@ def main() -> None:
                 page.get_by_role("button", name="Train", exact=True).click()
                 expect(page.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=60_000)
                 time.sleep(1.0)  # past the run's first redraws
-                results.append(window(args.seconds))
+                results.append(window(process.pid, args.seconds))
                 page.get_by_role("button", name="Stop", exact=True).click()
                 expect(page.get_by_text("Stopped by request")).to_be_visible(timeout=30_000)
                 context.close()
@@ -95,7 +87,7 @@ def main() -> None:
         stop_server(process)
     print(f"cores used while a run trains on the Train page ({args.windows} windows of {args.seconds} s):")
     for name in ("Chromium renderer", "rest of Chromium", "Streamlit server", "training workers"):
-        values = [r.get(name, 0.0) for r in results]
+        values = [r[name] for r in results]
         print(f"  {name:18s} {statistics.median(values):.2f}  (min {min(values):.2f}, max {max(values):.2f})")
 
 
