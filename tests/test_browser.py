@@ -87,9 +87,12 @@ def accuracy_metric(page: Page):
 SPLITS = 3  # points per epoch on the accuracy chart: train (running), train after the epoch, test
 
 
+POINTS = "g.mark-symbol.role-mark path"  # a line chart's points, as Vega draws them in SVG
+
+
 def epoch_points(page: Page) -> int:
-    """Points drawn on the accuracy chart: SPLITS per epoch."""
-    return page.get_by_test_id("stVegaLiteChart").nth(1).locator("g.mark-symbol.role-mark path").count()
+    """Points drawn on the accuracy chart (the page's second): SPLITS per epoch."""
+    return page.get_by_test_id("stVegaLiteChart").nth(1).locator(POINTS).count()
 
 
 def wait_for_epochs(page: Page, epochs: int, timeout: float = 30.0) -> int:
@@ -103,14 +106,14 @@ def wait_for_epochs(page: Page, epochs: int, timeout: float = 30.0) -> int:
 
 # Inside the page: every new number of points on the accuracy chart, as the browser draws it. The
 # browser keeps the record itself, so a slow test process misses no redraw between its looks.
-RECORD_POINTS = """() => {
+RECORD_POINTS = f"""() => {{
   window.pointsDrawn = [];
-  setInterval(() => {
+  setInterval(() => {{
     const chart = document.querySelectorAll('[data-testid=stVegaLiteChart]')[1];
-    const points = chart ? chart.querySelectorAll('g.mark-symbol.role-mark path').length : 0;
+    const points = chart ? chart.querySelectorAll('{POINTS}').length : 0;
     if (points && points !== window.pointsDrawn.at(-1)) window.pointsDrawn.push(points);
-  }, 25);
-}"""
+  }}, 25);
+}}"""
 
 
 def test_a_full_run_draws_its_curves_live_and_ends_with_accuracy_metric(page):
