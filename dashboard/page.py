@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 import altair as alt
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, session, state
+from dashboard.runner import JobView
 
 # Projector mode's page text: Streamlit sizes its text in rem, so the root size scales it all.
 PROJECTOR_CSS = "<style>html { font-size: 24px; }</style>"
@@ -91,3 +92,8 @@ def live(
         draw()
 
     st.fragment(redraw, run_every=every.get(drawn_for) if drawn_for is not None else None)()
+
+
+def run_mode(run_id: int, mode: Callable[[JobView], str | None]) -> Callable[[], str | None]:
+    """For `live`: `mode` of the run as it is when a redraw asks, not as the page last saw it."""
+    return lambda: mode(session.runs().view(run_id))

@@ -17,6 +17,8 @@ from dashboard import charts_inside, page, session, state
 from dashboard.runner import JobView, find
 from rnn_core import bptt, get_task, lesson
 
+TIMER_SECONDS = {"training": 1.0}  # page.live: look once a second whether the run has ended
+
 # One equation per st.latex, each through `equation`: KaTeX's aligned blocks and a trailing
 # subscript overflow their box by a pixel or two, which makes a scroll region a keyboard cannot
 # reach (axe-core: scrollable-region-focusable).
@@ -210,9 +212,9 @@ def render_other_cells(others: list[JobView]) -> None:
             )
 
 
-def training_or_not(run_id: int) -> str | None:
-    """What this page's timer follows: "training" while the run trains, None once it is over."""
-    return "training" if session.runs().view(run_id).active else None
+def timer_mode(view: JobView) -> str | None:
+    """What this page's timer follows (page.live): "training" while the run trains, None once it is over."""
+    return "training" if view.active else None
 
 
 def run_label(view: JobView) -> str:
@@ -236,7 +238,7 @@ def main() -> None:
     if training and not views:
         run_id = training[0].run_id
         waiting = f"Run {run_id} is still training: these equations fill in with its numbers when it ends."
-        page.live(partial(st.info, waiting), "training", partial(training_or_not, run_id), {"training": 1.0})
+        page.live(partial(st.info, waiting), "training", page.run_mode(run_id, timer_mode), TIMER_SECONDS)
         return
     if not views:
         others = [v for v in session.runs().views() if v.model is not None]

@@ -15,6 +15,8 @@ from dashboard.runner import JobView
 from rnn_core import FIELDS
 from rnn_core.experiments import EXPERIMENTS, Experiment
 
+TIMER_SECONDS = {"training": 1.0}  # page.live: redraw once a second while a run trains
+
 
 def _start_experiment(name: str) -> None:
     experiment = EXPERIMENTS[name]
@@ -208,8 +210,8 @@ def render_comparison(views: list[JobView]) -> None:
     st.caption("Highlighted: the settings in which the chosen runs differ.")
 
 
-def training_or_not() -> str | None:
-    """What this page's timer follows: "training" while any of the session's runs trains."""
+def timer_mode() -> str | None:
+    """What this page's timer follows (page.live): "training" while any of the session's runs trains."""
     return "training" if session.runs().active is not None else None
 
 
@@ -224,7 +226,7 @@ def render_page() -> None:
 
 def main() -> None:
     page.title("Compare")
-    page.live(render_page, training_or_not(), training_or_not, {"training": 1.0})
+    page.live(render_page, timer_mode(), timer_mode, TIMER_SECONDS)
     st.caption(f"A session keeps its {limits.MAX_RUNS_KEPT} newest runs.")
 
 

@@ -199,9 +199,7 @@ def main() -> None:
     labels = {v.run_id: f"{v.title}, {v.state}" for v in views}
     run_id = st.selectbox("Run", list(labels), format_func=labels.get, key=state.HIDDEN_RUN)
     now = timer_mode(find(views, run_id))
-    page.live(
-        partial(render_view, run_id), now, lambda: timer_mode(session.runs().view(run_id)), TIMER_SECONDS
-    )
+    page.live(partial(render_view, run_id), now, page.run_mode(run_id, timer_mode), TIMER_SECONDS)
 
 
 main()

@@ -2,7 +2,7 @@
 
 Execution model: the Train button's callback starts a background job (dashboard.runner) and
 returns at once. While the job trains, the run's part of the page redraws itself on a timer
-(page.live; POLL_SECONDS: a bit over twice a second while training, every 2.5 s while queued) from
+(page.live; TIMER_SECONDS: a bit over twice a second while training, every 2.5 s while queued) from
 the job's recorded events; clicking other widgets reruns the script but never touches the job.
 When the run ends the whole page is drawn once more, so polling stops and the buttons come back.
 """
@@ -21,7 +21,7 @@ from rnn_core.notebook import notebook_bytes
 # Redraw timer per state, none once a run is over. A running run redraws often (Streamlit's timer
 # waits for the previous redraw, so 0.3 s gives a bit over 2 redraws a second); a queued one only
 # shows its place, and a class of queued pages polling fast costs the server and browsers dearly.
-POLL_SECONDS = {"running": 0.3, "queued": 2.5}
+TIMER_SECONDS = {"running": 0.3, "queued": 2.5}
 QUICK_RUN_WAIT = 1.0  # a run this short (the lab run) shows its result without a polling round trip
 BINARY = "application/octet-stream"
 STATUS = {"completed": st.success, "stopped": st.warning, "diverged": st.error, "failed": st.error}
@@ -133,7 +133,7 @@ def render_run(run_id: int) -> None:
         render_details(view)
 
 
-def polled_state(view: JobView) -> str | None:
+def timer_mode(view: JobView) -> str | None:
     """What the Train page's timer follows: "running" or "queued", None once the run is over."""
     return view.state if view.active else None
 
@@ -188,10 +188,8 @@ def main() -> None:
         )
         st.session_state[state.RUN_PICKED] = chosen
 
-    def mode() -> str | None:
-        return polled_state(session.runs().view(chosen))
-
-    page.live(partial(render_run, chosen), polled_state(find(views, chosen)), mode, POLL_SECONDS)
+    now = timer_mode(find(views, chosen))
+    page.live(partial(render_run, chosen), now, page.run_mode(chosen, timer_mode), TIMER_SECONDS)
     st.caption(session.keeping_note())
 
 
