@@ -24,23 +24,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
-from bench_classroom import cpu_seconds, family  # noqa: E402
+from bench_classroom import cpu_seconds  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+from browser_support import CHROMIUM, CHROMIUM_ARGS, command_line, family, start_server, stop_server  # noqa: E402
 
 LONG_RUN = "/?epochs=100&num_samples=4000"  # longer than any window
 
 
 def is_renderer(pid: int) -> bool:
-    try:
-        return b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False  # ended meanwhile
+    return b"--type=renderer" in command_line(pid)
 
 
 def kinds(server: int) -> dict[str, list[int]]:
-    """The processes of each kind now: the server's (bench_classroom.family) and this process's."""
+    """The processes of each kind now: the server's (browser_support.family) and this process's."""
     served = family(server)  # the server is a child of this process too
     browser = [pid for pid in family(os.getpid()) if pid != os.getpid() and pid not in served]
     renderers = [pid for pid in browser if is_renderer(pid)]

@@ -37,7 +37,15 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from protocol_student import ProtocolStudent  # noqa: E402
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+from browser_support import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    family,
+    start_server,
+    stop_server,
+    wait_for_workers,
+)
+from dashboard.limits import WORKERS  # noqa: E402
 from rnn_core import fit, preset  # noqa: E402
 
 METRIC = "[data-testid=stMetric]:has-text('Test accuracy')"
@@ -98,22 +106,16 @@ def _timed_fit(config) -> float:
     return time.perf_counter() - started
 
 
-def family(root: int) -> list[int]:
-    """The process and all its descendants (the server, its forkserver and its workers)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo += children.get(pid, [])
-    return found
+def started(url: str, server_pid: int, workers: int = WORKERS, timeout: float = 60.0) -> None:
+    """Open a fresh server's first page, then wait until its training workers are up: a server
+    starts them in the background at its first page, and a class is measured on a started server."""
+
+    async def first_page() -> None:
+        async with ProtocolStudent(url) as student:
+            await student.load()
+
+    asyncio.run(first_page())
+    wait_for_workers(server_pid, workers, timeout)
 
 
 def pss_mb(pids: list[int]) -> float:
@@ -223,6 +225,7 @@ def main() -> None:
     if not args.no_browser:
         process, url = start_server(log)
         try:
+            started(url, process.pid)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 latency = one_student(browser, url)
@@ -244,6 +247,7 @@ def main() -> None:
     for students in args.students:
         process, url = start_server(log)  # a fresh server per class: its memory peak is its own
         try:
+            started(url, process.pid)
             result = classroom(process.pid, url, students)
         finally:
             stop_server(process)

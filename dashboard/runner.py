@@ -25,6 +25,10 @@ from dashboard.workers import Worker, forkserver_context
 from rnn_core import BatchEnd, EpochEnd, ProbeSnapshot, RunFinished, RunStarted, TrainConfig, TrainedModel
 
 ACTIVE = ("queued", "running")
+NO_WORKER = (
+    "The server could not start a process to train in (it may be out of memory). "
+    "Ask your teacher to restart the app."
+)
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,12 @@ class Job:
 
 
 class TrainingPool:
-    """One worker process per training place; runs beyond that wait in a first-come queue."""
+    """One worker process per training place; runs beyond that wait in a first-come queue.
+
+    The workers start in the background: the first one also starts the forkserver, which imports
+    PyTorch and warms it up (a few seconds, once per server). Meanwhile the first student's page
+    is drawn, and a run clicked that early waits in the queue like any other.
+    """
 
     def __init__(self, workers: int, memory_budget_mb: float, wall_seconds: float):
         self.max_running = workers
@@ -175,8 +184,33 @@ class TrainingPool:
         self._running = 0
         self._all: list[Worker] = []  # every worker started, to end them all on close()
         self._closed = False
-        self._free = [self._new_worker() for _ in range(workers)]  # started now, not at a click
+        self._free: list[Worker] = []
+        self.starting = workers  # workers still starting: started now, not at a click
         self.replaced = 0  # workers that died or outgrew their budget and were started anew
+        starter = threading.Thread(target=self._start_workers, args=(workers,), name="rnn-lab-pool-start")
+        starter.daemon = True
+        starter.start()
+
+    def _start_workers(self, count: int) -> None:
+        for _ in range(count):
+            try:
+                worker = self._new_worker()
+            except OSError:  # cannot start a process now: one place fewer
+                worker = None
+            with self._cond:
+                self.starting -= 1
+                if worker is None:
+                    self.max_running -= 1
+                elif self._closed:
+                    worker.kill()
+                else:
+                    self._free.append(worker)
+                self._cond.notify_all()
+
+    def ready(self, timeout: float | None = None) -> bool:
+        """Wait until every worker has started (for tests and benchmarks); whether they have."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self.starting == 0, timeout)
 
     @property
     def running(self) -> int:
@@ -219,10 +253,11 @@ class TrainingPool:
             queued.queue_place = place
 
     def _wait_for_turn(self, job: Job) -> Worker | None:
-        """Block until the job is first in line and a worker is free; None if stopped meanwhile."""
+        """Block until the job is first in line and a worker is free; None if the job was stopped
+        meanwhile, or if the server has no worker left to train in."""
         with self._cond:
             while not (self._queue[0] is job and self._free):
-                if job.stop.is_set():
+                if job.stop.is_set() or self.max_running <= 0:  # stopped, or no worker can come
                     self._queue.remove(job)
                     self._renumber()
                     self._cond.notify_all()
@@ -258,7 +293,10 @@ class TrainingPool:
         worker = self._wait_for_turn(job)
         if worker is None:
             job.queue_place = None
-            job.end("stopped", "Stopped before it started: the run was still waiting in the queue.")
+            if job.stop.is_set():
+                job.end("stopped", "Stopped before it started: the run was still waiting in the queue.")
+            else:
+                job.end("failed", NO_WORKER)
             if job.then is not None:
                 job.then()
             return

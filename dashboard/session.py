@@ -30,7 +30,7 @@ MOVED_NOTE = (
 
 @st.cache_resource(show_spinner="Starting RNN Lab…")
 def pool() -> TrainingPool:
-    """The server's training workers; started once, with PyTorch's start-up costs paid there."""
+    """The server's training workers, started once; they start in the background (runner.TrainingPool)."""
     rnn_core.limit_threads(1)  # this process only predicts and explains: one core is plenty
     return TrainingPool(limits.WORKERS, limits.RUN_MEMORY_MB, limits.RUN_WALL_SECONDS)
 

@@ -62,3 +62,43 @@ def start_server(log_path: Path, **env: str) -> tuple[subprocess.Popen, str]:
 def stop_server(process: subprocess.Popen) -> None:
     process.terminate()
     process.wait(timeout=20)
+
+
+def family(root: int) -> list[int]:
+    """The process and all its descendants (the server, its forkserver and its workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""  # ended meanwhile
+
+
+def workers_of(server_pid: int) -> list[int]:
+    """The server's training workers: the children of its forkserver (dashboard.workers)."""
+    forkservers = [pid for pid in family(server_pid) if b"multiprocessing.forkserver" in command_line(pid)]
+    return [pid for forkserver in forkservers for pid in family(forkserver) if pid != forkserver]
+
+
+def wait_for_workers(server_pid: int, count: int, timeout: float = 60.0) -> None:
+    """Until the server has `count` training workers: it starts them in the background at its
+    first page (dashboard.runner.TrainingPool), importing PyTorch in its forkserver meanwhile."""
+    deadline = time.monotonic() + timeout
+    while len(workers_of(server_pid)) < count:
+        assert time.monotonic() < deadline, "the server's training workers did not start"
+        time.sleep(0.1)

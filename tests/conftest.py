@@ -4,14 +4,17 @@ several with pytest-xdist)."""
 
 import functools
 import sys
+import threading
 from pathlib import Path
 
+import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 torch.set_num_threads(1)
 
+from dashboard.runner import TrainingPool  # noqa: E402
 from rnn_core import EpochEnd, Event, TrainConfig, TrainedModel, train  # noqa: E402
 
 
@@ -37,3 +40,26 @@ def sheet_log(config: TrainConfig) -> list[str]:
     then the test accuracy."""
     events = run_events(config)
     return [*(e.log_line() for e in events if isinstance(e, EpochEnd)), events[-1].log_line()]
+
+
+class HeldStart:
+    """A training pool's workers start only when `set()` is called (the forkserver's seconds of
+    importing PyTorch, stretched); with `fail`, each start raises OSError instead."""
+
+    def __init__(self):
+        self._gate, self.fail = threading.Event(), False
+        self.set = self._gate.set
+
+    def new_worker(self, pool: TrainingPool, start=TrainingPool._new_worker):
+        assert self._gate.wait(60)
+        if self.fail:
+            raise OSError("no process can be started")
+        return start(pool)
+
+
+@pytest.fixture
+def held_start(monkeypatch):
+    held = HeldStart()
+    monkeypatch.setattr(TrainingPool, "_new_worker", lambda pool: held.new_worker(pool))
+    yield held
+    held.set()  # a test that failed early must not leave a starter thread waiting

@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from dashboard import state
+from dashboard import session, state
+from dashboard.runner import TrainingPool
 from rnn_core import FIELDS, EpochEnd, preset
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -90,6 +91,25 @@ def test_a_lab_run_shows_test_accuracy_the_sheets_log_charts_and_downloads():
     assert len(at.get("vega_lite_chart")) == 3  # loss, accuracy, confusion matrix
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Metrics (CSV)", "Config (JSON)", "Checkpoint", "Lab report", "Notebook"]
+
+
+def test_a_run_clicked_while_a_fresh_server_starts_its_workers_says_so_then_trains(monkeypatch, held_start):
+    starting = TrainingPool(2, 64.0, 120.0)  # what a server's first page finds
+    monkeypatch.setattr(session, "pool", lambda: starting)
+    try:
+        at = new_app(epochs="2")
+        at.button(key=state.TRAIN_BUTTON).click().run()
+        assert texts(at.info) == (
+            "The server has just started and is starting its training processes: "
+            "you are number 1 in the queue. Your run starts by itself."
+        )
+        held_start.set()
+        at = wait_for(at, lambda v: not v.active)
+        assert not at.info and runs(at).latest().state == "completed"
+        assert any(m.label == "Test accuracy" for m in at.metric)
+    finally:
+        held_start.set()
+        starting.close()
 
 
 def chart_data(chart):

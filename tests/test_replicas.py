@@ -27,7 +27,7 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from browser_support import free_port
+from browser_support import free_port, wait_for_workers
 from conftest import ROOT
 
 pytestmark = [
@@ -89,9 +89,10 @@ class Replicas:
             time.sleep(0.5)
 
     async def warm_up(self) -> None:
-        """Run the page once on every replica, side by side. A replica's first page imports PyTorch
-        and starts its training pool, and for those seconds it may miss the proxy's health checks:
-        the proxy then sends every new student to the other one (20 students split 13 to 7 once)."""
+        """Run the page once on every replica, side by side, and wait for their training workers.
+        A replica's first page imports PyTorch and starts its training pool, whose forkserver
+        imports PyTorch too; for those seconds it may miss the proxy's health checks, and the proxy
+        then sends every new student to the other one (20 students split 13 to 7 once)."""
 
         async def visit(name: str) -> None:
             client = Client(self.url)
@@ -101,6 +102,8 @@ class Replicas:
             await client.ws.close()
 
         await asyncio.gather(*(visit(name) for name in self.pids))
+        for pid in self.pids.values():
+            wait_for_workers(pid, 1)  # RNN_LAB_WORKERS=1
 
     def all_healthy(self) -> bool:
         """Every replica answers /_stcore/health through the proxy (its health checks passed)."""

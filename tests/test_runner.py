@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from dashboard.runner import Job, RunShelf, SessionRuns, TrainingPool
+from dashboard.runner import NO_WORKER, Job, RunShelf, SessionRuns, TrainingPool
 from rnn_core import BatchEnd, TrainConfig
 
 QUICK = TrainConfig(num_samples=100, epochs=2)
@@ -24,6 +24,7 @@ def make_pool():
 
     def make(workers=2, memory_mb=64.0, wall_seconds=120.0):
         pools.append(TrainingPool(workers, memory_mb, wall_seconds))
+        assert pools[-1].ready(timeout=60)  # its workers start in the background
         return pools[-1]
 
     yield make
@@ -170,6 +171,41 @@ def test_workers_are_started_once_and_reused_by_later_runs(make_pool):
         assert runs.start(replace(QUICK, seed=seed), pool).done.wait(60)
         wait_until(lambda: pool.running == 0)
     assert sorted(pool.worker_pids()) == pids and pool.replaced == 0
+
+
+def test_a_new_pool_returns_at_once_and_a_run_clicked_before_its_workers_are_up_waits_then_trains(
+    held_start,
+):
+    pool = TrainingPool(2, 64.0, 120.0)  # the first page is drawn while the workers start
+    try:
+        job = new_runs().start(QUICK, pool)
+        time.sleep(0.2)
+        assert pool.starting == 2 and pool.running == 0 and not pool.ready(timeout=0)
+        assert job.view().state == "queued" and job.view().queue_place == 1
+        held_start.set()
+        assert pool.ready(timeout=60) and len(pool.worker_pids()) == 2
+        assert job.done.wait(60) and job.view().state == "completed"
+    finally:
+        held_start.set()
+        pool.close()
+
+
+def test_a_server_that_cannot_start_any_worker_fails_the_waiting_run_with_a_sentence(held_start):
+    held_start.fail = True
+    pool = TrainingPool(2, 64.0, 120.0)
+    job = new_runs().start(QUICK, pool)
+    held_start.set()
+    assert job.done.wait(10) and pool.ready(timeout=10)
+    assert job.view().state == "failed" and job.view().message == NO_WORKER
+    assert pool.max_running == 0 and pool.worker_pids() == [] and pool.waiting == 0
+
+
+def test_workers_that_come_up_after_the_pool_was_closed_are_ended(held_start):
+    pool = TrainingPool(2, 64.0, 120.0)
+    pool.close()
+    held_start.set()
+    assert pool.ready(timeout=60)
+    wait_until(lambda: pool.worker_pids() == [])
 
 
 @pytest.mark.parametrize("max_running", [1, 2])

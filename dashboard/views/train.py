@@ -47,10 +47,13 @@ def render_progress(view: JobView) -> None:
         st.info(view.message)  # the next run of a series, waiting for the one before it
         return
     if view.state == "queued":
-        st.info(
-            f"Waiting for a free place: you are number {view.queue_place or 1} in the queue "
-            f"({session.pool().running} runs are training now). Your run starts by itself."
-        )
+        pool = session.pool()
+        place = f"you are number {view.queue_place or 1} in the queue"
+        if pool.starting and not pool.running:
+            why = f"The server has just started and is starting its training processes: {place}."
+        else:
+            why = f"Waiting for a free place: {place} ({pool.running} runs are training now)."
+        st.info(f"{why} Your run starts by itself.")
         return
     epochs_done = len(view.epochs)
     left = f" · about {view.seconds_left:.0f} s left" if view.seconds_left is not None else ""
