@@ -12,7 +12,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # make rnn_core im
 
 import streamlit as st
 
-from dashboard import controls, page, session, state
+from dashboard import forkserver  # imports nothing heavy
+
+forkserver.start()  # first: it imports PyTorch for the workers while this server imports its own
+
+from dashboard import controls, page, session, state  # noqa: E402 - these import PyTorch
 
 controls.restore_from_link()  # first, so that a projector link starts with the sidebar folded away
 st.set_page_config(
@@ -21,7 +25,7 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="collapsed" if page.projector() else "auto",
 )
-session.pool()  # once per server process: starts the shared training pool and warms PyTorch up
+session.pool()  # once per server process: the shared training pool, its workers starting meanwhile
 # Pages live in views/, not pages/: a folder named pages/ beside the entrypoint is also Streamlit's
 # old automatic multipage mode, and Streamlit's AppTest then reruns a page without this file.
 chosen = st.navigation(

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import pairwise
 
-from dashboard.workers import Worker, forkserver_context
+from dashboard import forkserver
+from dashboard.workers import Worker
 from rnn_core import BatchEnd, EpochEnd, ProbeSnapshot, RunFinished, RunStarted, TrainConfig, TrainedModel
 
 ACTIVE = ("queued", "running")
@@ -178,7 +179,7 @@ class TrainingPool:
         self.max_running = workers
         self.memory_budget_mb = memory_budget_mb
         self.wall_seconds = wall_seconds
-        self._context = forkserver_context()
+        self._context = forkserver.context()
         self._cond = threading.Condition()
         self._queue: deque[Job] = deque()
         self._running = 0

@@ -5,9 +5,10 @@ holds the interpreter lock, so runs in threads of one process queue behind each 
 every student's page). Separate processes train truly side by side, and a run that goes wrong (out
 of memory, a crash) takes down its own worker, never the server.
 
-How: the server starts a forkserver once, with PyTorch and rnn_core imported and warmed up in it
-(`dashboard.forkserver_preload`); each worker is forked from that clean, single-threaded process,
-never from the threaded server, and shares its memory pages. A worker trains one run at a time:
+How: the server starts a forkserver once (`dashboard.forkserver`), with PyTorch and rnn_core
+imported and warmed up in it (`dashboard.forkserver_preload`); each worker is forked from that
+clean, single-threaded process, never from the threaded server, and shares its memory pages. A
+worker trains one run at a time:
 
     server  --("train", token, config)-->  worker      rnn_core.train(config), one PyTorch thread
     server  <--("events", [...])----------  worker      batched, a few times a second
@@ -27,15 +28,14 @@ import multiprocessing
 import os
 import resource
 import signal
-import sys
 import threading
 import time
-import types
 from collections.abc import Callable
 from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Any
 
+from dashboard import forkserver
 from rnn_core import BatchEnd, RunFinished, TrainConfig, checkpoint, train
 
 FLUSH_SECONDS = 0.1  # a worker sends its batch events at most this often
@@ -43,9 +43,6 @@ POLL_SECONDS = 0.05  # the server checks a training worker's memory and clock th
 STOP_GRACE_SECONDS = 10.0  # a worker asked to stop that has not stopped by then is killed
 MEMORY_SLACK_MB = 32  # the hard cap sits this far above the estimate's budget
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
-PRELOAD = "dashboard.forkserver_preload"
-
-_start_lock = threading.Lock()
 
 
 class WorkerStop:
@@ -145,7 +142,7 @@ class Worker:
         self.process = context.Process(
             target=serve, args=(child, memory_budget_mb), name="rnn-lab-worker", daemon=True
         )
-        _start_without_main(self.process)
+        forkserver.start_process(self.process)
         child.close()
         self.baseline_mb = self.memory_mb()
         self._token = 0
@@ -261,26 +258,3 @@ def _time_sentence(wall_seconds: float) -> str:
         f"Stopped: it trained for more than {wall_seconds:g} s, the limit per run on this shared "
         "server. The model so far is kept; use fewer epochs or a smaller dataset."
     )
-
-
-def _start_without_main(process: multiprocessing.process.BaseProcess) -> None:
-    """Start a worker without letting it re-run the app's script.
-
-    multiprocessing tells a new process to import the parent's `__main__`, and during a
-    Streamlit script run `__main__` is the page script itself (Streamlit installs it there). A
-    worker needs nothing from it, so `__main__` is a blank module while the process starts.
-    """
-    with _start_lock:
-        main = sys.modules["__main__"]
-        sys.modules["__main__"] = types.ModuleType("__main__")
-        try:
-            process.start()
-        finally:
-            sys.modules["__main__"] = main
-
-
-def forkserver_context() -> multiprocessing.context.BaseContext:
-    """The process context every worker is made from: a forkserver with PyTorch preloaded."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([PRELOAD])
-    return context

@@ -3,11 +3,14 @@
 import itertools
 import os
 import signal
+import subprocess
+import sys
 import time
 from dataclasses import replace
 
 import pytest
 
+from conftest import ROOT
 from dashboard.runner import NO_WORKER, Job, RunShelf, SessionRuns, TrainingPool
 from rnn_core import BatchEnd, TrainConfig
 
@@ -171,6 +174,24 @@ def test_workers_are_started_once_and_reused_by_later_runs(make_pool):
         assert runs.start(replace(QUICK, seed=seed), pool).done.wait(60)
         wait_until(lambda: pool.running == 0)
     assert sorted(pool.worker_pids()) == pids and pool.replaced == 0
+
+
+FORKSERVER_FIRST = """
+import os, sys
+from dashboard import forkserver
+forkserver.start()
+children = open(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read().split()
+started = any(b"multiprocessing.forkserver" in open(f"/proc/{c}/cmdline", "rb").read() for c in children)
+print(started, "torch" in sys.modules)
+"""
+
+
+def test_a_server_starts_its_forkserver_before_it_imports_pytorch():
+    """So that the forkserver imports PyTorch for the workers while the server imports its own."""
+    done = subprocess.run([sys.executable, "-c", FORKSERVER_FIRST], cwd=ROOT, capture_output=True, text=True)
+    assert done.stdout.split() == ["True", "False"], done.stderr
+    app = (ROOT / "dashboard" / "app.py").read_text()
+    assert app.index("forkserver.start()") < app.index("from dashboard import controls")
 
 
 def test_a_new_pool_returns_at_once_and_a_run_clicked_before_its_workers_are_up_waits_then_trains(
