@@ -37,6 +37,7 @@ class ProtocolStudent:
     texts: list[str] = field(default_factory=list)  # every text and caption drawn, in order
     exceptions: list[str] = field(default_factory=list)  # uncaught errors the page showed
     page_hash: str = ""
+    timer_seconds: float | None = None  # the interval of the newest fragment timer the server set
     finished_runs: int = 0  # script runs (full or fragment) the server has finished
     _timers: dict[str, asyncio.Task] = field(default_factory=dict)
     _ws: object = None
@@ -44,8 +45,10 @@ class ProtocolStudent:
     async def __aenter__(self) -> ProtocolStudent:
         stream = self.url.replace("http://", "ws://") + "/_stcore/stream"
         headers = {"Cookie": self.cookie} if self.cookie else {}
+        # max_queue=None: messages the student has not read yet never stop the connection, so a
+        # student that sat waiting while its timers ran closes at once (not after a 10 s timeout)
         self._ws = await websockets.connect(
-            stream, subprotocols=["streamlit"], additional_headers=headers, max_size=None
+            stream, subprotocols=["streamlit"], additional_headers=headers, max_size=None, max_queue=None
         )
         return self
 
@@ -97,6 +100,7 @@ class ProtocolStudent:
                 self.exceptions.append(f"{element.exception.type}: {element.exception.message}")
         elif kind == "auto_rerun":
             rerun = message.auto_rerun
+            self.timer_seconds = rerun.interval
             if rerun.fragment_id not in self._timers:
                 self._timers[rerun.fragment_id] = asyncio.create_task(
                     self._tick(rerun.fragment_id, rerun.interval)

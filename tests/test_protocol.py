@@ -20,9 +20,15 @@ from protocol_student import ProtocolStudent
 pytestmark = [pytest.mark.slow, pytest.mark.alone]  # a real server, clients waiting on it
 
 
-def test_clicks_that_leave_the_settings_out_train_the_linked_setup_every_time(tmp_path):
-    process, url = start_server(tmp_path / "streamlit.log")
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    """A fresh server with one training place, so that a second run queues."""
+    process, url = start_server(tmp_path_factory.mktemp("server") / "streamlit.log", RNN_LAB_WORKERS="1")
+    yield url
+    stop_server(process)
 
+
+def test_clicks_that_leave_the_settings_out_train_the_linked_setup_every_time(url):
     async def click_train() -> ProtocolStudent:
         async with ProtocolStudent(url, query="epochs=2&cell=gru&seed=4") as student:
             await student.load()
@@ -34,10 +40,42 @@ def test_clicks_that_leave_the_settings_out_train_the_linked_setup_every_time(tm
             await student.read_until(lambda: "Test accuracy" in student.metrics or student.exceptions, 120)
             return student
 
-    try:
-        student = asyncio.run(click_train())
-    finally:
-        stop_server(process)
+    student = asyncio.run(click_train())
     assert student.exceptions == []
     for run in (1, 2):  # both trained the setup the link gave, though no click sent a setting
         assert any(f"Run {run}: lab, gru; hidden size 32, 2 epochs, seed 4" in text for text in student.texts)
+
+
+def test_of_the_queued_runs_only_the_one_next_in_line_has_its_page_look_often(url):
+    """A queued page looks every 2.5 s (a class of them is cheap); the run next in line starts as
+    soon as the place is free, and its page looks twice a second to show it from its first epochs."""
+    seconds = {"running": 0.3, "next": 0.5, "queued": 2.5}  # views/train.py TIMER_SECONDS
+
+    def timer(student: ProtocolStudent) -> float | None:
+        """The page's timer in seconds (the protocol carries it as a 32-bit float)."""
+        return None if student.timer_seconds is None else round(student.timer_seconds, 3)
+
+    async def queue() -> None:
+        long, short = "epochs=100&num_samples=4000", "epochs=3"
+        async with (
+            ProtocolStudent(url, long) as a,
+            ProtocolStudent(url, long) as b,
+            ProtocolStudent(url, short) as c,
+        ):
+            for student in (a, b, c):
+                await student.load()
+            await a.click("Train")
+            await a.read_until(lambda: timer(a) == seconds["running"], timeout=60)
+            await b.click("Train")
+            await b.read_until(lambda: b.timer_seconds is not None)
+            await c.click("Train")
+            await c.read_until(lambda: c.timer_seconds is not None)
+            assert (timer(b), timer(c)) == (seconds["next"], seconds["queued"])
+            await a.click("Stop")  # b's run starts; c is next in line now, and its page notices
+            await b.read_until(lambda: timer(b) == seconds["running"], timeout=10)
+            await c.read_until(lambda: timer(c) == seconds["next"], timeout=10)
+            await b.click("Stop")
+            await c.read_until(lambda: "Test accuracy" in c.metrics, timeout=60)
+            assert a.exceptions == b.exceptions == c.exceptions == []
+
+    asyncio.run(queue())
