@@ -170,9 +170,9 @@ class Job:
 class TrainingPool:
     """One worker process per training place; runs beyond that wait in a first-come queue.
 
-    The workers start in the background: the first one also starts the forkserver, which imports
-    PyTorch and warms it up (a few seconds, once per server). Meanwhile the first student's page
-    is drawn, and a run clicked that early waits in the queue like any other.
+    The workers start in the background: they are forked from the forkserver (dashboard.forkserver),
+    which first imports PyTorch and warms it up, a few seconds once per server. Meanwhile the first
+    student's page is drawn, and a run clicked that early waits in the queue like any other.
     """
 
     def __init__(self, workers: int, memory_budget_mb: float, wall_seconds: float):
