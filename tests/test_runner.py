@@ -177,11 +177,14 @@ def test_workers_are_started_once_and_reused_by_later_runs(make_pool):
 
 
 FORKSERVER_FIRST = """
-import os, sys
+import os, sys, time
 from dashboard import forkserver
-forkserver.start()
-children = open(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read().split()
-started = any(b"multiprocessing.forkserver" in open(f"/proc/{c}/cmdline", "rb").read() for c in children)
+forkserver.start()  # returns once the forkserver is forked, maybe before it is a forkserver (exec)
+children, started, deadline = [], False, time.monotonic() + 20
+while not started and time.monotonic() < deadline:
+    time.sleep(0.02)
+    children = open(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read().split()
+    started = any(b"multiprocessing.forkserver" in open(f"/proc/{c}/cmdline", "rb").read() for c in children)
 print(started, "torch" in sys.modules, flush=True)
 for child in children:  # it would finish importing PyTorch before it noticed this process gone
     os.kill(int(child), 9)
