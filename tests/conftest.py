@@ -42,19 +42,24 @@ def sheet_log(config: TrainConfig) -> list[str]:
     return [*(e.log_line() for e in events if isinstance(e, EpochEnd)), events[-1].log_line()]
 
 
+START_WORKER = TrainingPool._new_worker  # the real one, before any test replaces it
+
+
 class HeldStart:
     """A training pool's workers start only when `set()` is called (the forkserver's seconds of
     importing PyTorch, stretched); with `fail`, each start raises OSError instead."""
 
     def __init__(self):
         self._gate, self.fail = threading.Event(), False
-        self.set = self._gate.set
 
-    def new_worker(self, pool: TrainingPool, start=TrainingPool._new_worker):
+    def set(self) -> None:
+        self._gate.set()
+
+    def new_worker(self, pool: TrainingPool):
         assert self._gate.wait(60)
         if self.fail:
             raise OSError("no process can be started")
-        return start(pool)
+        return START_WORKER(pool)
 
 
 @pytest.fixture
