@@ -184,11 +184,21 @@ def describe_flow(rows: list[dict]) -> str:
     return "; ".join(parts) + "." if parts else "No finite gradient norm to draw."
 
 
-def compare_curves(rows: pd.DataFrame, metric: str, title: str) -> alt.Chart:
-    """One line per run over epochs; `rows` has columns run, epoch and `metric`."""
+# The compared runs' rows, a named dataset: see compare_curves.
+RUNS = alt.NamedData(name="runs")
+
+
+def compare_curves(rows: pd.DataFrame, metric: str, title: str, training: tuple[str, ...] = ()) -> dict:
+    """One line per run over epochs; `rows` has columns run, epoch and `metric`, and `training`
+    names the runs still training.
+
+    The Vega-Lite spec reads its rows from a named dataset, and its sentence names the runs still
+    training instead of their numbers, so that while they train the spec stays the same and the
+    browser only swaps the rows in at each redraw, as with the Train page's curves (charts.live_spec).
+    """
     runs = list(dict.fromkeys(rows["run"]))
-    return (
-        alt.Chart(rows)
+    chart = (
+        alt.Chart(RUNS)
         .mark_line(point=True, strokeWidth=2.5)
         .encode(
             x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1)),
@@ -198,15 +208,22 @@ def compare_curves(rows: pd.DataFrame, metric: str, title: str) -> alt.Chart:
             ),
             tooltip=["run:N", "epoch:Q", alt.Tooltip(f"{metric}:Q", format=".4f")],
         )
-        .properties(title=title, height=320, description=describe_runs(rows, metric, title))
+        .properties(title=title, height=320, description=describe_runs(rows, metric, title, training))
     )
+    return {**chart.to_dict(), "datasets": {RUNS.name: rows.to_dict("records")}}
 
 
-def describe_runs(rows: pd.DataFrame, metric: str, title: str) -> str:
-    """'Test accuracy (%) at each run's last epoch: Run 1 96.5 (epoch 10); Run 2 ...'"""
-    last = rows.loc[rows.groupby("run", sort=False)["epoch"].idxmax()]  # each run's last epoch, in run order
-    said = "; ".join(f"{row.run} {row[metric]:.4g} (epoch {row.epoch})" for _, row in last.iterrows())
-    return f"{title} at each run's last epoch: {said}."
+def describe_runs(rows: pd.DataFrame, metric: str, title: str, training: tuple[str, ...] = ()) -> str:
+    """'Test accuracy (%) at each run's last epoch: Run 1 96.5 (epoch 10); Run 2 still training
+    (named here when it ends).'"""
+    done = rows[~rows["run"].isin(training)].reset_index(drop=True)  # idxmax gives index labels
+    last = done.loc[done.groupby("run", sort=False)["epoch"].idxmax()]  # each run's last epoch, in run order
+    said = [f"{row.run} {row[metric]:.4g} (epoch {row.epoch})" for _, row in last.iterrows()]
+    going = [run for run in dict.fromkeys(rows["run"]) if run in training]
+    if going:
+        when = "they end" if len(going) > 1 else "it ends"
+        said.append(f"{' and '.join(going)} still training (named here when {when})")
+    return f"{title} at each run's last epoch: {'; '.join(said)}."
 
 
 def sweep_curve(rows: pd.DataFrame, x_title: str) -> alt.Chart:

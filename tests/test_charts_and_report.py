@@ -20,7 +20,8 @@ FINISHED: RunFinished = TRAINED_EVENTS[-1]
 
 
 def spec(chart) -> dict:
-    return json.loads(chart.to_json())
+    """A chart's Vega-Lite spec (an Altair chart, or a spec already built as a dict)."""
+    return chart if isinstance(chart, dict) else json.loads(chart.to_json())
 
 
 def all_colours(obj) -> set[str]:
@@ -137,6 +138,20 @@ def test_step_shares_and_compare_curves_use_the_palette_and_keep_the_order():
     curves = spec(charts_inside.compare_curves(rows, "loss", "Training loss"))
     assert curves["encoding"]["color"]["scale"]["domain"] == ["Run 2", "Run 1"]
     assert all_colours(curves) <= set(charts.PALETTE) and all_colours(shares) <= set(charts.PALETTE)
+
+
+def test_compared_curves_keep_their_spec_while_a_run_trains_and_say_which_one_trains():
+    first = pd.DataFrame({"run": ["Run 1", "Run 1", "Run 2"], "epoch": [1, 2, 1], "loss": [0.7, 0.5, 0.6]})
+    later = pd.concat([first, pd.DataFrame({"run": ["Run 2"], "epoch": [2], "loss": [0.4]})])
+    a, b = (charts_inside.compare_curves(rows, "loss", "L", training=("Run 2",)) for rows in (first, later))
+    assert {k: v for k, v in a.items() if k != "datasets"} == {k: v for k, v in b.items() if k != "datasets"}
+    assert [len(c["datasets"]["runs"]) for c in (a, b)] == [3, 4]  # only the rows change
+    said = "L at each run's last epoch: Run 1 0.5 (epoch 2); Run 2 still training (named here when it ends)."
+    assert a["description"] == said
+    over = charts_inside.compare_curves(later, "loss", "L")
+    assert over["description"] == "L at each run's last epoch: Run 1 0.5 (epoch 2); Run 2 0.4 (epoch 2)."
+    both = charts_inside.compare_curves(first, "loss", "L", training=("Run 1", "Run 2"))
+    assert both["description"].endswith(": Run 1 and Run 2 still training (named here when they end).")
 
 
 def test_trajectories_colour_each_class_and_draw_a_typed_sequence_in_black():

@@ -189,10 +189,11 @@ def render_comparison(views: list[JobView]) -> None:
     if rows.empty:
         st.info("The chosen runs have no finished epoch yet: their curves appear here as they train.")
     else:
+        training = tuple(f"Run {v.run_id}" for v in chosen if v.active)
         left, right = st.columns(2)
-        accuracy = charts_inside.compare_curves(rows, "test_accuracy", "Test accuracy (%)")
+        accuracy = charts_inside.compare_curves(rows, "test_accuracy", "Test accuracy (%)", training)
         page.chart(accuracy, left)
-        page.chart(charts_inside.compare_curves(rows, "train_loss", "Training loss"), right)
+        page.chart(charts_inside.compare_curves(rows, "train_loss", "Training loss", training), right)
     table = config_table(chosen)
     differing = [name for name in FIELDS if table[name].nunique() > 1]
     if len(chosen) == 2:
