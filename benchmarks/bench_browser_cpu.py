@@ -7,7 +7,8 @@ Train page with a long run, clicks Train and measures, over a few windows of the
 that each kind of process used, from /proc: Chromium's renderer (the page's JavaScript: Streamlit's
 React frontend and Vega drawing the curves), the rest of Chromium with Playwright's driver, the
 Streamlit server and its training workers (its forkserver too). Each window is its own run,
-started fresh, so a window never sees a run's end.
+started fresh, so a window never sees a run's end. Then the Compare page: the renderer's CPU for its
+first experiment (two runs one after the other, its curves redrawn once a second), click to verdict.
 A school laptop has one or two cores: the renderer's share is what the live page costs it.
 """
 
@@ -57,28 +58,51 @@ def window(server: int, seconds: float) -> dict[str, float]:
     return {name: (cpu_seconds(pids) - before[name]) / seconds for name, pids in processes.items()}
 
 
+def train_page(browser, url: str, server: int, seconds: float) -> dict[str, float]:
+    """One window of a fresh long run on the Train page."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(url + LONG_RUN)
+    expect(page.get_by_text("No run yet")).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=60_000)
+    time.sleep(1.0)  # past the run's first redraws
+    cores = window(server, seconds)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.get_by_text("Stopped by request")).to_be_visible(timeout=30_000)
+    context.close()
+    return cores
+
+
+def compare_page(browser, url: str, server: int) -> float:
+    """The renderer's CPU seconds for the Compare page's first experiment, from the click to its verdict."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(url + "/compare")
+    expect(page.get_by_role("button", name="Run both").first).to_be_visible(timeout=60_000)
+    time.sleep(1.0)
+    renderers = kinds(server)["Chromium renderer"]
+    before = cpu_seconds(renderers)
+    page.get_by_role("button", name="Run both").first.click()
+    verdict = page.get_by_text("It held.").or_(page.get_by_text("It did not hold this time."))
+    expect(verdict).to_be_visible(timeout=120_000)
+    used = cpu_seconds(renderers) - before
+    context.close()
+    return used
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--windows", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--experiments", type=int, default=3, help="Compare page experiments to measure")
     args = parser.parse_args()
     process, url = start_server(Path(tempfile.mkdtemp()) / "streamlit.log")
-    results: list[dict[str, float]] = []
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            for _ in range(args.windows):
-                context = browser.new_context(viewport={"width": 1400, "height": 1000})
-                page = context.new_page()
-                page.goto(url + LONG_RUN)
-                expect(page.get_by_text("No run yet")).to_be_visible(timeout=60_000)
-                page.get_by_role("button", name="Train", exact=True).click()
-                expect(page.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=60_000)
-                time.sleep(1.0)  # past the run's first redraws
-                results.append(window(process.pid, args.seconds))
-                page.get_by_role("button", name="Stop", exact=True).click()
-                expect(page.get_by_text("Stopped by request")).to_be_visible(timeout=30_000)
-                context.close()
+            results = [train_page(browser, url, process.pid, args.seconds) for _ in range(args.windows)]
+            experiments = [compare_page(browser, url, process.pid) for _ in range(args.experiments)]
             browser.close()
     finally:
         stop_server(process)
@@ -86,6 +110,11 @@ def main() -> None:
     for name in ("Chromium renderer", "rest of Chromium", "Streamlit server", "training workers"):
         values = [r[name] for r in results]
         print(f"  {name:18s} {statistics.median(values):.2f}  (min {min(values):.2f}, max {max(values):.2f})")
+    if experiments:
+        print(
+            f"Chromium renderer's CPU for one Compare experiment, click to verdict: median "
+            f"{statistics.median(experiments):.2f} s (min {min(experiments):.2f}, max {max(experiments):.2f})"
+        )
 
 
 if __name__ == "__main__":
