@@ -1,9 +1,11 @@
-"""A client that sends only the widget it clicked still gets a working page.
+"""Students at the protocol level (Streamlit's websocket messages, nothing rendered) on a real server.
 
-Streamlit's browser frontend sends every widget's state with each rerun. A client that leaves the
-settings out (a hand-made one, like the benchmarks' protocol-level students) makes Streamlit drop
-their values; the sidebar then keeps each setting's last value (dashboard.controls._keep_values)
-instead of crashing on a missing one, which had stalled a benchmark's whole class.
+- A client that sends only the widget it clicked still gets a working page. Streamlit's browser
+  frontend sends every widget's state with each rerun. A client that leaves the settings out (a
+  hand-made one, like the benchmarks' protocol-level students) makes Streamlit drop their values;
+  the sidebar then keeps each setting's last value (dashboard.controls._keep_values) instead of
+  crashing on a missing one, which had stalled a benchmark's whole class.
+- The page timers the server sets for a queue: which students' pages look often, and which rarely.
 """
 
 import asyncio
