@@ -52,7 +52,7 @@ def render_progress(view: JobView) -> None:
     if view.state == "queued":
         pool = session.pool()
         place = f"you are number {view.queue_place or 1} in the queue"
-        if pool.starting and not pool.running:
+        if pool.starting:  # as timer_mode: the server is still starting workers
             why = f"The server has just started and is starting its training processes: {place}."
         else:
             why = f"Waiting for a free place: {place} ({pool.running} runs are training now)."
