@@ -179,8 +179,8 @@ def live_spec(name: str, total_epochs: int = 10, training: bool = False, **datas
     whose spec is the same, and the sentence is part of the spec: describing every epoch rebuilt both
     curves at almost every redraw (BENCHMARKS.md, "A student's browser while a run trains")."""
     epochs = datasets.get("epochs", [])
-    every = max(1, total_epochs // 10)
     if training and epochs:
+        every = max(1, total_epochs // 10)
         said = max(1, max(row["epoch"] for row in epochs) // every * every)  # epoch 1, then each tenth
         description = describe(name, [row for row in epochs if row["epoch"] <= said])
         if every > 1:
