@@ -6,17 +6,22 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from conftest import run_events
 from dashboard import charts, charts_inside
 from rnn_core import preset
 from rnn_core.__main__ import build_parser
 from rnn_core.config import FIELDS, TrainConfig
 from rnn_core.events import BatchEnd, RunFinished
 from rnn_core.report import command_line, lab_report, metrics_csv
-from rnn_core.train import train
 
-TRAINED_EVENTS = list(train(TrainConfig(num_samples=200, epochs=3)))
-FINISHED: RunFinished = TRAINED_EVENTS[-1]
+RUN = TrainConfig(num_samples=200, epochs=3)  # trained by the first test that asks, not at collection
+
+
+@pytest.fixture
+def finished() -> RunFinished:
+    return run_events(RUN)[-1]
 
 
 def spec(chart) -> dict:
@@ -37,8 +42,8 @@ def all_colours(obj) -> set[str]:
     return found
 
 
-def test_curves_carry_the_epoch_numbers_exactly():
-    history = FINISHED.model.history
+def test_curves_carry_the_epoch_numbers_exactly(finished):
+    history = finished.model.history
     rows = charts.epoch_rows(history)
     assert len(rows) == 3 * len(history)  # train (running), train after the epoch, test
     test_rows = [r for r in rows if r["split"] == "test"]
@@ -82,20 +87,20 @@ def test_prefix_chart_keeps_the_tokens_in_order_even_when_they_repeat():
     assert all_colours(chart) <= set(charts.PALETTE)
 
 
-def test_metrics_csv_has_one_row_per_epoch_with_exact_values():
-    rows = list(csv.DictReader(io.StringIO(metrics_csv(FINISHED.model.history))))
+def test_metrics_csv_has_one_row_per_epoch_with_exact_values(finished):
+    rows = list(csv.DictReader(io.StringIO(metrics_csv(finished.model.history))))
     assert len(rows) == 3
-    assert float(rows[-1]["test_accuracy"]) == FINISHED.model.history[-1].test_accuracy
+    assert float(rows[-1]["test_accuracy"]) == finished.model.history[-1].test_accuracy
 
 
-def test_lab_report_holds_config_seed_versions_log_curves_and_result():
-    text = lab_report(FINISHED)
+def test_lab_report_holds_config_seed_versions_log_curves_and_result(finished):
+    text = lab_report(finished)
     for name in FIELDS:
         assert f"| {name} |" in text
     assert "torch " in text and "python " in text
-    for event in FINISHED.model.history:
+    for event in finished.model.history:
         assert event.log_line() in text
-    assert FINISHED.log_line() in text
+    assert finished.log_line() in text
     assert "| true \\ predicted | low | high |" in text
 
 
@@ -183,9 +188,9 @@ def test_the_sweep_curve_puts_each_run_at_its_setting_on_a_fixed_0_to_100_axis()
     assert all_colours(spec(chart)) <= set(charts.PALETTE)
 
 
-def test_every_chart_says_in_a_sentence_what_it_shows_now_from_its_own_numbers():
+def test_every_chart_says_in_a_sentence_what_it_shows_now_from_its_own_numbers(finished):
     """A screen reader reads the description as the chart's name (Vega puts it on aria-label)."""
-    history = FINISHED.model.history
+    history = finished.model.history
     accuracy = charts.live_spec("accuracy", 3, epochs=charts.epoch_rows(history))["description"]
     assert f"test {100 * history[-1].test_accuracy:.4g}%" in accuracy and "after epoch 3" in accuracy
     confusion = spec(charts.confusion_chart(np.array([[90, 4], [3, 103]]), ("low", "high")))["description"]
@@ -265,10 +270,10 @@ def test_while_a_run_trains_its_curves_change_only_their_rows_between_tenths_of_
     assert short.startswith("Accuracy after epoch 3: ") and "every" not in short
 
 
-def test_the_live_curves_span_the_whole_run_from_the_first_redraw():
+def test_the_live_curves_span_the_whole_run_from_the_first_redraw(finished):
     empty = charts.live_spec("loss", 25)
     assert empty["layer"][0]["encoding"]["x"]["scale"]["domain"] == [0, 25]
     assert empty["layer"][0]["encoding"]["y"]["scale"]["domain"] == [0, 1]  # not a lone tick at 0
-    grown = charts.live_spec("loss", 25, epochs=charts.epoch_rows(FINISHED.model.history))
+    grown = charts.live_spec("loss", 25, epochs=charts.epoch_rows(finished.model.history))
     assert "scale" not in grown["layer"][0]["encoding"]["y"]  # the losses set the axis once there are some
     assert charts.live_spec("accuracy", 7)["encoding"]["x"]["scale"]["domain"] == [0, 7]
