@@ -27,8 +27,9 @@ from rnn_core import BatchEnd, EpochEnd, ProbeSnapshot, RunFinished, RunStarted,
 
 ACTIVE = ("queued", "running")
 NO_WORKER = (
-    "The server could not start a process to train in (it may be out of memory). "
-    "Ask your teacher to restart the app."
+    "The server could not start a process to train in (it may be short of memory just now). "
+    "Try again in a minute: each new run tries again. If this keeps happening, ask your teacher "
+    "to restart the app."
 )
 
 
@@ -176,7 +177,7 @@ class TrainingPool:
     """
 
     def __init__(self, workers: int, memory_budget_mb: float, wall_seconds: float):
-        self.max_running = workers
+        self.workers = workers  # the training places the pool keeps
         self.memory_budget_mb = memory_budget_mb
         self.wall_seconds = wall_seconds
         self._context = forkserver.context()
@@ -186,9 +187,25 @@ class TrainingPool:
         self._all: list[Worker] = []  # every worker started, to end them all on close()
         self._closed = False
         self._free: list[Worker] = []
-        self.starting = workers  # workers still starting: started now, not at a click
+        self.max_running = 0  # places with a worker: free, training or starting
+        self.starting = 0  # workers still starting
         self.replaced = 0  # workers that died or outgrew their budget and were started anew
-        starter = threading.Thread(target=self._start_workers, args=(workers,), name="rnn-lab-pool-start")
+        with self._cond:
+            self._refill()  # started now, not at the first click
+
+    def _refill(self) -> None:
+        """Start a worker for every place that has none, in the background (with the lock held).
+
+        All of them when the pool is made; later, at the next run, a place whose worker could not
+        be started (the machine was out of processes or memory for a moment) is tried again, so
+        a server that lost its workers heals without a restart.
+        """
+        missing = self.workers - self.max_running
+        if missing <= 0 or self._closed:
+            return
+        self.max_running += missing
+        self.starting += missing
+        starter = threading.Thread(target=self._start_workers, args=(missing,), name="rnn-lab-pool-start")
         starter.daemon = True
         starter.start()
 
@@ -196,7 +213,7 @@ class TrainingPool:
         for _ in range(count):
             try:
                 worker = self._new_worker()
-            except OSError:  # cannot start a process now: one place fewer
+            except OSError:  # cannot start a process now: one place fewer until the next run
                 worker = None
             with self._cond:
                 self.starting -= 1
@@ -239,6 +256,7 @@ class TrainingPool:
         with self._cond:
             self._queue.append(job)
             self._renumber()
+            self._refill()  # a place whose worker could not be started is tried again
         threading.Thread(
             target=self._work, args=(job,), name=f"rnn-lab-run-{job.run_id}", daemon=True
         ).start()
@@ -279,7 +297,7 @@ class TrainingPool:
             worker.kill()
             try:
                 worker = self._new_worker()
-            except OSError:  # cannot start a process now: one place fewer until the next restart
+            except OSError:  # cannot start a process now: one place fewer until the next run
                 worker = None
             self.replaced += 1
         with self._cond:

@@ -100,7 +100,7 @@ def test_a_run_clicked_while_a_fresh_server_starts_its_workers_says_so_then_trai
         at = new_app(epochs="2")
         at.button(key=state.TRAIN_BUTTON).click().run()
         assert texts(at.info) == (
-            "The server has just started and is starting its training processes: "
+            "The server is starting its training processes: "
             "you are number 1 in the queue. Your run starts by itself."
         )
         held_start.set()

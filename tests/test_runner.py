@@ -226,6 +226,42 @@ def test_a_server_that_cannot_start_any_worker_fails_the_waiting_run_with_a_sent
     assert pool.max_running == 0 and pool.worker_pids() == [] and pool.waiting == 0
 
 
+def test_a_pool_that_could_not_start_its_workers_tries_again_at_the_next_run(held_start):
+    held_start.fail = True  # the machine is out of processes for a moment...
+    held_start.set()
+    pool = TrainingPool(2, 64.0, 120.0)
+    try:
+        assert pool.ready(timeout=10) and pool.max_running == 0
+        told = new_runs().start(QUICK, pool)  # ...and this run is told so
+        assert told.done.wait(10) and told.view().message == NO_WORKER
+        held_start.fail = False  # ...then it is not: the next run starts both places again
+        job = new_runs().start(QUICK, pool)
+        assert job.done.wait(60) and job.view().state == "completed", job.view().message
+        assert pool.ready(timeout=60) and pool.max_running == 2 and len(pool.worker_pids()) == 2
+    finally:
+        pool.close()
+
+
+def test_a_worker_that_could_not_be_replaced_is_started_again_at_the_next_run(make_pool, monkeypatch):
+    pool = make_pool(1)
+    (pid,) = pool.worker_pids()
+
+    def cannot_start(pool):
+        raise OSError("no process can be started")
+
+    monkeypatch.setattr(TrainingPool, "_new_worker", cannot_start)
+    runs = new_runs()
+    job = runs.start(LONG, pool)
+    wait_until(lambda: job.view().state == "running")
+    os.kill(pid, signal.SIGKILL)  # the worker dies, and no new one can be started in its place
+    assert job.done.wait(30) and job.view().state == "failed"
+    wait_until(lambda: pool.max_running == 0 and pool.running == 0)
+    monkeypatch.undo()  # processes can be started again
+    job = runs.start(QUICK, pool)
+    assert job.done.wait(60) and job.view().state == "completed", job.view().message
+    assert pool.max_running == 1 and len(pool.worker_pids()) == 1
+
+
 def test_workers_that_come_up_after_the_pool_was_closed_are_ended(held_start):
     pool = TrainingPool(2, 64.0, 120.0)
     pool.close()

@@ -52,8 +52,8 @@ def render_progress(view: JobView) -> None:
     if view.state == "queued":
         pool = session.pool()
         place = f"you are number {view.queue_place or 1} in the queue"
-        if pool.starting:  # as timer_mode: the server is still starting workers
-            why = f"The server has just started and is starting its training processes: {place}."
+        if pool.starting:  # as timer_mode: the server is starting workers (just started, or again)
+            why = f"The server is starting its training processes: {place}."
         else:
             why = f"Waiting for a free place: {place} ({pool.running} runs are training now)."
         st.info(f"{why} Your run starts by itself.")
