@@ -62,6 +62,13 @@ class JobView:
         return f"Run {self.run_id}: {what}" + (f" ({self.label})" if self.label else "")
 
     @property
+    def picker_label(self) -> str:
+        """How every page's run picker lists a run: its title, what it is doing, and its test
+        accuracy once it has a model ('Run 3: lab, lstm, completed, test 96.5%')."""
+        said = f"{self.title}, {self.state}"
+        return said + (f", test {100 * self.finished.test_accuracy:.1f}%" if self.model is not None else "")
+
+    @property
     def progress(self) -> float:
         total = self.started.total_batches if self.started else 0
         return 1.0 if self.finished else (self.steps_done / total if total else 0.0)

@@ -56,6 +56,16 @@ def test_a_job_trains_in_the_background_and_keeps_its_result(make_pool):
     assert view.batches[-1].step == view.steps_done == view.started.total_batches
 
 
+def test_every_picker_names_a_run_by_its_title_state_and_then_its_test_accuracy(make_pool):
+    pool, runs = make_pool(1), new_runs()
+    job = runs.start(replace(QUICK, cell="gru"), pool)
+    assert job.view().picker_label in ("Run 1: lab, gru, queued", "Run 1: lab, gru, running")
+    assert job.done.wait(30)
+    view = job.view()
+    accuracy = f"{100 * view.finished.test_accuracy:.1f}%"
+    assert view.picker_label == f"Run 1: lab, gru, completed, test {accuracy}"
+
+
 def test_one_job_per_session_at_a_time(make_pool):
     pool, runs = make_pool(2), new_runs()
     first = runs.start(LONG, pool)

@@ -217,11 +217,6 @@ def timer_mode(view: JobView) -> str | None:
     return "training" if view.active else None
 
 
-def run_label(view: JobView) -> str:
-    result = f"test {100 * view.finished.test_accuracy:.1f}%" if view.finished else view.state
-    return f"{view.title}, {result}"
-
-
 def main() -> None:
     page.title("Backprop through time")
     st.write("The lab sheet's recurrent network, forward:")
@@ -249,7 +244,7 @@ def main() -> None:
             "equations with its numbers."
         )
         return
-    labels = {v.run_id: run_label(v) for v in views}
+    labels = {v.run_id: v.picker_label for v in views}
     run_id = st.selectbox("Run", list(labels), format_func=labels.get, key=state.BPTT_RUN)
     view = find(views, run_id)
     task = get_task(view.config.task)

@@ -161,7 +161,7 @@ def default_choice(views: list[JobView]) -> list[int]:
 
 def render_comparison(views: list[JobView]) -> None:
     st.header("Your runs")
-    labels = {v.run_id: f"{v.title}, {v.state}" for v in views}
+    labels = {v.run_id: v.picker_label for v in views}
     picked = st.session_state.get(state.COMPARE_RUNS)
     if picked is None:
         picked = default_choice(views)

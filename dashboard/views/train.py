@@ -181,7 +181,7 @@ def main() -> None:
         return
     chosen = latest.run_id
     if len(views) > 1:
-        labels = {v.run_id: f"{v.title}, {v.state}" for v in views}
+        labels = {v.run_id: v.picker_label for v in views}
         options = list(labels)[::-1]  # newest first
         picked = st.session_state.get(state.RUN_PICKED)
         if not going and picked in labels:

@@ -20,8 +20,7 @@ def available_models() -> dict[str, TrainedModel]:
     models = {}
     for view in reversed(runs.views()):
         if view.model is not None and view.model.history:
-            accuracy = f"{100 * view.finished.test_accuracy:.1f}%"
-            models[f"{view.title}, test {accuracy}"] = view.model
+            models[view.picker_label] = view.model
     return models | runs.uploaded
 
 
