@@ -282,7 +282,7 @@ class TrainingPool:
         """Block until the job is first in line and a worker is free; None if the job was stopped
         meanwhile, or if the server has no worker left to train in."""
         with self._cond:
-            while not (self._queue[0] is job and self._free):
+            while not (self._queue[0] is job and self._live_free()):
                 if job.stop.is_set() or self.max_running <= 0:  # stopped, or no worker can come
                     self._queue.remove(job)
                     self._renumber()
@@ -294,6 +294,18 @@ class TrainingPool:
             self._renumber()
             self._running += 1
             return self._free.pop()
+
+    def _live_free(self) -> bool:
+        """Whether a free worker is alive to train in (with the lock held). One that died while it
+        waited (killed, or by the system when memory ran short) is dropped and started anew, so no
+        student's run is handed to a dead process."""
+        dead = [worker for worker in self._free if not worker.alive()]
+        if dead:
+            self._free = [worker for worker in self._free if worker not in dead]
+            self.max_running -= len(dead)
+            self.replaced += len(dead)
+            self._refill()
+        return bool(self._free)
 
     def _give_back(self, worker: Worker) -> None:
         """Return a worker to the free list, or a fresh one if it died or kept too much memory."""

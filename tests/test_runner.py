@@ -151,6 +151,20 @@ def test_a_worker_killed_mid_run_fails_that_run_with_a_sentence_and_the_next_run
     assert pool.replaced == 1 and pool.worker_pids() != [pid]
 
 
+def test_workers_that_died_while_idle_are_started_anew_and_no_run_is_handed_to_them(make_pool):
+    pool, runs = make_pool(2), new_runs()
+    idle = pool.worker_pids()
+    for pid in idle:  # killed while no run was training in them (say, the system short of memory)
+        os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: pool.worker_pids() == [])
+    for _ in range(3):
+        job = runs.start(QUICK, pool)
+        assert job.done.wait(60) and job.view().state == "completed", job.view().message
+    wait_until(lambda: pool.running == 0)
+    assert pool.replaced == 2 and pool.max_running == 2
+    assert len(pool.worker_pids()) == 2 and not set(pool.worker_pids()) & set(idle)
+
+
 def test_a_run_past_its_memory_cap_is_stopped_with_the_reason_and_another_students_run_finishes(make_pool):
     pool = make_pool(2, memory_mb=20)
     greedy, other = new_runs(), new_runs()
