@@ -223,6 +223,39 @@ def test_a_server_starts_its_forkserver_before_it_imports_pytorch():
     assert app.index("forkserver.start()") < app.index("from dashboard import controls")
 
 
+FORKSERVER_KILLED = """
+import os, signal, time
+from dashboard.runner import SessionRuns, TrainingPool
+from rnn_core import TrainConfig
+pool = TrainingPool(2, 64.0, 120.0)
+assert pool.ready(60)
+threads = os.listdir(f"/proc/{os.getpid()}/task")  # started by the pool's starter thread
+children = [c for t in threads for c in open(f"/proc/{os.getpid()}/task/{t}/children").read().split()]
+(forkserver,) = [int(c) for c in children if b"forkserver" in open(f"/proc/{c}/cmdline", "rb").read()]
+os.kill(forkserver, signal.SIGKILL)  # as the system may when memory runs short: it holds PyTorch
+time.sleep(0.5)
+runs = SessionRuns(5, 1, 2000)
+for _ in range(3):
+    job = runs.start(TrainConfig(num_samples=100, epochs=2), pool)
+    job.done.wait(60)
+    print(job.view().state, flush=True)
+print(len(pool.worker_pids()), pool.max_running, flush=True)
+pool.close()
+"""
+
+
+@pytest.mark.slow  # a whole program: PyTorch imported three times (the process, its forkserver twice)
+def test_a_server_whose_forkserver_was_killed_starts_it_again_and_trains_every_run():
+    """In a process of its own: the test processes' other pools share their forkserver.
+
+    The workers the dead forkserver made look dead to multiprocessing (their exit status would have
+    come through it), so the pool starts new ones and knows every worker it trains in."""
+    done = subprocess.run(
+        [sys.executable, "-c", FORKSERVER_KILLED], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.split() == ["completed"] * 3 + ["2", "2"], done.stderr[-2000:]
+
+
 def test_a_new_pool_returns_at_once_and_a_run_clicked_before_its_workers_are_up_waits_then_trains(
     held_start,
 ):
