@@ -181,6 +181,8 @@ class TrainingPool:
     The workers start in the background: they are forked from the forkserver (dashboard.forkserver),
     which first imports PyTorch and warms it up, a few seconds once per server. Meanwhile the first
     student's page is drawn, and a run clicked that early waits in the queue like any other.
+    A worker that dies, idle or training, is started anew; so is one that could not be started
+    (at the next run), and the forkserver itself if it was killed (multiprocessing restarts it).
     """
 
     def __init__(self, workers: int, memory_budget_mb: float, wall_seconds: float):
