@@ -1,13 +1,9 @@
-"""Each browser session's runs, and the server's fair queue in front of its training workers.
+"""Each browser session's runs: a `Job` per run, what a page reads of it, and the runs kept.
 
 Why not in the page script: Streamlit reruns the page script on every click, and a loop there dies
 with it. So a `Job` is driven by a plain `threading.Thread` that hands the run to a worker process
-(dashboard.workers) and records the events that come back under a lock; the page only reads a
-`JobView` copy. Neither the thread nor the worker ever calls Streamlit.
-
-Why a queue: a classroom shares one server. `TrainingPool` has one worker process per place; a
-run takes a free worker, and the others wait first come, first served, see their place, and start
-by themselves.
+(dashboard.pool, dashboard.workers) and records the events that come back under a lock; the page
+only reads a `JobView` copy. Neither the thread nor the worker ever calls Streamlit.
 """
 
 from __future__ import annotations
@@ -15,22 +11,18 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
-from dashboard import forkserver
-from dashboard.workers import Worker
 from rnn_core import BatchEnd, EpochEnd, ProbeSnapshot, RunFinished, RunStarted, TrainConfig, TrainedModel
 
+if TYPE_CHECKING:  # the pool runs jobs; a session only hands them to it
+    from dashboard.pool import TrainingPool
+
 ACTIVE = ("queued", "running")
-NO_WORKER = (
-    "The server could not start a process to train in (it may be short of memory just now). "
-    "Try again in a minute: each new run tries again. If this keeps happening, ask your teacher "
-    "to restart the app."
-)
 
 
 @dataclass(frozen=True)
@@ -173,186 +165,6 @@ class Job:
                 elapsed=now - self._t0 if self._t0 else 0.0,
                 steps_done=self._steps,
             )
-
-
-class TrainingPool:
-    """One worker process per training place; runs beyond that wait in a first-come queue.
-
-    The workers start in the background: they are forked from the forkserver (dashboard.forkserver),
-    which first imports PyTorch and warms it up, a few seconds once per server. Meanwhile the first
-    student's page is drawn, and a run clicked that early waits in the queue like any other.
-    A worker that dies, idle or training, is started anew; so is one that could not be started
-    (at the next run), and the forkserver itself if it was killed (multiprocessing restarts it).
-    """
-
-    def __init__(self, workers: int, memory_budget_mb: float, wall_seconds: float):
-        self.workers = workers  # the training places the pool keeps
-        self.memory_budget_mb = memory_budget_mb
-        self.wall_seconds = wall_seconds
-        self._context = forkserver.context()
-        self._cond = threading.Condition()
-        self._queue: deque[Job] = deque()
-        self._running = 0
-        self._all: list[Worker] = []  # every worker started, to end them all on close()
-        self._closed = False
-        self._free: list[Worker] = []
-        self.max_running = 0  # places with a worker: free, training or starting
-        self.starting = 0  # workers still starting
-        self.replaced = 0  # workers that died or outgrew their budget and were started anew
-        with self._cond:
-            self._refill()  # started now, not at the first click
-
-    def _refill(self) -> None:
-        """Start a worker for every place that has none, in the background (with the lock held).
-
-        All of them when the pool is made; later, at the next run, a place whose worker could not
-        be started (the machine was out of processes or memory for a moment) is tried again, so
-        a server that lost its workers heals without a restart.
-        """
-        missing = self.workers - self.max_running
-        if missing <= 0 or self._closed:
-            return
-        self.max_running += missing
-        self.starting += missing
-        starter = threading.Thread(target=self._start_workers, args=(missing,), name="rnn-lab-pool-start")
-        starter.daemon = True
-        starter.start()
-
-    def _start_workers(self, count: int) -> None:
-        for _ in range(count):
-            try:
-                worker = self._new_worker()
-            except OSError:  # cannot start a process now: one place fewer until the next run
-                worker = None
-            with self._cond:
-                self.starting -= 1
-                if worker is None:
-                    self.max_running -= 1
-                elif self._closed:
-                    worker.kill()
-                else:
-                    self._free.append(worker)
-                self._cond.notify_all()
-
-    def ready(self, timeout: float | None = None) -> bool:
-        """Wait until every worker has started (for tests and benchmarks); whether they have."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self.starting == 0, timeout)
-
-    @property
-    def running(self) -> int:
-        return self._running
-
-    @property
-    def waiting(self) -> int:
-        return len(self._queue)
-
-    def worker_pids(self) -> list[int]:
-        """The live workers' process ids, idle or training (for tests and benchmarks)."""
-        with self._cond:
-            return [w.pid for w in self._all if w.alive()]
-
-    def close(self) -> None:
-        """End every worker (a server's workers end with it anyway: they are daemons)."""
-        with self._cond:
-            self._closed = True
-            for worker in self._all:
-                worker.kill()
-            self._free.clear()
-
-    def submit(self, job: Job) -> None:
-        """Queue the job and start its thread; it trains when its turn comes."""
-        with self._cond:
-            self._queue.append(job)
-            self._renumber()
-            self._refill()  # a place whose worker could not be started is tried again
-        threading.Thread(
-            target=self._work, args=(job,), name=f"rnn-lab-run-{job.run_id}", daemon=True
-        ).start()
-
-    def _new_worker(self) -> Worker:
-        worker = Worker(self._context, self.memory_budget_mb)
-        with self._cond:
-            self._all = [w for w in self._all if w.alive()] + [worker]
-        return worker
-
-    def _renumber(self) -> None:
-        for place, queued in enumerate(self._queue, start=1):
-            queued.queue_place = place
-
-    def _wait_for_turn(self, job: Job) -> Worker | None:
-        """Block until the job is first in line and a worker is free; None if the job was stopped
-        meanwhile, or if the server has no worker left to train in."""
-        with self._cond:
-            while not (self._queue[0] is job and self._live_free()):
-                if job.stop.is_set() or self.max_running <= 0:  # stopped, or no worker can come
-                    self._queue.remove(job)
-                    self._renumber()
-                    self._cond.notify_all()
-                    return None
-                self._cond.wait(timeout=0.1)  # wakes on notify; the timeout notices a stop
-            self._queue.popleft()
-            job.queue_place = None
-            self._renumber()
-            self._running += 1
-            return self._free.pop()
-
-    def _live_free(self) -> bool:
-        """Whether a free worker is alive to train in (with the lock held). One that died while it
-        waited (killed, or by the system when memory ran short) is dropped and started anew, so no
-        student's run is handed to a dead process."""
-        dead = [worker for worker in self._free if not worker.alive()]
-        if dead:
-            self._free = [worker for worker in self._free if worker not in dead]
-            self.max_running -= len(dead)
-            self.replaced += len(dead)
-            self._refill()
-        return bool(self._free)
-
-    def _give_back(self, worker: Worker) -> None:
-        """Return a worker to the free list, or a fresh one if it died or kept too much memory."""
-        holds = worker.wait_idle()  # it says so once it has freed the run's memory; None if it is gone
-        if self._closed:
-            worker = None
-        elif holds is None or holds - worker.baseline_mb > self.memory_budget_mb / 2:
-            worker.kill()
-            try:
-                worker = self._new_worker()
-            except OSError:  # cannot start a process now: one place fewer until the next run
-                worker = None
-            self.replaced += 1
-        with self._cond:
-            if worker is not None:
-                self._free.append(worker)
-            else:
-                self.max_running -= 1
-            self._running -= 1
-            self._cond.notify_all()
-
-    def _work(self, job: Job) -> None:
-        worker = self._wait_for_turn(job)
-        if worker is None:
-            job.queue_place = None
-            if job.stop.is_set():
-                job.end("stopped", "Stopped before it started: the run was still waiting in the queue.")
-            else:
-                job.end("failed", NO_WORKER)
-            if job.then is not None:
-                job.then()
-            return
-        try:
-            job.begin()
-            ended = worker.train(job.config, job.record, job.stop, self.wall_seconds)
-            if ended is None:
-                job.end()  # the run's own RunFinished has set its state
-            else:
-                job.end(*ended)
-        except Exception as err:  # a bug must not take the server down or hang the page
-            job.end("failed", f"The run failed with an internal error ({type(err).__name__}: {err}).")
-        finally:
-            self._give_back(worker)
-            if job.then is not None:
-                job.then()  # the next run of a series joins the queue, or is called off
 
 
 def find(views: list[JobView], run_id: int) -> JobView:

@@ -18,7 +18,8 @@ import streamlit as st
 
 import rnn_core
 from dashboard import limits, state
-from dashboard.runner import RunShelf, SessionRuns, TrainingPool
+from dashboard.pool import TrainingPool
+from dashboard.runner import RunShelf, SessionRuns
 
 XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit sets it in every browser while XSRF protection is on
 MOVED_NOTE = (
@@ -30,7 +31,7 @@ MOVED_NOTE = (
 
 @st.cache_resource(show_spinner="Starting RNN Lab…")
 def pool() -> TrainingPool:
-    """The server's training workers, started once; they start in the background (runner.TrainingPool)."""
+    """The server's training workers, started once; they start in the background (pool.TrainingPool)."""
     rnn_core.limit_threads(1)  # this process only predicts and explains: one core is plenty
     return TrainingPool(limits.WORKERS, limits.RUN_MEMORY_MB, limits.RUN_WALL_SECONDS)
 

@@ -97,7 +97,7 @@ def workers_of(server_pid: int) -> list[int]:
 
 def wait_for_workers(server_pid: int, count: int, timeout: float = 60.0) -> None:
     """Until the server has `count` training workers: it starts them in the background at its
-    first page (dashboard.runner.TrainingPool), importing PyTorch in its forkserver meanwhile."""
+    first page (dashboard.pool.TrainingPool), importing PyTorch in its forkserver meanwhile."""
     deadline = time.monotonic() + timeout
     while len(workers_of(server_pid)) < count:
         assert time.monotonic() < deadline, "the server's training workers did not start"

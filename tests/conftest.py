@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 torch.set_num_threads(1)
 
-from dashboard.runner import TrainingPool  # noqa: E402
+from dashboard.pool import TrainingPool  # noqa: E402
 from rnn_core import EpochEnd, Event, TrainConfig, TrainedModel, train  # noqa: E402
 
 

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from dashboard import session, state
-from dashboard.runner import TrainingPool
+from dashboard.pool import TrainingPool
 from rnn_core import FIELDS, EpochEnd, preset
 
 APP = str(ROOT / "dashboard" / "app.py")

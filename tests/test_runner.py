@@ -11,7 +11,8 @@ from dataclasses import replace
 import pytest
 
 from conftest import ROOT
-from dashboard.runner import NO_WORKER, Job, RunShelf, SessionRuns, TrainingPool
+from dashboard.pool import NO_WORKER, TrainingPool
+from dashboard.runner import Job, RunShelf, SessionRuns
 from rnn_core import BatchEnd, TrainConfig
 
 QUICK = TrainConfig(num_samples=100, epochs=2)
@@ -225,7 +226,8 @@ def test_a_server_starts_its_forkserver_before_it_imports_pytorch():
 
 FORKSERVER_KILLED = """
 import os, signal, time
-from dashboard.runner import SessionRuns, TrainingPool
+from dashboard.pool import TrainingPool
+from dashboard.runner import SessionRuns
 from rnn_core import TrainConfig
 pool = TrainingPool(2, 64.0, 120.0)
 assert pool.ready(60)
