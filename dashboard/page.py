@@ -94,6 +94,30 @@ def live(
     st.fragment(redraw, run_every=every.get(drawn_for) if drawn_for is not None else None)()
 
 
+def run_picker(label: str, views: list[JobView], picked_key: str, shown: int, follow: bool = False) -> int:
+    """A picker of the session's runs, newest first, that shows what each is doing now; the run
+    chosen. It keeps the student's pick under `picked_key`; without one, or when `follow` (a run
+    is training and must be shown), it shows run `shown`.
+
+    Streamlit keeps showing the option labels a keyed widget was first drawn with, and "running"
+    must become "completed" in front of the class: so the widget is a new one (a new key) whenever
+    a run starts or changes state, and the pick lives under a key of its own.
+    """
+    labels = {v.run_id: v.picker_label for v in views}
+    options = sorted(labels, reverse=True)  # run ids count up: newest first
+    picked = st.session_state.get(picked_key)
+    chosen = picked if picked in labels and not follow else shown
+    chosen = st.selectbox(
+        label,
+        options,
+        index=options.index(chosen),
+        format_func=labels.get,
+        key=f"{picked_key}_widget_" + "_".join(f"{v.run_id}{v.state}" for v in views),
+    )
+    st.session_state[picked_key] = chosen
+    return chosen
+
+
 def run_mode(run_id: int, mode: Callable[[JobView], str | None]) -> Callable[[], str | None]:
     """For `live`: `mode` of the run as it is when a redraw asks, not as the page last saw it."""
     return lambda: mode(session.runs().view(run_id))

@@ -24,7 +24,6 @@ WAS_TRAINING = "was_training"  # a run was training when the Train page was last
 
 TRAIN_BUTTON = "train"
 STOP_BUTTON = "stop"
-RUN_PICKER = "run_picker"  # which run a page shows (+ the runs' states: a new widget when one changes)
 RUN_PICKED = "run_picked"  # the run the student last picked on the Train page
 
 TRY_TEXT = "try_text"
@@ -36,7 +35,7 @@ TRY_MODEL = "try_model"  # which trained model the Try it page uses
 EXAMPLE_COUNT = "example_count"  # seeds the Random example button
 TYPED_TEXT = "typed_text"  # the last sequence typed on Try it that the model could read
 
-HIDDEN_RUN = "hidden_run"
+HIDDEN_RUN = "hidden_run"  # the run the student last picked on the Hidden states page
 HIDDEN_EPOCH = "hidden_epoch"  # + run id: the epoch slider of that run
 HIDDEN_SEQUENCE = "hidden_sequence"
 HIDDEN_NEWEST = "hidden_newest"  # + run id: the newest epoch the slider was last shown

@@ -196,8 +196,7 @@ def main() -> None:
             "even while it trains."
         )
         return
-    labels = {v.run_id: v.picker_label for v in views}
-    run_id = st.selectbox("Run", list(labels), format_func=labels.get, key=state.HIDDEN_RUN)
+    run_id = page.run_picker("Run", views, state.HIDDEN_RUN, views[0].run_id)  # views: newest first
     now = timer_mode(find(views, run_id))
     page.live(partial(render_view, run_id), now, page.run_mode(run_id, timer_mode), TIMER_SECONDS)
 

@@ -180,22 +180,8 @@ def main() -> None:
         render_curves(None, st.session_state.get(state.CONFIG) or TrainConfig())
         return
     chosen = latest.run_id
-    if len(views) > 1:
-        labels = {v.run_id: v.picker_label for v in views}
-        options = list(labels)[::-1]  # newest first
-        picked = st.session_state.get(state.RUN_PICKED)
-        if not going and picked in labels:
-            chosen = picked  # the student's own pick, unless a run is training: that one is shown
-        chosen = st.selectbox(
-            "Show run",
-            options,
-            index=options.index(chosen),
-            format_func=labels.get,
-            # A new widget whenever a run starts or changes state: Streamlit keeps showing the label
-            # a widget was drawn with, and "running" must become "completed" in front of the class.
-            key=f"{state.RUN_PICKER}_" + "_".join(f"{v.run_id}{v.state}" for v in views),
-        )
-        st.session_state[state.RUN_PICKED] = chosen
+    if len(views) > 1:  # the student's own pick, unless a run is training: that one is shown
+        chosen = page.run_picker("Show run", views, state.RUN_PICKED, latest.run_id, follow=going)
 
     now = timer_mode(find(views, chosen))
     page.live(partial(render_run, chosen), now, page.run_mode(chosen, timer_mode), TIMER_SECONDS)
