@@ -7,7 +7,9 @@ Charts get their text sizes here (`charts.readable`), so no page sizes one by ha
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import altair as alt
 import streamlit as st
@@ -94,28 +96,33 @@ def live(
     st.fragment(redraw, run_every=every.get(drawn_for) if drawn_for is not None else None)()
 
 
-def run_picker(label: str, views: list[JobView], picked_key: str, shown: int, follow: bool = False) -> int:
-    """A picker of the session's runs, newest first, that shows what each is doing now; the run
-    chosen. It keeps the student's pick under `picked_key`; without one, or when `follow` (a run
-    is training and must be shown), it shows run `shown`.
+def choose(label: str, labels: Mapping[Any, str], picked_key: str, shown: Any = None) -> Any:
+    """A selectbox of `labels` (option -> its label) whose labels stay true; the option chosen.
 
-    Streamlit keeps showing the option labels a keyed widget was first drawn with, and "running"
-    must become "completed" in front of the class: so the widget is a new one (a new key) whenever
-    a run starts or changes state, and the pick lives under a key of its own.
+    Streamlit keeps showing the option labels a keyed widget was first drawn with: a run picker
+    went on saying "running" after the run ended, and a sequence picker named the last run's
+    sequence after another run was picked. So the widget is a new one whenever its labels change
+    (its key carries a digest of them), and the student's pick is kept under `picked_key`: chosen
+    again while it is an option, else `shown`, else the first.
     """
-    labels = {v.run_id: v.picker_label for v in views}
-    options = sorted(labels, reverse=True)  # run ids count up: newest first
+    options = list(labels)
     picked = st.session_state.get(picked_key)
-    chosen = picked if picked in labels and not follow else shown
+    chosen = picked if picked in labels else shown if shown in labels else options[0]
+    digest = hashlib.blake2b(repr(list(labels.items())).encode(), digest_size=8).hexdigest()
     chosen = st.selectbox(
-        label,
-        options,
-        index=options.index(chosen),
-        format_func=labels.get,
-        key=f"{picked_key}_widget_" + "_".join(f"{v.run_id}{v.state}" for v in views),
+        label, options, index=options.index(chosen), format_func=labels.get, key=f"{picked_key}_{digest}"
     )
     st.session_state[picked_key] = chosen
     return chosen
+
+
+def run_picker(label: str, views: list[JobView], picked_key: str, shown: int, follow: bool = False) -> int:
+    """A picker of these runs, newest first, each saying what it is doing now; the run chosen. It
+    shows the student's last pick, or run `shown` (always `shown` when `follow`: a training run)."""
+    if follow:
+        st.session_state[picked_key] = shown
+    newest_first = sorted(views, key=lambda view: view.run_id, reverse=True)
+    return choose(label, {view.run_id: view.picker_label for view in newest_first}, picked_key, shown)
 
 
 def run_mode(run_id: int, mode: Callable[[JobView], str | None]) -> Callable[[], str | None]:

@@ -42,6 +42,12 @@ def texts(elements) -> str:
     return " ".join(re.sub(r"\\(.)", r"\1", str(e.value)) for e in elements)
 
 
+def picker(at, label: str):
+    """The page's selectbox with this label (page.choose keys each one by its labels)."""
+    (found,) = [box for box in at.selectbox if box.label == label]
+    return found
+
+
 def set_config(at, **values):
     for name, value in values.items():
         widget = at.number_input(key=state.CONFIG_KEYS[name]) if isinstance(value, int | float) else None

@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pyarrow as pa
 import pytest
-from test_app import new_app, runs, set_config, texts, wait_for
+from test_app import new_app, picker, runs, set_config, texts, wait_for
 
 from dashboard import limits, state
 from rnn_core import bptt
@@ -46,7 +46,7 @@ def test_hidden_states_heatmap_shows_the_recorded_h_t(lab_app):
     view = runs(at).latest()
     slider = at.select_slider(key=f"{state.HIDDEN_EPOCH}_{view.run_id}")
     assert slider.options == [str(s.epoch) for s in view.snapshots] and slider.value == 10
-    at.selectbox(key=state.HIDDEN_SEQUENCE).select(3).run()
+    picker(at, "Sequence for the heatmap").select(3).run()
     (heatmap,) = chart_rows(charts_titled(at, "Hidden state h_t")[0])
     expected = view.snapshots[-1].hidden[3]  # (T, H)
     got = np.zeros_like(expected)
@@ -83,7 +83,7 @@ def test_a_sequence_typed_on_try_it_is_drawn_over_the_cloud(lab_app):
     mine = points[points["class"] == "yours"]
     assert list(mine["token"]) == ["9", "9", "9", "8", "9", "9"]
     # and its own heatmap: the trained network's h_t for what the student typed
-    at.selectbox(key=state.HIDDEN_SEQUENCE).select("yours").run()
+    picker(at, "Sequence for the heatmap").select("yours").run()
     (heatmap,) = chart_rows(charts_titled(at, "Hidden state h_t")[0])
     expected = runs(at).latest().model.predict("9 9 9 8 9 9").hidden  # (T, H)
     got = np.zeros_like(expected)
@@ -319,8 +319,7 @@ def test_the_length_sweep_draws_accuracy_against_length_for_both_cells():
     at.button(key=f"{state.EXPERIMENT_BUTTON}_3").click().run()  # memory as the sequence grows
     assert at.multiselect(key=state.COMPARE_RUNS).value == [1, 2, 3, 4, 5, 6]
     at.switch_page("views/train.py").run()  # the Train page shows the run training now, not run 6
-    (picker,) = [box for box in at.selectbox if box.label == "Show run"]
-    assert picker.value != 6 or runs(at).jobs[4].done.is_set()  # run 6 waits for run 5
+    assert picker(at, "Show run").value != 6 or runs(at).jobs[4].done.is_set()  # run 6 waits for run 5
     at.switch_page("views/compare.py").run()
     at = wait_for(at, lambda v: len(runs(at).jobs) == 6 and v.state == "completed", timeout=120)
     assert "It held." in texts(at.success)

@@ -22,6 +22,7 @@ if not CHROMIUM.exists() and not os.environ.get("CI"):
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from rnn_core import TASKS, TrainConfig, checkpoint, fit  # noqa: E402
+from rnn_core.train import make_data  # noqa: E402
 
 LONG_RUN = "?epochs=100&num_samples=4000"  # about half a minute: long enough to act during it
 TIMEOUT = 30_000  # ms
@@ -434,12 +435,24 @@ def test_the_run_pickers_say_what_each_run_is_doing_now(page):
     completed = r", completed, test \d+\.\d%$"
     expect(picker).to_have_value(re.compile(r"^Run 2: lab, rnn" + completed), timeout=2_000)
     set_epochs(page, 60)  # about 5 s: watched on Hidden states, whose picker must change too
+    seed = page.get_by_test_id("stSidebar").get_by_role("spinbutton", name="Seed")
+    seed.fill("1")  # other data: its own sequences to pick from
+    seed.press("Enter")
+    expect(page).to_have_url(re.compile(r"seed=1(&|$)"), timeout=TIMEOUT)
     click(page, "Train")
     expect(picker).to_have_value("Run 3: lab, rnn, running", timeout=TIMEOUT)
     page.get_by_role("link", name="Hidden states").click()
     picker = page.get_by_role("combobox", name="Run", exact=True)
     expect(picker).to_have_value("Run 3: lab, rnn, running", timeout=TIMEOUT)
     expect(picker).to_have_value(re.compile(r"^Run 3: lab, rnn" + completed), timeout=TIMEOUT)
+    # the sequence picker names the picked run's own first sequence, after another run is picked too
+    sequence = page.get_by_role("combobox", name="Sequence for the heatmap")
+    for run, seed in ((3, 1), (2, 0)):
+        if run == 2:
+            picker.click()
+            page.get_by_role("option", name=re.compile(r"^Run 2: ")).click()
+        first = TASKS["lab"].render(make_data(TrainConfig(seed=seed))[2][0])
+        expect(sequence).to_have_value(re.compile(rf"^1: {first} \(true class"), timeout=TIMEOUT)
 
 
 def focused(page: Page) -> str:

@@ -244,13 +244,12 @@ def main() -> None:
             "equations with its numbers."
         )
         return
-    labels = {v.run_id: v.picker_label for v in views}
-    run_id = st.selectbox("Run", list(labels), format_func=labels.get, key=state.BPTT_RUN)
+    run_id = page.run_picker("Run", views, state.BPTT_RUN, views[0].run_id)  # views: newest first
     view = find(views, run_id)
     task = get_task(view.config.task)
     probes = view.started.probe_tokens
-    index = st.selectbox(
-        "Example", range(len(probes)), format_func=lambda p: task.render(probes[p]), key=state.BPTT_EXAMPLE
+    index = page.choose(
+        "Example", {p: task.render(tokens) for p, tokens in enumerate(probes)}, state.BPTT_EXAMPLE
     )
     walk = lesson.walkthrough(
         view.model.model, view.config.task, probes[index], view.started.probe_labels[index]

@@ -86,9 +86,7 @@ def render_heatmap(view: JobView, snap, mine: Prediction | None) -> None:
     }
     if mine is not None:
         labels[YOURS] = f"yours, from Try it: {' '.join(mine.tokens)} (the trained network)"
-    chosen = st.selectbox(
-        "Sequence for the heatmap", list(labels), format_func=labels.get, key=state.HIDDEN_SEQUENCE
-    )
+    chosen = page.choose("Sequence for the heatmap", labels, state.HIDDEN_SEQUENCE)
     if chosen == YOURS:
         hidden, tokens = mine.hidden, list(mine.tokens)
     else:
