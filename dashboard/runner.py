@@ -48,10 +48,15 @@ class JobView:
         return self.state in ACTIVE
 
     @property
+    def name(self) -> str:
+        """'Run 3': how charts, tables and sentences name a run (its number in this session)."""
+        return f"Run {self.run_id}"
+
+    @property
     def title(self) -> str:
         """How every page names a run: 'Run 3: lab, lstm' (and its experiment, if it is part of one)."""
         what = f"{self.config.task}, {self.config.cell}"
-        return f"Run {self.run_id}: {what}" + (f" ({self.label})" if self.label else "")
+        return f"{self.name}: {what}" + (f" ({self.label})" if self.label else "")
 
     @property
     def picker_label(self) -> str:

@@ -195,7 +195,7 @@ def render_other_cells(others: list[JobView]) -> None:
     latest = others[-1]
     config = latest.config
     st.info(
-        f"Run {latest.run_id} is a {config.num_layers}-layer {config.cell} network "
+        f"{latest.name} is a {config.num_layers}-layer {config.cell} network "
         f"({config.nonlinearity if config.cell == 'rnn' else 'with gates'}). The equations above describe "
         "a one-layer tanh RNN; an LSTM or GRU adds gates with equations of their own, relu changes the "
         "slope in δ_t, and extra layers feed h_t upward, so the hand computation does not apply. What can "
@@ -231,9 +231,9 @@ def main() -> None:
     views = sheet_runs()
     training = [v for v in session.runs().views() if v.active and is_sheet_network(v)]
     if training and not views:
-        run_id = training[0].run_id
-        waiting = f"Run {run_id} is still training: these equations fill in with its numbers when it ends."
-        page.live(partial(st.info, waiting), "training", page.run_mode(run_id, timer_mode), TIMER_SECONDS)
+        run = training[0]
+        waiting = f"{run.name} is still training: these equations fill in with its numbers when it ends."
+        page.live(partial(st.info, waiting), "training", page.run_mode(run.run_id, timer_mode), TIMER_SECONDS)
         return
     if not views:
         others = [v for v in session.runs().views() if v.model is not None]

@@ -140,7 +140,7 @@ def config_table(views: list[JobView]) -> pd.DataFrame:
     for v in views:
         accuracy = round(100 * v.finished.test_accuracy, 2) if v.finished else None
         rows.append(  # results first, then every setting of the config
-            {"run": f"Run {v.run_id}", "status": v.state, "test accuracy %": accuracy, **v.config.to_dict()}
+            {"run": v.name, "status": v.state, "test accuracy %": accuracy, **v.config.to_dict()}
         )
     return pd.DataFrame(rows).set_index("run")
 
@@ -177,7 +177,7 @@ def render_comparison(views: list[JobView]) -> None:
     rows = pd.DataFrame(
         [
             {
-                "run": f"Run {v.run_id}",
+                "run": v.name,
                 "epoch": e.epoch,
                 "test_accuracy": 100 * e.test_accuracy,
                 "train_loss": e.train_loss,
@@ -189,7 +189,7 @@ def render_comparison(views: list[JobView]) -> None:
     if rows.empty:
         st.info("The chosen runs have no finished epoch yet: their curves appear here as they train.")
     else:
-        training = tuple(f"Run {v.run_id}" for v in chosen if v.active)
+        training = tuple(v.name for v in chosen if v.active)
         left, right = st.columns(2)
         accuracy = charts_inside.compare_curves(rows, "test_accuracy", "Test accuracy (%)", training)
         page.chart(accuracy, left)
@@ -200,7 +200,7 @@ def render_comparison(views: list[JobView]) -> None:
         changes = chosen[1].config.changes_from(chosen[0].config)
         if changes:
             said = "; ".join(f"{setting_name(k)}: {a} → {b}" for k, (a, b) in changes.items())
-            st.write(f"Run {chosen[0].run_id} and run {chosen[1].run_id} differ in: **{said}**.")
+            st.write(f"{chosen[0].name} and {chosen[1].name} differ in: **{said}**.")
         else:
             st.write("These two runs have the same settings: with the same seed they are the same run.")
     st.dataframe(
