@@ -68,10 +68,7 @@ class TrainingPool:
 
     def _start_workers(self, count: int) -> None:
         for _ in range(count):
-            try:
-                worker = self._new_worker()
-            except OSError:  # cannot start a process now: one place fewer until the next run
-                worker = None
+            worker = self._try_new_worker()
             with self._cond:
                 self.starting -= 1
                 if worker is None:
@@ -118,6 +115,13 @@ class TrainingPool:
             target=self._work, args=(job,), name=f"rnn-lab-run-{job.run_id}", daemon=True
         ).start()
 
+    def _try_new_worker(self) -> Worker | None:
+        """A new worker; None if no process can be started now (one place fewer until the next run)."""
+        try:
+            return self._new_worker()
+        except OSError:
+            return None
+
     def _new_worker(self) -> Worker:
         worker = Worker(self._context, self.memory_budget_mb)
         with self._cond:
@@ -152,6 +156,8 @@ class TrainingPool:
         dead = [worker for worker in self._free if not worker.alive()]
         if dead:
             self._free = [worker for worker in self._free if worker not in dead]
+            for worker in dead:
+                worker.kill()  # closes its pipe, which one made by a killed forkserver still reads
             self.max_running -= len(dead)
             self.replaced += len(dead)
             self._refill()
@@ -164,10 +170,7 @@ class TrainingPool:
             worker = None
         elif holds is None or holds - worker.baseline_mb > self.memory_budget_mb / 2:
             worker.kill()
-            try:
-                worker = self._new_worker()
-            except OSError:  # cannot start a process now: one place fewer until the next run
-                worker = None
+            worker = self._try_new_worker()
             self.replaced += 1
         with self._cond:
             if worker is not None:
