@@ -106,9 +106,13 @@ CURVE_HEIGHT = 320
 
 
 def _epoch_axis(total_epochs: int) -> alt.X:
-    """Epochs from 0 to the run's last: the curves grow left to right instead of rescaling."""
+    """Epochs from 0 to the run's last: the curves grow left to right instead of rescaling, and the
+    axis ends at the last epoch (Vega-Lite would round a layered chart's end up to a "nice" 16)."""
     return alt.X(
-        "epoch:Q", title="Epoch", scale=alt.Scale(domain=[0, total_epochs]), axis=alt.Axis(tickMinStep=1)
+        "epoch:Q",
+        title="Epoch",
+        scale=alt.Scale(domain=[0, total_epochs], nice=False),
+        axis=alt.Axis(tickMinStep=1),
     )
 
 
@@ -138,7 +142,7 @@ def loss_curve(total_epochs: int = 10, empty: bool = False) -> alt.LayerChart:
         alt.Chart(EPOCHS)
         .mark_line(point=alt.OverlayMarkDef(aria=False), strokeWidth=2.5, aria=False)
         .encode(
-            x="epoch:Q",
+            x=_epoch_axis(total_epochs),
             y="loss:Q",
             color=_colour(["batch", *EPOCH_SPLITS]),
             tooltip=["epoch:Q", "split:N", alt.Tooltip("loss:Q", format=".4f")],

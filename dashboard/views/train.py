@@ -100,9 +100,13 @@ def render_details(view: JobView) -> None:
     finished = view.finished
     if finished is None:
         return
-    log, matrix = st.columns(2)
-    log.code("\n".join([*(e.log_line() for e in view.epochs), finished.log_line()]), language=None)
-    page.chart(charts.confusion_chart(finished.confusion, finished.model.task.class_names), matrix, "content")
+    # Side by side where both fit, else the matrix goes under the log: in a half-width column a
+    # projector's large type or a small laptop hid the accuracies behind a scroll bar.
+    side_by_side = st.container(horizontal=True, gap="large")
+    log = "\n".join([*(e.log_line() for e in view.epochs), finished.log_line()])
+    side_by_side.code(log, language=None, width="content")
+    matrix = charts.confusion_chart(finished.confusion, finished.model.task.class_names)
+    page.chart(matrix, side_by_side, "content")
     render_downloads(view)
 
 
