@@ -43,7 +43,7 @@ def equation(latex: str) -> None:
     st.latex(latex + r"\;")
 
 
-def vec(values, shown: int = 6) -> str:
+def vec(values, shown: int = 4) -> str:
     """A vector as LaTeX, its first entries and how many there are. Small or large vectors (such as
     gradients) are written with a common factor, 10^{-3} × [...], so no entry shows as 0.000."""
     flat = np.asarray(values, dtype=float).ravel()
@@ -90,9 +90,11 @@ def render_numbers(walk: lesson.Walkthrough, t: int) -> None:
     equation(rf"\hat y_{{{t + 1}}} = {vec(cache.y_hat[t])} \qquad L_{{{t + 1}}} = {float(cache.L_t[t]):.4f}")
     if int(cache.y[t]) == bptt.NO_LABEL:
         st.caption(f"Step {t + 1} has no label (only the last step does), so L_{t + 1} = 0.")
-    equation(rf"\frac{{\partial L}}{{\partial h_{{{t + 1}}}}} = {vec(trace.dh[t])}")
-    through_tanh = rf"(1 - h_{{{t + 1}}}^2) \odot \frac{{\partial L}}{{\partial h_{{{t + 1}}}}}"
-    equation(rf"\delta_{{{t + 1}}} = {through_tanh} = {vec(trace.delta[t])}")
+    dL_dh = rf"\frac{{\partial L}}{{\partial h_{{{t + 1}}}}}"
+    equation(rf"{dL_dh} = {vec(trace.dh[t])}")
+    # δ_t in two lines: in one, a projector's type pushed its numbers out of the page's width
+    equation(rf"\delta_{{{t + 1}}} = (1 - h_{{{t + 1}}}^2) \odot {dL_dh}")
+    equation(rf"\delta_{{{t + 1}}} = {vec(trace.delta[t])}")
     part = float(trace.terms["W"][t].norm())
     equation(
         rf"\text{{step {t + 1}'s part of }} \partial L / \partial W: "
@@ -167,11 +169,11 @@ def render_step_through(walk: lesson.Walkthrough, config) -> None:
     )
     lr = st.number_input("Learning rate for this step (plain SGD)", 0.001, 5.0, 0.5, 0.1, key=state.BPTT_LR)
     stage = st.session_state.get(state.BPTT_STAGE, 0)
-    left, right = st.columns([1, 4])
+    row = st.container(horizontal=True, vertical_alignment="center")  # the button as wide as its label
     # The button says what its click will do: the next stage's name, or start over after the last.
     label = "Start over" if stage == len(lesson.STAGES) else f"Next: {lesson.STAGES[stage]}"
-    left.button(label, key=state.BPTT_NEXT, on_click=_next_stage)
-    right.progress(
+    row.button(label, key=state.BPTT_NEXT, on_click=_next_stage)
+    row.progress(
         stage / len(lesson.STAGES),
         text=" → ".join(s.upper() if i < stage else s for i, s in enumerate(lesson.STAGES)),
     )

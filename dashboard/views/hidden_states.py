@@ -146,9 +146,9 @@ def choose_epoch(view: JobView, epochs: list[int]) -> int:
         if st.session_state[key] == epochs[-1]:
             st.session_state[state.HIDDEN_REPLAY] = None  # the replay reached the end
     st.session_state[newest_key] = epochs[-1]
-    left, right = st.columns([5, 1], vertical_alignment="bottom")
-    epoch = left.select_slider("Epoch (0 = before training)", options=epochs, key=key)
-    right.button(
+    row = st.container(horizontal=True, vertical_alignment="bottom")  # the button as wide as its label
+    epoch = row.select_slider("Epoch (0 = before training)", options=epochs, key=key)
+    row.button(
         "Replay training",
         key=f"{state.HIDDEN_REPLAY}_{view.run_id}",
         on_click=_replay,

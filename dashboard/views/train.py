@@ -121,8 +121,9 @@ def render_downloads(view: JobView) -> None:
         ("Lab report", partial(report.lab_report, finished), f"{name}-report.md", "text/markdown"),
         ("Notebook", partial(notebook_bytes, view.config), f"{name}.ipynb", "application/x-ipynb+json"),
     ]
-    for column, (label, data, filename, mime) in zip(st.columns(len(files)), files, strict=True):
-        column.download_button(
+    row = st.container(horizontal=True)  # each button as wide as its label, on a second line if need be
+    for label, data, filename, mime in files:
+        row.download_button(
             label, data, filename, mime, key=f"download_{label}_{view.run_id}", on_click="ignore"
         )
 
@@ -164,9 +165,9 @@ def main() -> None:
     going = [v for v in views if v.active]  # one run, or the runs of an experiment still to go
     latest = going[0] if going else (views[-1] if views else None)
     active = bool(going)
-    left, right, _ = st.columns([1, 1, 6])
-    left.button("Train", key=state.TRAIN_BUTTON, type="primary", on_click=_start, disabled=active)
-    right.button("Stop", key=state.STOP_BUTTON, on_click=_stop, disabled=not active)
+    buttons = st.container(horizontal=True)  # each as wide as its label, whatever the text size
+    buttons.button("Train", key=state.TRAIN_BUTTON, type="primary", on_click=_start, disabled=active)
+    buttons.button("Stop", key=state.STOP_BUTTON, on_click=_stop, disabled=not active)
     if st.session_state.get(state.WAS_TRAINING) and not active:
         page.focus_train()  # the run ended (or was stopped) since this page was last drawn
     st.session_state[state.WAS_TRAINING] = active

@@ -104,14 +104,14 @@ def main() -> None:
         st.session_state[state.TRY_TEXT] = model.task.example
         st.session_state[state.TRY_EXAMPLE_TASK] = model.config.task
     st.caption(model.task.explanation)
-    left, right = st.columns([5, 1], vertical_alignment="bottom")
-    text = left.text_input(
+    row = st.container(horizontal=True, vertical_alignment="bottom")  # the button as wide as its label
+    text = row.text_input(
         f"Your sequence ({'words' if model.task.word_level else 'tokens'}: {' '.join(model.task.typeable)})",
         key=state.TRY_TEXT,
         placeholder=model.task.example,
         max_chars=MAX_INPUT_TOKENS * 20,
     )
-    right.button("Random example", key=state.TRY_RANDOM, on_click=_random_example, args=(model,))
+    row.button("Random example", key=state.TRY_RANDOM, on_click=_random_example, args=(model,))
     render_prediction(model, text)
     with st.expander("Upload a checkpoint"):
         render_upload()
