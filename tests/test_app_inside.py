@@ -152,6 +152,7 @@ def test_backprop_page_fills_the_equations_and_matches_autograd(lab_app):
     assert list(table["hand (the sheet)"]) == ["∂L/∂U", "∂L/∂W", "∂L/∂V", "∂L/∂b_h", "∂L/∂b_h", "∂L/∂b_y"]
     assert list(table["autograd (nn.RNN)"]) == ["∂L/∂U", "∂L/∂W", "∂L/∂V", "∂L/∂b_ih", "∂L/∂b_hh", "∂L/∂b_y"]
     assert table["largest |hand − autograd|"].max() < 1e-10
+    assert list(table.columns).index("largest |hand − autograd|") == 2  # in sight on a narrow page
     view = runs(at).latest()
     params = bptt.params_from_model(view.model.model)
     x = bptt.embed(view.model.model, [int(i) for i in view.started.probe_tokens[0]])
@@ -243,8 +244,10 @@ def test_compare_runs_an_experiment_and_says_whether_its_claim_held():
     record = EXPERIMENTS["Learning rate: right vs too high"].seed_record()
     assert f"it held for {sum(record.held)} of the 10 seeds 0-9" in said
     assert "differ in: **learning rate (lr): 0.002 → 0.2**" in " ".join(m.value for m in at.markdown)
+    assert "only the learning rate (lr) differs: 0.002 vs 0.2" in " ".join(m.value for m in at.markdown)
     table = at.dataframe[0].value
     assert list(table.index) == ["Run 2", "Run 3"] and list(table["lr"]) == [0.002, 0.2]
+    assert list(table.columns[:3]) == ["status", "test accuracy %", "lr"]  # what differs, in sight
     assert len(charts_titled(at, "Test accuracy (%)")) == 1
 
 

@@ -68,9 +68,10 @@ def design(experiment: Experiment) -> str:
     varied = experiment.varied_settings()
     if len(experiment.runs) == 2:
         ((setting, (before, after)),) = experiment.differing_setting().items()
-        return f"Your seed for both runs; only `{setting}` differs: {before} vs {after}."
+        return f"Your seed for both runs; only the {setting_name(setting)} differs: {before} vs {after}."
     crossed = " and ".join(
-        f"`{name}` ({', '.join(map(str, dict.fromkeys(values)))})" for name, values in varied.items()
+        f"{FIELDS[name].label.lower()} ({', '.join(map(str, dict.fromkeys(values)))})"
+        for name, values in varied.items()
     )
     return (
         f"Your seed for every run; every combination of {crossed}: {len(experiment.runs)} runs, "
@@ -135,14 +136,19 @@ def render_experiments(views: list[JobView]) -> None:
             render_experiment(number, experiment, views, busy)
 
 
-def config_table(views: list[JobView]) -> pd.DataFrame:
+def config_table(views: list[JobView]) -> tuple[pd.DataFrame, list[str]]:
+    """The runs' results and settings, one row per run, and the settings in which they differ.
+
+    Results first, then the settings that differ, then the rest: on a narrow page the columns that
+    matter are in sight, not behind the table's scroll bar."""
     rows = []
     for v in views:
         accuracy = round(100 * v.finished.test_accuracy, 2) if v.finished else None
-        rows.append(  # results first, then every setting of the config
-            {"run": v.name, "status": v.state, "test accuracy %": accuracy, **v.config.to_dict()}
-        )
-    return pd.DataFrame(rows).set_index("run")
+        rows.append({"run": v.name, "status": v.state, "test accuracy %": accuracy, **v.config.to_dict()})
+    table = pd.DataFrame(rows).set_index("run")
+    differing = [name for name in FIELDS if table[name].nunique() > 1]
+    same = [name for name in FIELDS if name not in differing]
+    return table[["status", "test accuracy %", *differing, *same]], differing
 
 
 def setting_name(key: str) -> str:
@@ -194,8 +200,7 @@ def render_comparison(views: list[JobView]) -> None:
         accuracy = charts_inside.compare_curves(rows, "test_accuracy", "Test accuracy (%)", training)
         page.chart(accuracy, left)
         page.chart(charts_inside.compare_curves(rows, "train_loss", "Training loss", training), right)
-    table = config_table(chosen)
-    differing = [name for name in FIELDS if table[name].nunique() > 1]
+    table, differing = config_table(chosen)
     if len(chosen) == 2:
         changes = chosen[1].config.changes_from(chosen[0].config)
         if changes:
