@@ -79,7 +79,7 @@ def trajectory_plot(points: pd.DataFrame, class_names: tuple[str, ...]) -> alt.L
         "class:N",
         title="Class",
         scale=alt.Scale(domain=domain, range=colours),
-        legend=alt.Legend(orient="bottom"),
+        legend=alt.Legend(orient="bottom", symbolOpacity=1),  # not the faint paths' opacity
     )
     base = alt.Chart(points).encode(
         x=alt.X("pc1:Q", title="Principal component 1"),

@@ -171,6 +171,8 @@ def test_trajectories_colour_each_class_and_draw_a_typed_sequence_in_black():
     assert len(only_dataset(charts_inside.trajectory_plot(points, ("low", "high")))) == 4
     # the classes are not the heatmap's blue and orange, which mean negative and positive h_t there
     assert not {scale["range"][0], scale["range"][1]} & {charts.PALETTE[0], charts.PALETTE[1]}
+    # the legend's keys in full colour: drawn like the faint paths, the classes were hard to tell apart
+    assert chart["layer"][0]["encoding"]["color"]["legend"]["symbolOpacity"] == 1
     untyped = spec(charts_inside.trajectory_plot(points[points["class"] != "yours"], ("low", "high")))
     assert untyped["layer"][0]["encoding"]["color"]["scale"]["domain"] == ["low", "high"]  # no "yours" entry
 
