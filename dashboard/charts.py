@@ -105,7 +105,7 @@ EPOCHS, BATCHES = alt.NamedData(name="epochs"), alt.NamedData(name="batches")
 CURVE_HEIGHT = 320
 
 
-def _epoch_axis(total_epochs: int) -> alt.X:
+def epoch_axis(total_epochs: int) -> alt.X:
     """Epochs from 0 to the run's last: the curves grow left to right instead of rescaling, and the
     axis ends at the last epoch (Vega-Lite would round a layered chart's end up to a "nice" 16)."""
     return alt.X(
@@ -123,7 +123,7 @@ def loss_curve(total_epochs: int = 10, empty: bool = False) -> alt.LayerChart:
         alt.Chart(BATCHES)
         .mark_line(strokeWidth=1, opacity=0.55, aria=False)
         .encode(
-            x=_epoch_axis(total_epochs),
+            x=epoch_axis(total_epochs),
             y=alt.Y(
                 "loss:Q",
                 title="Loss L",
@@ -142,7 +142,7 @@ def loss_curve(total_epochs: int = 10, empty: bool = False) -> alt.LayerChart:
         alt.Chart(EPOCHS)
         .mark_line(point=alt.OverlayMarkDef(aria=False), strokeWidth=2.5, aria=False)
         .encode(
-            x=_epoch_axis(total_epochs),
+            x=epoch_axis(total_epochs),
             y="loss:Q",
             color=_colour(["batch", *EPOCH_SPLITS]),
             tooltip=["epoch:Q", "split:N", alt.Tooltip("loss:Q", format=".4f")],
@@ -157,7 +157,7 @@ def accuracy_curve(total_epochs: int = 10) -> alt.Chart:
         alt.Chart(EPOCHS)
         .mark_line(point=alt.OverlayMarkDef(aria=False), strokeWidth=2.5, aria=False)
         .encode(
-            x=_epoch_axis(total_epochs),
+            x=epoch_axis(total_epochs),
             y=alt.Y("accuracy:Q", title="Accuracy (%)", scale=alt.Scale(domain=[0, 100])),
             color=_colour(EPOCH_SPLITS),
             tooltip=["epoch:Q", "split:N", alt.Tooltip("accuracy:Q", format=".2f", title="accuracy %")],

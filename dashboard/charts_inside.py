@@ -13,7 +13,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from dashboard.charts import PALETTE
+from dashboard.charts import PALETTE, epoch_axis
 
 
 def hidden_heatmap(hidden: np.ndarray, tokens: list[str]) -> alt.Chart:
@@ -191,28 +191,41 @@ def describe_flow(rows: list[dict]) -> str:
 RUNS = alt.NamedData(name="runs")
 
 
-def compare_curves(rows: pd.DataFrame, metric: str, title: str, training: tuple[str, ...] = ()) -> dict:
+def compare_curves(
+    rows: pd.DataFrame,
+    metric: str,
+    title: str,
+    epochs: int,
+    training: tuple[str, ...] = (),
+    percent: bool = False,
+) -> dict:
     """One line per run over epochs; `rows` has columns run, epoch and `metric`, and `training`
-    names the runs still training.
+    names the runs still training. The axes stay put while runs train, as on the Train page: epochs
+    from 0 to `epochs` (the longest run's), a `percent` from 0 to 100.
 
     The Vega-Lite spec reads its rows from a named dataset, and its sentence names the runs still
     training instead of their numbers, so that while they train the spec stays the same and the
     browser only swaps the rows in at each redraw, as with the Train page's curves (charts.live_spec).
     """
     runs = tuple(dict.fromkeys(rows["run"]))
-    spec = _compare_spec(metric, title, runs, describe_runs(rows, metric, title, training))
+    description = describe_runs(rows, metric, title, training)
+    spec = _compare_spec(metric, title, runs, description, epochs, percent)
     return {**spec, "datasets": {RUNS.name: rows.to_dict("records")}}
 
 
 @functools.lru_cache(maxsize=256)
-def _compare_spec(metric: str, title: str, runs: tuple[str, ...], description: str) -> dict:
+def _compare_spec(
+    metric: str, title: str, runs: tuple[str, ...], description: str, epochs: int, percent: bool
+) -> dict:
     """Built and validated once while its runs train (building an Altair chart costs ~25 ms)."""
     chart = (
         alt.Chart(RUNS)
         .mark_line(point=True, strokeWidth=2.5)
         .encode(
-            x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1)),
-            y=alt.Y(f"{metric}:Q", title=title),
+            x=epoch_axis(epochs),
+            y=alt.Y(
+                f"{metric}:Q", title=title, scale=alt.Scale(domain=[0, 100]) if percent else alt.Undefined
+            ),
             color=alt.Color(
                 "run:N", title="Run", scale=alt.Scale(domain=list(runs), range=list(PALETTE[: len(runs)]))
             ),

@@ -140,22 +140,27 @@ def test_step_shares_and_compare_curves_use_the_palette_and_keep_the_order():
     shares = spec(charts_inside.step_shares(np.array([0.0, 0.25, 0.75]), ["a", "b", "a"]))
     assert shares["encoding"]["x"]["sort"] == ["1: a", "2: b", "3: a"]
     rows = pd.DataFrame({"run": ["Run 2", "Run 2", "Run 1"], "epoch": [1, 2, 1], "loss": [0.7, 0.5, 0.6]})
-    curves = spec(charts_inside.compare_curves(rows, "loss", "Training loss"))
+    curves = spec(charts_inside.compare_curves(rows, "loss", "Training loss", 2))
     assert curves["encoding"]["color"]["scale"]["domain"] == ["Run 2", "Run 1"]
+    # the axes stay put while runs train: epochs 0 to the longest run's, a percentage 0 to 100
+    percent = spec(charts_inside.compare_curves(rows, "loss", "Loss (%)", 12, percent=True))["encoding"]
+    assert percent["x"]["scale"]["domain"] == [0, 12] and percent["y"]["scale"]["domain"] == [0, 100]
     assert all_colours(curves) <= set(charts.PALETTE) and all_colours(shares) <= set(charts.PALETTE)
 
 
 def test_compared_curves_keep_their_spec_while_a_run_trains_and_say_which_one_trains():
     first = pd.DataFrame({"run": ["Run 1", "Run 1", "Run 2"], "epoch": [1, 2, 1], "loss": [0.7, 0.5, 0.6]})
     later = pd.concat([first, pd.DataFrame({"run": ["Run 2"], "epoch": [2], "loss": [0.4]})])
-    a, b = (charts_inside.compare_curves(rows, "loss", "L", training=("Run 2",)) for rows in (first, later))
+    a, b = (
+        charts_inside.compare_curves(rows, "loss", "L", 2, training=("Run 2",)) for rows in (first, later)
+    )
     assert {k: v for k, v in a.items() if k != "datasets"} == {k: v for k, v in b.items() if k != "datasets"}
     assert [len(c["datasets"]["runs"]) for c in (a, b)] == [3, 4]  # only the rows change
     said = "L at each run's last epoch: Run 1 0.5 (epoch 2); Run 2 still training (named here when it ends)."
     assert a["description"] == said
-    over = charts_inside.compare_curves(later, "loss", "L")
+    over = charts_inside.compare_curves(later, "loss", "L", 2)
     assert over["description"] == "L at each run's last epoch: Run 1 0.5 (epoch 2); Run 2 0.4 (epoch 2)."
-    both = charts_inside.compare_curves(first, "loss", "L", training=("Run 1", "Run 2"))
+    both = charts_inside.compare_curves(first, "loss", "L", 2, training=("Run 1", "Run 2"))
     assert both["description"].endswith(": Run 1 and Run 2 still training (named here when they end).")
 
 
@@ -218,7 +223,7 @@ def test_every_chart_says_in_a_sentence_what_it_shows_now_from_its_own_numbers(f
     rows = pd.DataFrame({"run": ["Run 1", "Run 1", "Run 2"], "epoch": [1, 2, 1], "loss": [0.7, 0.5, 0.6]})
     assert (
         "Run 1 0.5 (epoch 2); Run 2 0.6 (epoch 1)"
-        in spec(charts_inside.compare_curves(rows, "loss", "L"))["description"]
+        in spec(charts_inside.compare_curves(rows, "loss", "L", 3))["description"]
     )
     points = pd.DataFrame(
         {"sequence": ["1", "1", "2", "2"], "step": [1, 2, 1, 2], "token": ["3", "1", "9", "9"],

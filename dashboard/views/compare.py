@@ -196,10 +196,13 @@ def render_comparison(views: list[JobView]) -> None:
         st.info("The chosen runs have no finished epoch yet: their curves appear here as they train.")
     else:
         training = tuple(v.name for v in chosen if v.active)
+        epochs = max(v.config.epochs for v in chosen)  # the axes span the longest run from the start
         left, right = st.columns(2)
-        accuracy = charts_inside.compare_curves(rows, "test_accuracy", "Test accuracy (%)", training)
+        accuracy = charts_inside.compare_curves(
+            rows, "test_accuracy", "Test accuracy (%)", epochs, training, percent=True
+        )
         page.chart(accuracy, left)
-        page.chart(charts_inside.compare_curves(rows, "train_loss", "Training loss", training), right)
+        page.chart(charts_inside.compare_curves(rows, "train_loss", "Training loss", epochs, training), right)
     table, differing = config_table(chosen)
     if len(chosen) == 2:
         changes = chosen[1].config.changes_from(chosen[0].config)
