@@ -214,7 +214,9 @@ def render_comparison(views: list[JobView]) -> None:
     st.dataframe(
         table.style.set_properties(subset=differing, **{"background-color": "#FCE3C0", "font-weight": "bold"})
         .format(precision=2, subset=["test accuracy %"])
-        .format(lambda value: f"{value:g}", subset=[n for n in FIELDS if table[n].dtype.kind == "f"])
+        .format(lambda value: f"{value:g}", subset=[n for n in FIELDS if table[n].dtype.kind == "f"]),
+        # wide enough for "completed": the table keeps the widths it was first drawn with ("running")
+        column_config={"status": st.column_config.TextColumn(width=100)},
     )
     st.caption("Highlighted: the settings in which the chosen runs differ.")
 
