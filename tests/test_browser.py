@@ -72,9 +72,12 @@ def wait_until_idle(page: Page) -> None:
 def wait_for_charts(page: Page) -> None:
     """Until the page's script run has finished and every chart on it has drawn its marks."""
     wait_until_idle(page)
-    charts = page.get_by_test_id("stVegaLiteChart")
-    for i in range(charts.count()):
-        expect(charts.nth(i).locator("svg g.role-mark").first).to_be_attached(timeout=TIMEOUT)
+    # the charts on the page at each look: one an ending rerun removes is not waited for
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid=stVegaLiteChart]')]
+                   .every(chart => chart.querySelector('svg g.role-mark'))""",
+        timeout=TIMEOUT,
+    )
 
 
 def click(page: Page, name: str) -> None:
@@ -509,7 +512,10 @@ CLIPPED_TEXT = """() => [...document.querySelectorAll('[data-testid=stMain] *')]
 
 def go_to(page: Page, name: str) -> None:
     """Open one of the app's pages from its navigation (on a narrow projector, some of the pages
-    along the top are in a "2 more" menu)."""
+    along the top are in a "2 more" menu). Already there, nothing is clicked: that would run the
+    page again while the test reads it."""
+    if page.get_by_role("heading", name=name, level=1).is_visible():
+        return
     link = page.get_by_role("link", name=name)
     if link.is_visible():
         link.click()
