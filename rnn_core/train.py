@@ -124,6 +124,16 @@ def divergence_reason(loss: float, grad_norm: float, config: TrainConfig) -> str
     return f"The {what} became {became}, so training stopped: {hint}."
 
 
+def kept_weights(epoch: int, batch: int, batches_per_epoch: int, restored: bool) -> str:
+    """Which weights a diverged run keeps, for a student who sees its test accuracy fall below the
+    last epoch's: they are not that epoch's end, unless no update of this epoch was kept."""
+    if restored or batch == 1:
+        kept = f"those from the start of epoch {epoch}"
+    else:
+        kept = f"those of its last finite update (epoch {epoch}, batch {batch - 1} of {batches_per_epoch})"
+    return f"The weights kept are {kept}; the test accuracy is measured with them."
+
+
 def gradient_norm(model: torch.nn.Module) -> torch.Tensor:
     """‖∂L/∂θ‖: the norm of every weight's gradient taken together, as clipping measures it."""
     return torch.cat([p.grad.reshape(-1) for p in model.parameters() if p.grad is not None]).norm()
@@ -178,9 +188,11 @@ def train(
             grad_norm = gradient_norm(model)
             loss_value, norm_value = loss.item(), grad_norm.item()
             if (why := divergence_reason(loss_value, norm_value, config)) is not None:
-                status, reason = "diverged", why
-                if not all(torch.isfinite(p).all() for p in model.parameters()):
+                restored = not all(torch.isfinite(p).all() for p in model.parameters())
+                if restored:
                     model.load_state_dict(epoch_start)
+                kept = kept_weights(epoch, batch, batches_per_epoch, restored)
+                status, reason = "diverged", f"{why} {kept}"
                 break
             if config.clip_grad > 0:  # rescale ∂L/∂θ to norm clip_grad if it is longer
                 torch.nn.utils.clip_grads_with_norm_(model.parameters(), config.clip_grad, grad_norm)

@@ -21,7 +21,7 @@ from rnn_core import (
     train,
 )
 from rnn_core.model import CELLS
-from rnn_core.train import MAX_SNAPSHOTS, PROBE_SIZE, evaluate, make_data
+from rnn_core.train import MAX_SNAPSHOTS, PROBE_SIZE, evaluate, kept_weights, make_data
 
 SMALL = TrainConfig(num_samples=200, epochs=3)
 
@@ -139,6 +139,19 @@ def test_a_huge_learning_rate_diverges_with_a_reason_and_finite_weights():
     assert "learning rate 10 is probably too high" in finished.reason
     assert "gradient clipping" in finished.reason
     assert all(torch.isfinite(p).all() for p in finished.model.model.parameters())
+    # which weights it kept, so that a test accuracy below the last epoch's is no mystery
+    epoch = finished.epochs_completed + 1
+    assert f"The weights kept are those of its last finite update (epoch {epoch}, batch " in finished.reason
+    assert finished.reason.endswith("; the test accuracy is measured with them.")
+    _, _, test_x, test_y = make_data(config)
+    assert evaluate(finished.model.model, test_x, test_y, 2)[1] == finished.test_accuracy
+
+
+def test_a_diverged_run_that_went_back_to_its_epochs_first_weights_says_so():
+    assert kept_weights(3, 7, 25, restored=True) == (
+        "The weights kept are those from the start of epoch 3; the test accuracy is measured with them."
+    )
+    assert kept_weights(3, 1, 25, restored=False) == kept_weights(3, 7, 25, restored=True)  # no update kept
 
 
 def test_gradient_clipping_keeps_the_same_run_from_diverging():
