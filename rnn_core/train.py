@@ -130,7 +130,7 @@ def kept_weights(epoch: int, batch: int, batches_per_epoch: int, restored: bool)
     if restored or batch == 1:
         kept = f"those from the start of epoch {epoch}"
     else:
-        kept = f"those of its last finite update (epoch {epoch}, batch {batch - 1} of {batches_per_epoch})"
+        kept = f"those of the last finite update (epoch {epoch}, batch {batch - 1} of {batches_per_epoch})"
     return f"The weights kept are {kept}; the test accuracy is measured with them."
 
 

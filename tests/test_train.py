@@ -141,7 +141,7 @@ def test_a_huge_learning_rate_diverges_with_a_reason_and_finite_weights():
     assert all(torch.isfinite(p).all() for p in finished.model.model.parameters())
     # which weights it kept, so that a test accuracy below the last epoch's is no mystery
     epoch = finished.epochs_completed + 1
-    assert f"The weights kept are those of its last finite update (epoch {epoch}, batch " in finished.reason
+    assert f"The weights kept are those of the last finite update (epoch {epoch}, batch " in finished.reason
     assert finished.reason.endswith("; the test accuracy is measured with them.")
     _, _, test_x, test_y = make_data(config)
     assert evaluate(finished.model.model, test_x, test_y, 2)[1] == finished.test_accuracy
