@@ -84,6 +84,23 @@ def click(page: Page, name: str) -> None:
     page.get_by_role("button", name=name, exact=True).click()
 
 
+def go_to(page: Page, name: str) -> None:
+    """Open one of the app's pages from its navigation (on a narrow projector, some of the pages
+    along the top are in a "2 more" menu). Already there, nothing is clicked: that would run the
+    page again while the test reads it."""
+    if page.get_by_role("heading", name=name, level=1).is_visible():
+        return
+    link = page.get_by_role("link", name=name)
+    more = page.get_by_role("button", name=re.compile(r"^\d+ more$"))
+    expect(link.or_(more).first).to_be_visible(timeout=TIMEOUT)  # the navigation is drawn
+    if link.is_visible():
+        link.click()
+    else:
+        more.click()
+        page.get_by_role("menuitem", name=name).click()
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible(timeout=TIMEOUT)
+
+
 def accuracy_metric(page: Page):
     return page.get_by_test_id("stMetric").filter(has_text="Test accuracy")
 
@@ -165,7 +182,7 @@ def test_try_it_answers_a_good_input_and_explains_a_bad_one(page):
     open_app(page)
     click(page, "Train")
     expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
-    page.get_by_role("link", name="Try it").click()
+    go_to(page, "Try it")
     box = page.get_by_role("textbox", name="Your sequence")
     expect(box).to_be_visible(timeout=TIMEOUT)
     box.fill("9 9 9 9 9 8 9 9 9 9")
@@ -243,8 +260,7 @@ def test_the_look_inside_pages_draw_their_charts_after_a_run(page):
     click(page, "Train")
     expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
     for name, charts_drawn in (("Hidden states", 2), ("Backprop through time", 2)):
-        page.get_by_role("link", name=name).click()
-        expect(page.get_by_role("heading", name=name, level=1)).to_be_visible(timeout=TIMEOUT)
+        go_to(page, name)
         charts = page.get_by_test_id("stVegaLiteChart")
         expect(charts).to_have_count(charts_drawn, timeout=TIMEOUT)
         for i in range(charts_drawn):
@@ -256,8 +272,7 @@ def test_the_look_inside_pages_draw_their_charts_after_a_run(page):
             expect(thumb).to_have_text("5", timeout=TIMEOUT)
             expect(thumb).to_have_text("10", timeout=TIMEOUT)
     expect(page.locator(".katex").first).to_be_visible()  # the equations are typeset
-    page.get_by_role("link", name="Compare").click()
-    expect(page.get_by_role("heading", name="Compare", level=1)).to_be_visible(timeout=TIMEOUT)
+    go_to(page, "Compare")
     page.get_by_role("button", name="Run both").nth(2).click()  # learning rate: right vs too high
     expect(page.get_by_text("It held.")).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(2, timeout=TIMEOUT)
@@ -304,7 +319,7 @@ def test_text_from_a_link_a_text_box_or_a_file_is_shown_as_text_never_as_markdow
     raw = json.dumps(header).encode()
     crafted = tmp_path / "crafted.safetensors"
     crafted.write_bytes(len(raw).to_bytes(8, "little") + raw + good[8 + header_len :])
-    page.get_by_role("link", name="Try it").click()
+    go_to(page, "Try it")
     page.locator("input[type=file]").set_input_files(str(crafted))
     expect(page.get_by_test_id("stAlert").filter(has_text="could not be loaded")).to_be_visible(
         timeout=TIMEOUT
@@ -334,7 +349,7 @@ def test_uploading_after_a_run_brings_the_uploaded_model_in_front(page, tmp_path
     path = checkpoint.save(
         fit(TrainConfig(task="parity", seq_len=10, num_samples=200, epochs=1)), tmp_path / "p.safetensors"
     )
-    page.get_by_role("link", name="Try it").click()
+    go_to(page, "Try it")
     network = page.get_by_role("combobox", name="Network")
     expect(network).to_have_value(re.compile(r"^Run 1: lab"), timeout=TIMEOUT)
     page.get_by_text("Upload a checkpoint").click()
@@ -388,8 +403,7 @@ def serious_violations(page: Page) -> list[str]:
 def sweep(page: Page, moment: str, found: dict) -> None:
     """Visit every page and keep what axe-core finds on each."""
     for name in PAGES:
-        page.get_by_role("link", name=name).click()
-        expect(page.get_by_role("heading", name=name, level=1)).to_be_visible(timeout=TIMEOUT)
+        go_to(page, name)
         wait_for_charts(page)
         found[f"{name}, {moment}"] = serious_violations(page)
 
@@ -444,7 +458,7 @@ def test_the_run_pickers_say_what_each_run_is_doing_now(page):
     expect(page).to_have_url(re.compile(r"seed=1(&|$)"), timeout=TIMEOUT)
     click(page, "Train")
     expect(picker).to_have_value("Run 3: lab, rnn, running", timeout=TIMEOUT)
-    page.get_by_role("link", name="Hidden states").click()
+    go_to(page, "Hidden states")
     picker = page.get_by_role("combobox", name="Run", exact=True)
     expect(picker).to_have_value("Run 3: lab, rnn, running", timeout=TIMEOUT)
     expect(picker).to_have_value(re.compile(r"^Run 3: lab, rnn" + completed), timeout=TIMEOUT)
@@ -508,21 +522,6 @@ CLIPPED_TEXT = """() => [...document.querySelectorAll('[data-testid=stMain] *')]
   }
   return style.overflowX !== 'visible' && e.scrollWidth > e.clientWidth + 1;
 }).map(e => (e.querySelector('annotation') || e).textContent.trim().slice(0, 60))"""
-
-
-def go_to(page: Page, name: str) -> None:
-    """Open one of the app's pages from its navigation (on a narrow projector, some of the pages
-    along the top are in a "2 more" menu). Already there, nothing is clicked: that would run the
-    page again while the test reads it."""
-    if page.get_by_role("heading", name=name, level=1).is_visible():
-        return
-    link = page.get_by_role("link", name=name)
-    if link.is_visible():
-        link.click()
-    else:
-        page.get_by_role("button", name=re.compile(r"^\d+ more$")).click()
-        page.get_by_role("menuitem", name=name).click()
-    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible(timeout=TIMEOUT)
 
 
 # A small laptop with the sidebar open, and an old classroom projector (XGA, the sidebar folded
