@@ -66,7 +66,9 @@ def _colour(domain: list[str]) -> alt.Color:
         "split:N",
         title=None,
         scale=alt.Scale(domain=domain, range=[SERIES[d] for d in domain]),
-        legend=alt.Legend(orient="bottom", symbolOpacity=1),  # not the faint batch line's opacity
+        # two to a row: in one row, a half-width chart on a 1024-px laptop cut off "test"; full colour,
+        # not the faint batch line's opacity
+        legend=alt.Legend(orient="bottom", columns=2, symbolOpacity=1),
     )
 
 

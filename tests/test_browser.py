@@ -498,16 +498,23 @@ def test_train_and_stop_are_three_tab_presses_away_and_focus_comes_back_to_train
 
 
 # Per chart: its accessible name (Vega puts the spec's description there), the plot area's height,
-# its smallest text, whether it is a bar chart (the probability bars are sized per class) and what
-# its x axis says it spans (Vega names each axis, e.g. "... linear scale with values from 0 to 15").
+# its smallest text, whether it is a bar chart (the probability bars are sized per class), what
+# its x axis says it spans (Vega names each axis, e.g. "... linear scale with values from 0 to 15")
+# and any of its text drawn past its box, where the page cuts it off (a legend's last key, say).
 MEASURE_CHARTS = """() => [...document.querySelectorAll('[data-testid=stVegaLiteChart]')].map(chart => {
   const plot = chart.querySelector('g.role-frame.root > g > path.background');
   const sizes = [...chart.querySelectorAll('svg text')].filter(t => t.textContent.trim())
     .map(t => parseFloat(getComputedStyle(t).fontSize));
   const name = chart.getAttribute('aria-label') || '';
   const x = [...chart.querySelectorAll('g[aria-label^="X-axis"]')].map(g => g.getAttribute('aria-label'));
+  const box = chart.getBoundingClientRect();
+  const outside = [...chart.querySelectorAll('svg text')].filter(t => {
+    const r = t.getBoundingClientRect();  // a rotated axis title's box overhangs its glyphs: left out
+    const rotated = /rotate/.test(t.getAttribute('transform') || '');
+    return t.textContent.trim() && !rotated && (r.right > box.right + 3 || r.left < box.left - 3);
+  }).map(t => t.textContent.trim());
   return {name: name, plot: plot ? plot.getBBox().height : 0, text: Math.min(...sizes),
-          bars: name.startsWith('Class probabilities'), x_axis: x.join(' ')};
+          bars: name.startsWith('Class probabilities'), x_axis: x.join(' '), outside: outside};
 })"""
 # Text on the page cut short: a label the browser ends with "…" (a button too narrow for its word),
 # or a block whose end is behind a scroll bar (the epoch log, an equation). KaTeX's hidden MathML
@@ -563,6 +570,7 @@ def test_every_chart_is_named_readable_and_one_click_from_its_numbers(
             if len(chart["name"]) < 30
             or chart["text"] < text
             or chart["plot"] < (plot / 3 if chart["bars"] else plot)
+            or chart["outside"]
         ]
         assert not problems
         assert clipped == {name: [] for name in PAGES}  # every button, log line and equation whole

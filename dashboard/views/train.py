@@ -104,7 +104,7 @@ def render_details(view: JobView) -> None:
     # projector's large type or a small laptop hid the accuracies behind a scroll bar.
     side_by_side = st.container(horizontal=True, gap="large")
     log = "\n".join([*(e.log_line() for e in view.epochs), finished.log_line()])
-    side_by_side.code(log, language=None, width="content")
+    side_by_side.code(log, language=None, width="content", wrap_lines=True)  # wraps only on a phone
     matrix = charts.confusion_chart(finished.confusion, finished.model.task.class_names)
     page.chart(matrix, side_by_side, "content")
     render_downloads(view)
