@@ -201,7 +201,7 @@ def compare_curves(
 ) -> dict:
     """One line per run over epochs; `rows` has columns run, epoch and `metric`, and `training`
     names the runs still training. The axes stay put while runs train, as on the Train page: epochs
-    from 0 to `epochs` (the longest run's), a `percent` from 0 to 100.
+    from 0 to `epochs` (the longest run's), and a metric in percent (`percent`) from 0 to 100.
 
     The Vega-Lite spec reads its rows from a named dataset, and its sentence names the runs still
     training instead of their numbers, so that while they train the spec stays the same and the
