@@ -236,9 +236,10 @@ for epoch in range(1, EPOCHS + 1):
         print(f"Training diverged in epoch {{epoch}}: the learning rate is probably too high.")
         if not all(torch.isfinite(p).all() for p in model.parameters()):
             model.load_state_dict(start_weights)  # back to the last weights that were all numbers
-            print(f"The weights kept are those from the start of epoch {{epoch}}.")
+            kept = f"those from the start of epoch {{epoch}}"
         else:
-            print("The weights kept are those of the last finite update; the test accuracy is theirs.")
+            kept = "those of the last finite update"
+        print(f"The weights kept are {{kept}}; the test accuracy is theirs.")
         break
     train_loss, train_accuracy = loss_sum / len(train_x), correct / scored
     test_loss, test_accuracy = evaluate(test_x, test_y)

@@ -186,7 +186,7 @@ def main() -> None:
         return
     chosen = latest.run_id
     if len(views) > 1:  # the student's own pick, unless a run is training: that one is shown
-        chosen = page.run_picker("Show run", views, state.RUN_PICKED, latest.run_id, follow=going)
+        chosen = page.run_picker("Show run", views, state.RUN_PICKED, latest.run_id, follow=active)
 
     now = timer_mode(find(views, chosen))
     page.live(partial(render_run, chosen), now, page.run_mode(chosen, timer_mode), TIMER_SECONDS)
