@@ -158,6 +158,10 @@ def test_a_diverging_run_says_so_and_why():
     at = wait_for(at, lambda v: not v.active)
     message = texts(at.error)
     assert "The run diverged." in message and "learning rate 10 is probably too high" in message
+    assert "(epoch 1, batch 3 of 5)" in message  # in its first epoch: Hidden states has epoch 0 only
+    at.switch_page("views/hidden_states.py").run()
+    assert "before training (epoch 0) only: the run ended in its first epoch." in texts(at.caption)
+    assert not at.exception
 
 
 def test_a_run_too_big_for_the_shared_server_is_refused_with_what_to_shrink():

@@ -46,6 +46,7 @@ def test_hidden_states_heatmap_shows_the_recorded_h_t(lab_app):
     view = runs(at).latest()
     slider = at.select_slider(key=f"{state.HIDDEN_EPOCH}_{view.run_id}")
     assert slider.options == [str(s.epoch) for s in view.snapshots] and slider.value == 10
+    assert "recorded before training (epoch 0) and after each of its 10 epochs." in texts(at.caption)
     picker(at, "Sequence for the heatmap").select(3).run()
     (heatmap,) = chart_rows(charts_titled(at, "Hidden state h_t")[0])
     expected = view.snapshots[-1].hidden[3]  # (T, H)
@@ -143,7 +144,13 @@ def test_hidden_states_work_while_training_and_for_an_lstm():
     assert at.select_slider(key=slider_key).value == 0  # ...and stays there
     at.switch_page("views/train.py").run()
     at.button(key=state.STOP_BUTTON).click().run()
-    wait_for(at, lambda v: not v.active)
+    at = wait_for(at, lambda v: not v.active)
+    at.switch_page("views/hidden_states.py").run()  # stopped: which epochs were recorded, in words
+    trained = len(runs(at).latest().epochs)
+    recorded = [e for e in range(1, trained + 1) if e % 3 == 0]  # 60 epochs: every third, 20 in all
+    assert [s.epoch for s in runs(at).latest().snapshots] == [0, *recorded]
+    said = f"after {len(recorded)} of the {trained} epochs it trained (at most 20, evenly spaced)."
+    assert said in texts(at.caption)
 
 
 def test_backprop_page_fills_the_equations_and_matches_autograd(lab_app):

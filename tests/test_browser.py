@@ -137,13 +137,34 @@ RECORD_POINTS = f"""() => {{
 }}"""
 
 
+# Streamlit updates a chart that keeps its place on the page, and takes out and draws anew one that
+# moved: the curves blink out and the page jumps. These tell the two apart.
+CHARTS = "[...document.querySelectorAll('[data-testid=stVegaLiteChart]')]"
+
+
+def mark_charts(page: Page, count: int = 2) -> None:
+    """Mark the page's `count` chart elements, once drawn (a fresh page draws its first charts a
+    moment after its script has run)."""
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(count, timeout=TIMEOUT)
+    wait_for_charts(page)
+    page.evaluate(f"() => {CHARTS}.forEach(chart => chart.dataset.seen = 1)")
+
+
+def charts_drawn_anew(page: Page) -> list[int]:
+    """Which of the page's charts (by place) are not elements marked by mark_charts."""
+    return page.evaluate(f"() => {CHARTS}.flatMap((chart, i) => chart.dataset.seen ? [] : [i])")
+
+
 def test_a_full_run_draws_its_curves_live_and_ends_with_accuracy_metric(page):
     open_app(page, "/?epochs=40&num_samples=1000")
     expect(page.get_by_text("No run yet")).to_be_visible(timeout=TIMEOUT)
+    mark_charts(page)  # the empty curves of the run to come
     page.evaluate(RECORD_POINTS)
     click(page, "Train")
     expect(page.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=TIMEOUT)
     expect(accuracy_metric(page)).to_contain_text("%", timeout=60_000)
+    wait_until_idle(page)  # the page drawn to its end: a chart it replaced is gone
+    assert charts_drawn_anew(page) == [2], "the curves filled in where they were; the matrix is new"
     drawn = page.evaluate("() => window.pointsDrawn")  # 0 (a chart being swapped in) is left out
     # 9 to 13 sizes here (the first redraws come after the run's first second), 33 on a loaded machine;
     # three on the way to the last leaves room for a machine twice as fast
@@ -156,9 +177,12 @@ def test_stop_ends_a_run_at_once_and_keeps_the_model(page):
     open_app(page, "/" + LONG_RUN)
     click(page, "Train")
     wait_for_epochs(page, 3)
+    mark_charts(page)
     click(page, "Stop")
     expect(page.get_by_text("Stopped by request")).to_be_visible(timeout=5_000)
     expect(accuracy_metric(page)).to_contain_text("%")
+    wait_until_idle(page)  # the page drawn to its end: a chart it replaced is gone
+    assert charts_drawn_anew(page) == [2], "only the confusion matrix is new when the run stops"
     expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled()
 
 
@@ -245,11 +269,14 @@ def test_a_queued_student_sees_their_place_and_starts_when_a_closed_tab_frees_it
         click(a, "Train")
         wait_for_epochs(a, 1)
         open_app(b)
+        mark_charts(b)
         click(b, "Train")
         expect(b.get_by_text("you are number 1 in the queue")).to_be_visible(timeout=TIMEOUT)
         first.close()  # student A closes the tab mid-run: their job stops and frees the place
         expect(accuracy_metric(b)).to_contain_text("%", timeout=TIMEOUT)
         expect(b.get_by_text("Trained for 10 epochs.")).to_be_visible()
+        wait_until_idle(b)
+        assert charts_drawn_anew(b) == [2], "the empty curves stay while queued and fill in there"
         second.close()
     finally:
         stop_server(process)
@@ -445,10 +472,13 @@ def test_the_run_pickers_say_what_each_run_is_doing_now(page):
     click(page, "Train")
     expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
     set_epochs(page, 30)
-    click(page, "Train")
+    mark_charts(page, 3)  # the first run's curves and confusion matrix
+    click(page, "Train")  # the second run brings a run picker above the curves
     picker = page.get_by_role("combobox", name="Show run")
     expect(picker).to_have_value("Run 2: lab, rnn, running", timeout=TIMEOUT)
     expect(page.get_by_text("Trained for 30 epochs.")).to_be_visible(timeout=TIMEOUT)
+    wait_until_idle(page)
+    assert charts_drawn_anew(page) == [2], "the curves were drawn anew when the picker came"
     completed = r", completed, test \d+\.\d%$"
     expect(picker).to_have_value(re.compile(r"^Run 2: lab, rnn" + completed), timeout=2_000)
     set_epochs(page, 60)  # about 5 s: watched on Hidden states, whose picker must change too
@@ -461,7 +491,10 @@ def test_the_run_pickers_say_what_each_run_is_doing_now(page):
     go_to(page, "Hidden states")
     picker = page.get_by_role("combobox", name="Run", exact=True)
     expect(picker).to_have_value("Run 3: lab, rnn, running", timeout=TIMEOUT)
+    mark_charts(page)
     expect(picker).to_have_value(re.compile(r"^Run 3: lab, rnn" + completed), timeout=TIMEOUT)
+    wait_until_idle(page)  # the page drawn to its end: a chart it replaced is gone
+    assert charts_drawn_anew(page) == [], "the charts were drawn anew when the run ended"
     # the sequence picker names the picked run's own first sequence, after another run is picked too
     sequence = page.get_by_role("combobox", name="Sequence for the heatmap")
     for run, seed in ((3, 1), (2, 0)):

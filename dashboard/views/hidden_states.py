@@ -19,6 +19,7 @@ from dashboard import charts_inside, page, plain, session, state
 from dashboard.runner import JobView, find
 from rnn_core import EncodeError, Prediction, get_task
 from rnn_core.probes import probe_accuracy, project, snapshot_basis
+from rnn_core.train import MAX_SNAPSHOTS
 
 YOURS = "yours"  # the heatmap choice that shows the Try it sequence
 TIMER_SECONDS = {"training": 1.0, "replay": 0.8}  # a replay shows each epoch for 0.8 s
@@ -98,6 +99,22 @@ def render_heatmap(view: JobView, snap, mine: Prediction | None) -> None:
     )
 
 
+def snapshots_caption(view: JobView, epochs: list[int]) -> str:
+    """Which epochs the slider can show. A caption while the run trains and after it, so that the
+    charts under it keep their place on the page and Streamlit updates them when the run ends (a
+    chart moved by one element is drawn anew: the page blinks)."""
+    if view.active:
+        return f"Still training: showing the {len(epochs)} snapshots so far (epoch 0 is before training)."
+    after, trained = len(epochs) - 1, len(view.epochs)
+    before = "The hidden states were recorded before training (epoch 0)"
+    if trained == 0:
+        return f"{before} only: the run ended in its first epoch."
+    if after == trained:
+        return f"{before} and after each of its {trained} epochs."
+    spaced = f"at most {MAX_SNAPSHOTS}, evenly spaced"
+    return f"{before} and after {after} of the {trained} epochs it trained ({spaced})."
+
+
 def end_points_caption(view: JobView, index: int) -> str:
     """What the trajectory view shows, and how well the output layer reads its end points now."""
     snap = view.snapshots[index]
@@ -163,10 +180,7 @@ def render_view(run_id: int) -> None:
     view = session.runs().view(run_id)
     task = get_task(view.config.task)
     epochs = [s.epoch for s in view.snapshots]
-    if view.active:
-        st.caption(
-            f"Still training: showing the {len(epochs)} snapshots so far (epoch 0 is before training)."
-        )
+    st.caption(snapshots_caption(view, epochs))  # in both states, so the charts under it keep their place
     epoch = choose_epoch(view, epochs)
     index = epochs.index(epoch)
     typed = st.session_state.get(state.TYPED_TEXT)

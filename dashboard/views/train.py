@@ -133,15 +133,19 @@ def render_run(run_id: int) -> None:
     view = session.runs().view(run_id)
     config = view.config
     st.caption(f"{view.title}; hidden size {config.hidden_size}, {config.epochs} epochs, seed {config.seed}")
-    if view.state == "queued":
-        render_progress(view)  # only the place in the queue: nothing to draw yet
-    elif view.active:
-        render_progress(view)
-        render_curves(view, view.config)
-    else:
-        render_outcome(view)
-        render_curves(view, view.config)
+    with st.container():  # progress, then outcome: one place, so the curves under it stay put
+        (render_progress if view.state == "queued" or view.active else render_outcome)(view)
+    render_curves(view, view.config)  # empty while queued: the curves fill in where they are
+    if not view.active:
         render_details(view)
+
+
+def render_before_a_run() -> None:
+    """Where to start, and the empty curves of the sidebar's run, laid out as render_run lays out a
+    run: when the first run starts, the curves stay in their place and fill in."""
+    st.info(f"No run yet. Pick a preset or settings in {page.settings_place()} and click **Train**.")
+    st.container()  # where a run's progress goes
+    render_curves(None, st.session_state.get(state.CONFIG) or TrainConfig())
 
 
 def timer_mode(view: JobView) -> str | None:
@@ -168,29 +172,34 @@ def main() -> None:
     buttons = st.container(horizontal=True)  # each as wide as its label, whatever the text size
     buttons.button("Train", key=state.TRAIN_BUTTON, type="primary", on_click=_start, disabled=active)
     buttons.button("Stop", key=state.STOP_BUTTON, on_click=_stop, disabled=not active)
-    if st.session_state.get(state.WAS_TRAINING) and not active:
-        page.focus_train()  # the run ended (or was stopped) since this page was last drawn
-    st.session_state[state.WAS_TRAINING] = active
+    # The curves keep their place on the page from one redraw to the next, before the first run and
+    # after it ends, so that Streamlit updates them (a chart whose place changed is drawn anew: the
+    # curves blinked out and the page jumped). This redraw's messages and the run picker sit in
+    # containers that are always there (an empty one shows nothing), and the curves are drawn in a
+    # fragment (page.live) even before a run, at the same place in it.
+    notes, picker_place = st.container(), st.container()
     if error := st.session_state.pop(state.START_ERROR, None):
-        st.error(error)
+        notes.error(error)
     if back := st.session_state.pop(state.WELCOME_BACK, None):
         runs_were = (
             f"{back} run from this browser's earlier tab is"
             if back == 1
             else f"{back} runs from this browser's earlier tab are"
         )
-        st.info(f"Welcome back: {runs_were} here again.")
+        notes.info(f"Welcome back: {runs_were} here again.")
     if latest is None:
-        st.info(f"No run yet. Pick a preset or settings in {page.settings_place()} and click **Train**.")
-        render_curves(None, st.session_state.get(state.CONFIG) or TrainConfig())
-        return
-    chosen = latest.run_id
-    if len(views) > 1:  # the student's own pick, unless a run is training: that one is shown
-        chosen = page.run_picker("Show run", views, state.RUN_PICKED, latest.run_id, follow=active)
-
-    now = timer_mode(find(views, chosen))
-    page.live(partial(render_run, chosen), now, page.run_mode(chosen, timer_mode), TIMER_SECONDS)
-    st.caption(session.keeping_note())
+        page.live(render_before_a_run, None, lambda: None, TIMER_SECONDS)  # nothing to follow
+    else:
+        chosen = latest.run_id
+        if len(views) > 1:  # the student's own pick, unless a run is training: that one is shown
+            with picker_place:
+                chosen = page.run_picker("Show run", views, state.RUN_PICKED, latest.run_id, follow=active)
+        now = timer_mode(find(views, chosen))
+        page.live(partial(render_run, chosen), now, page.run_mode(chosen, timer_mode), TIMER_SECONDS)
+        st.caption(session.keeping_note())
+    if st.session_state.get(state.WAS_TRAINING) and not active:
+        page.focus_train()  # the run ended (or was stopped) since this page was last drawn
+    st.session_state[state.WAS_TRAINING] = active
 
 
 main()
