@@ -298,6 +298,12 @@ def test_the_look_inside_pages_draw_their_charts_after_a_run(page):
             expect(thumb).to_have_text("0", timeout=TIMEOUT)
             expect(thumb).to_have_text("5", timeout=TIMEOUT)
             expect(thumb).to_have_text("10", timeout=TIMEOUT)
+        if name == "Backprop through time":  # a step back in time: a caption comes, the charts stay
+            mark_charts(page)
+            page.get_by_role("slider", name="Time step t").press("ArrowLeft")
+            expect(page.get_by_text("Step 9 has no label")).to_be_visible(timeout=TIMEOUT)
+            wait_until_idle(page)
+            assert charts_drawn_anew(page) == [], "the charts were drawn anew when t moved"
     expect(page.locator(".katex").first).to_be_visible()  # the equations are typeset
     go_to(page, "Compare")
     page.get_by_role("button", name="Run both").nth(2).click()  # learning rate: right vs too high

@@ -88,8 +88,9 @@ def render_numbers(walk: lesson.Walkthrough, t: int) -> None:
     equation(rf"U x_{{{t + 1}}} + W h_{{{t}}} + b_h = {vec(cache.a[t])}")
     equation(rf"h_{{{t + 1}}} = \tanh(\cdot) = {vec(cache.h[t])}")
     equation(rf"\hat y_{{{t + 1}}} = {vec(cache.y_hat[t])} \qquad L_{{{t + 1}}} = {float(cache.L_t[t]):.4f}")
+    note = st.container()  # always there: the charts further down keep their place as t moves
     if int(cache.y[t]) == bptt.NO_LABEL:
-        st.caption(f"Step {t + 1} has no label (only the last step does), so L_{t + 1} = 0.")
+        note.caption(f"Step {t + 1} has no label (only the last step does), so L_{t + 1} = 0.")
     dL_dh = rf"\frac{{\partial L}}{{\partial h_{{{t + 1}}}}}"
     equation(rf"{dL_dh} = {vec(trace.dh[t])}")
     # δ_t in two lines: in one, a projector's type pushed its numbers out of the page's width
