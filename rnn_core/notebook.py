@@ -209,11 +209,12 @@ def evaluate(x, y):
 order = torch.Generator().manual_seed(SEED + 1)  # the batch order, seeded too
 history = {{"train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}}
 diverged = False
+batches = math.ceil(len(train_x) / BATCH_SIZE)  # per epoch
 for epoch in range(1, EPOCHS + 1):
     permutation = torch.randperm(len(train_x), generator=order)
     start_weights = {{k: v.clone() for k, v in model.state_dict().items()}}  # kept in case training blows up
     loss_sum, correct, scored = 0.0, 0, 0
-    for start in range(0, len(train_x), BATCH_SIZE):
+    for batch, start in enumerate(range(0, len(train_x), BATCH_SIZE), start=1):
         index = permutation[start : start + BATCH_SIZE]
         tokens, labels = train_x[index], train_y[index]
         logits = model(tokens)  # forward pass, (B, T, C)
@@ -234,11 +235,13 @@ for epoch in range(1, EPOCHS + 1):
         scored += labels.numel()
     if diverged:
         print(f"Training diverged in epoch {{epoch}}: the learning rate is probably too high.")
-        if not all(torch.isfinite(p).all() for p in model.parameters()):
+        restored = not all(torch.isfinite(p).all() for p in model.parameters())
+        if restored:
             model.load_state_dict(start_weights)  # back to the last weights that were all numbers
+        if restored or batch == 1:  # no update of this epoch is kept
             kept = f"those from the start of epoch {{epoch}}"
         else:
-            kept = "those of the last finite update"
+            kept = f"those of the last finite update (epoch {{epoch}}, batch {{batch - 1}} of {{batches}})"
         print(f"The weights kept are {{kept}}; the test accuracy is theirs.")
         break
     train_loss, train_accuracy = loss_sum / len(train_x), correct / scored
