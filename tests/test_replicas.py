@@ -288,6 +288,8 @@ def test_killing_a_replica_moves_its_students_and_leaves_the_other_ones_alone(tm
                         client.load_page()
                         assert await client.open_websocket(reconnect=True) == alive
                 newcomers = [Client(running.url).load_page() for _ in range(6)]
+                for client in students:  # closed before their loop stops: no keepalive task left pending
+                    await client.ws.close()
                 return newcomers, [t for c in students if on[c] == alive for t in c.texts]
 
             newcomers, said_to_survivors = asyncio.run_coroutine_threadsafe(after(), loop).result()
