@@ -256,6 +256,10 @@ def test_compare_runs_an_experiment_and_says_whether_its_claim_held():
     assert list(table.index) == ["Run 2", "Run 3"] and list(table["lr"]) == [0.002, 0.2]
     assert list(table.columns[:3]) == ["status", "test accuracy %", "lr"]  # what differs, in sight
     assert len(charts_titled(at, "Test accuracy (%)")) == 1
+    at.multiselect(key=state.COMPARE_RUNS).set_value([1, 2, 3]).run()  # and any number of runs
+    settings = [v.config.to_dict() for v in runs(at).views()]
+    differ = [name for name in settings[0] if len({s[name] for s in settings}) > 1]
+    assert len(differ) > 1 and list(at.dataframe[0].value.columns[2 : 2 + len(differ)]) == differ
 
 
 def test_a_claim_that_did_not_hold_says_so_with_the_numbers_and_how_often_it_holds(monkeypatch):

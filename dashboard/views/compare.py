@@ -146,7 +146,8 @@ def config_table(views: list[JobView]) -> tuple[pd.DataFrame, list[str]]:
         accuracy = round(100 * v.finished.test_accuracy, 2) if v.finished else None
         rows.append({"run": v.name, "status": v.state, "test accuracy %": accuracy, **v.config.to_dict()})
     table = pd.DataFrame(rows).set_index("run")
-    differing = [name for name in FIELDS if table[name].nunique() > 1]
+    changed = {name for v in views[1:] for name in v.config.changes_from(views[0].config)}
+    differing = [name for name in FIELDS if name in changed]  # in the order the settings are listed
     same = [name for name in FIELDS if name not in differing]
     return table[["status", "test accuracy %", *differing, *same]], differing
 
