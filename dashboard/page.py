@@ -86,6 +86,12 @@ def live(
     a redraw finds the mode changed (a queued run started, a run ended, a replay reached its last
     epoch), it reruns the whole page once: that sets the timer for the new mode, or none, and
     brings back the buttons a running run had disabled.
+
+    Streamlit updates an element drawn at the same place as in the last redraw, and draws anew one
+    whose place changed or that moved into or out of a fragment (a chart then blinks out and the
+    page jumps). So `draw` keeps its charts at the same place in every mode (what comes and goes
+    above them goes in a container that is always there), and charts that a live part will take
+    over are drawn through `live` already (views/train.py's empty curves before a run).
     """
 
     def redraw() -> None:

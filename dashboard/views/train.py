@@ -175,8 +175,8 @@ def main() -> None:
     # The curves keep their place on the page from one redraw to the next, before the first run and
     # after it ends, so that Streamlit updates them (a chart whose place changed is drawn anew: the
     # curves blinked out and the page jumped). This redraw's messages and the run picker sit in
-    # containers that are always there (an empty one shows nothing), and the curves are drawn in a
-    # fragment (page.live) even before a run, at the same place in it.
+    # containers that are always there (an empty one shows nothing), the curves are drawn in a
+    # fragment (page.live) even before a run, at the same place in it, and the focus script is last.
     notes, picker_place = st.container(), st.container()
     if error := st.session_state.pop(state.START_ERROR, None):
         notes.error(error)
