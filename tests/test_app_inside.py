@@ -274,7 +274,22 @@ def test_a_claim_that_did_not_hold_says_so_with_the_numbers_and_how_often_it_hol
     assert "depends on the random start" in said and "of the 10 seeds 0-9" in said and not at.success
 
 
-def test_compare_draws_any_two_runs_and_names_the_setting_between_them():
+def chart_places(at) -> list[tuple[int, ...]]:
+    """Where the page's charts are in its element tree. Streamlit draws anew a chart whose place
+    changed (it blinks out in the browser), so a message coming or going must not move them."""
+    places = []
+
+    def walk(block, path):
+        for i, child in getattr(block, "children", {}).items():
+            if child.type in ("arrow_vega_lite_chart", "vega_lite_chart"):
+                places.append((*path, i))
+            walk(child, (*path, i))
+
+    walk(at.main, ())
+    return places
+
+
+def test_compare_draws_any_two_runs_and_names_the_setting_between_them(monkeypatch):
     at = set_config(new_app(), epochs=2, num_samples=200)
     at.button(key=state.TRAIN_BUTTON).click().run()
     at = wait_for(at, lambda v: not v.active)
@@ -286,6 +301,10 @@ def test_compare_draws_any_two_runs_and_names_the_setting_between_them():
     assert "differ in: **hidden size (hidden_size): 32 → 8**" in " ".join(m.value for m in at.markdown)
     (rows,) = chart_rows(charts_titled(at, "Training loss")[0])
     assert set(rows["run"]) == {"Run 1", "Run 2"} and len(rows) == 4  # 2 runs × 2 epochs
+    places = chart_places(at)
+    monkeypatch.setattr(limits, "RUN_SECONDS", 0.1)  # an experiment refused: a message above the charts
+    at.button(key=f"{state.EXPERIMENT_BUTTON}_0").click().run()
+    assert "would take too long" in texts(at.error) and len(places) == 2 and chart_places(at) == places
     at.multiselect(key=state.COMPARE_RUNS).set_value([]).run()
     assert "Pick at least one run." in texts(at.info) and not at.exception
 

@@ -128,8 +128,9 @@ def render_experiment(number: int, experiment: Experiment, views: list[JobView],
 
 def render_experiments(views: list[JobView]) -> None:
     st.header("Classroom experiments")
+    notes = st.container()  # always there: the charts further down keep their place (page.live)
     if error := st.session_state.pop(state.START_ERROR, None):
-        st.error(error)
+        notes.error(error)
     busy = any(v.active for v in views)
     for number, experiment in enumerate(EXPERIMENTS.values()):
         with st.container(border=True):
