@@ -271,7 +271,8 @@ def test_a_queued_student_sees_their_place_and_starts_when_a_closed_tab_frees_it
         open_app(b)
         mark_charts(b)
         click(b, "Train")
-        expect(b.get_by_text("you are number 1 in the queue")).to_be_visible(timeout=TIMEOUT)
+        waiting = "Waiting for a free place: you are number 1 in the queue (1 run is training now)."
+        expect(b.get_by_text(waiting)).to_be_visible(timeout=TIMEOUT)
         first.close()  # student A closes the tab mid-run: their job stops and frees the place
         expect(accuracy_metric(b)).to_contain_text("%", timeout=TIMEOUT)
         expect(b.get_by_text("Trained for 10 epochs.")).to_be_visible()

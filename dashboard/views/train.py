@@ -55,7 +55,8 @@ def render_progress(view: JobView) -> None:
         if pool.starting:  # as timer_mode: the server is starting workers (just started, or again)
             why = f"The server is starting its training processes: {place}."
         else:
-            why = f"Waiting for a free place: {place} ({pool.running} runs are training now)."
+            training = "1 run is" if pool.running == 1 else f"{pool.running} runs are"
+            why = f"Waiting for a free place: {place} ({training} training now)."
         st.info(f"{why} Your run starts by itself.")
         return
     epochs_done = len(view.epochs)
