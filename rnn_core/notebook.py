@@ -341,7 +341,7 @@ CrossEntropyLoss compares $\\hat y_t$ with the true label $y_t$. {loss}
 The optimizer ({config.optimizer}) moves every weight against its gradient.""",
         "train": f"""## 4. Training
 
-For each of the {config.epochs} epochs, for each batch: **forward pass → loss → backpropagation →
+For each epoch ({config.epochs} in all), for each batch: **forward pass → loss → backpropagation →
 weight update**, keeping a running tally of loss and accuracy. Backpropagation through time computes
 $\\partial L/\\partial U, \\partial L/\\partial W, \\partial L/\\partial V, \\partial L/\\partial b_h,
 \\partial L/\\partial b_y$ by going back through every step. After each epoch the test set is scored.""",

@@ -31,6 +31,7 @@ from .model import SequenceClassifier, build_model, sequence_loss
 from .probes import snapshot
 from .tasks import get_task
 from .trained import TrainedModel
+from .words import counted
 
 PROBE_SIZE = 16  # sequences in the fixed probe set
 MAX_SNAPSHOTS = 20  # probe snapshots per run after epoch 0, however many epochs
@@ -169,7 +170,7 @@ def train(
     yield snapshot(model, 0, probe_x, probe_y)
 
     result = TrainedModel(model=model, config=config)  # its history is the run's EpochEnd events
-    status, reason = "completed", f"Trained for {config.epochs} epochs."
+    status, reason = "completed", f"Trained for {counted(config.epochs, 'epoch')}."
     probe_at, step = snapshot_epochs(config.epochs), 0
     for epoch in range(1, config.epochs + 1):
         tally = Tally()

@@ -160,8 +160,19 @@ def test_a_diverging_run_says_so_and_why():
     assert "The run diverged." in message and "learning rate 10 is probably too high" in message
     assert "(epoch 1, batch 3 of 5)" in message  # in its first epoch: Hidden states has epoch 0 only
     at.switch_page("views/hidden_states.py").run()
-    assert "before training (epoch 0) only: the run ended in its first epoch." in texts(at.caption)
+    only_before = "before training (epoch 0) only: the run ended before any epoch it would record."
+    assert only_before in texts(at.caption)
     assert not at.exception
+
+
+def test_a_one_epoch_run_is_counted_in_the_singular():
+    at = set_config(new_app(), epochs=1, num_samples=200)
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    assert "Trained for 1 epoch." in texts(at.success)
+    assert "Run 1: lab, rnn; hidden size 32, 1 epoch, seed 0" in texts(at.caption)
+    at.switch_page("views/hidden_states.py").run()
+    assert "recorded before training (epoch 0) and after its one epoch." in texts(at.caption)
 
 
 def test_a_run_too_big_for_the_shared_server_is_refused_with_what_to_shrink():

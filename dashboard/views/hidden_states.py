@@ -20,6 +20,7 @@ from dashboard.runner import JobView, find
 from rnn_core import EncodeError, Prediction, get_task
 from rnn_core.probes import probe_accuracy, project, snapshot_basis
 from rnn_core.train import MAX_SNAPSHOTS
+from rnn_core.words import counted
 
 YOURS = "yours"  # the heatmap choice that shows the Try it sequence
 TIMER_SECONDS = {"training": 1.0, "replay": 0.8}  # a replay shows each epoch for 0.8 s
@@ -104,13 +105,15 @@ def snapshots_caption(view: JobView, epochs: list[int]) -> str:
     charts under it keep their place on the page and Streamlit updates them when the run ends (a
     chart moved by one element is drawn anew: the page blinks)."""
     if view.active:
-        return f"Still training: showing the {len(epochs)} snapshots so far (epoch 0 is before training)."
+        so_far = counted(len(epochs), "snapshot")
+        return f"Still training: showing {so_far} so far (epoch 0 is before training)."
     after, trained = len(epochs) - 1, len(view.epochs)
     before = "The hidden states were recorded before training (epoch 0)"
-    if trained == 0:
-        return f"{before} only: the run ended in its first epoch."
+    if after == 0:  # it ended in its first epoch, or was stopped before the first one it records
+        return f"{before} only: the run ended before any epoch it would record."
     if after == trained:
-        return f"{before} and after each of its {trained} epochs."
+        each = "its one epoch" if trained == 1 else f"each of its {trained} epochs"
+        return f"{before} and after {each}."
     spaced = f"at most {MAX_SNAPSHOTS}, evenly spaced"
     return f"{before} and after {after} of the {trained} epochs it trained ({spaced})."
 

@@ -18,6 +18,7 @@ from dashboard import charts, limits, page, session, state
 from dashboard.runner import JobView, find
 from rnn_core import TrainConfig, checkpoint, report
 from rnn_core.notebook import notebook_bytes
+from rnn_core.words import counted
 
 # Redraw timer per state, none once a run is over. A running run redraws often (Streamlit's timer
 # waits for the previous redraw, so 0.3 s gives a bit over 2 redraws a second); a queued one only
@@ -133,7 +134,8 @@ def render_run(run_id: int) -> None:
     """Everything about one run: while it is queued or training, page.live redraws it on a timer."""
     view = session.runs().view(run_id)
     config = view.config
-    st.caption(f"{view.title}; hidden size {config.hidden_size}, {config.epochs} epochs, seed {config.seed}")
+    epochs = counted(config.epochs, "epoch")
+    st.caption(f"{view.title}; hidden size {config.hidden_size}, {epochs}, seed {config.seed}")
     with st.container():  # progress, then outcome: one place, so the curves under it stay put
         (render_progress if view.state == "queued" or view.active else render_outcome)(view)
     render_curves(view, view.config)  # empty while queued: the curves fill in where they are

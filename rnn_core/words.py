@@ -1,0 +1,8 @@
+"""Numbers in a student's sentence: '1 epoch', '10 epochs' (epochs, runs and snapshots can be one)."""
+
+from __future__ import annotations
+
+
+def counted(count: int, noun: str) -> str:
+    """The count and its noun, singular for one: counted(1, "epoch") == "1 epoch"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
