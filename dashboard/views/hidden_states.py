@@ -101,9 +101,7 @@ def render_heatmap(view: JobView, snap, mine: Prediction | None) -> None:
 
 
 def snapshots_caption(view: JobView, epochs: list[int]) -> str:
-    """Which epochs the slider can show. A caption while the run trains and after it, so that the
-    charts under it keep their place on the page and Streamlit updates them when the run ends (a
-    chart moved by one element is drawn anew: the page blinks)."""
+    """Which epochs the slider can show, in words, while the run trains and after it."""
     if view.active:
         so_far = counted(len(epochs), "snapshot")
         return f"Still training: showing {so_far} so far (epoch 0 is before training)."

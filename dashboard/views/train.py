@@ -175,11 +175,9 @@ def main() -> None:
     buttons = st.container(horizontal=True)  # each as wide as its label, whatever the text size
     buttons.button("Train", key=state.TRAIN_BUTTON, type="primary", on_click=_start, disabled=active)
     buttons.button("Stop", key=state.STOP_BUTTON, on_click=_stop, disabled=not active)
-    # The curves keep their place on the page from one redraw to the next, before the first run and
-    # after it ends, so that Streamlit updates them (a chart whose place changed is drawn anew: the
-    # curves blinked out and the page jumped). This redraw's messages and the run picker sit in
-    # containers that are always there (an empty one shows nothing), the curves are drawn in a
-    # fragment (page.live) even before a run, at the same place in it, and the focus script is last.
+    # The curves keep their place from before the first run to after the last (page.live says why):
+    # this redraw's messages and the run picker go in containers that are always there (an empty
+    # one shows nothing), and the focus script goes last.
     notes, picker_place = st.container(), st.container()
     if error := st.session_state.pop(state.START_ERROR, None):
         notes.error(error)
