@@ -7,7 +7,7 @@ loss and optimizer, the training loop printing `Epoch 1/10 - Loss: ... Accuracy:
 the test accuracy and a sequence to try. It needs only torch, numpy and matplotlib (never rnn_core).
 
 It reproduces the engine step for step: the data cell is the task's own generator, copied from
-rnn_core/tasks.py's source (so it cannot drift), and the rest is plain code that draws the same
+rnn_core/sequences.py's source (so it cannot drift), and the rest is plain code that draws the same
 seeded numbers in the same order as rnn_core.train (the data's NumPy generator, the weights' torch
 generator and its draw order in `SequenceClassifier.init_weights`, the batch order from seed + 1,
 the foreach optimizer, evaluation in batches of EVAL_BATCH). tests/test_notebook.py executes
@@ -18,28 +18,27 @@ line's).
 from __future__ import annotations
 
 import inspect
-import re
 from typing import Any
 
 import nbformat
 from nbformat import v4
 
-from . import tasks
+from . import sequences, tasks
 from .config import FIELDS, TrainConfig
 from .model import GATE_BIAS, KEEP_GATE
 from .train import EVAL_BATCH, TRAIN_THREADS
 
 # What each task's generator needs, in order: constants (written out as their values) and functions
-# (their source from rnn_core/tasks.py). A task missing here has no notebook form: a test says so.
+# (their source from rnn_core/sequences.py). A task missing here has no notebook form: a test says so.
 DATA_SOURCES: dict[str, tuple[str, ...]] = {
-    "lab": ("_digit_sum",),
-    "remember": ("_remember_first",),
-    "pattern": ("PATTERN", "_contains", "_pattern"),
+    "lab": ("digit_sum",),
+    "remember": ("remember_first",),
+    "pattern": ("PATTERN", "contains", "pattern"),
     "sentiment": (
         "SUBJECTS", "VERBS", "NEGATIONS", "INTENSIFIERS", "POSITIVE", "NEGATIVE", "LIKE_VERBS", "LIKE_BASE",
-        "SENTIMENT_VOCAB", "_clause", "_sentence", "_sentiment",
+        "SENTIMENT_VOCAB", "clause", "sentence", "sentiment",
     ),
-    "parity": ("_running_parity",),
+    "parity": ("running_parity",),
 }  # fmt: skip
 
 SETTING_NAMES = {name: name.upper() for name in FIELDS}  # hidden_size -> HIDDEN_SIZE in the notebook
@@ -48,19 +47,14 @@ GATE_WORDS = {"lstm": "forget gate (gates stacked i, f, g, o)", "gru": "update g
 
 
 def data_source(task_name: str) -> str:
-    """The task's generator as notebook code: its constants and functions, without leading
-    underscores, ending with `generate = <the task's generator>`."""
-    names = DATA_SOURCES[task_name]
+    """The task's generator as notebook code: its constants and functions, ending with
+    `generate = <the task's generator>`."""
     parts = []
-    for name in names:
-        value = getattr(tasks, name)
+    for name in DATA_SOURCES[task_name]:
+        value = getattr(sequences, name)
         parts.append(inspect.getsource(value).rstrip() if callable(value) else f"{name} = {value!r}")
-    text = "\n\n\n".join(parts)
-    for name in names:
-        if name.startswith("_"):
-            text = re.sub(rf"\b{name}\b", name.lstrip("_"), text)
-    generator = tasks.TASKS[task_name]._generate.__name__.lstrip("_")
-    return text + f"\n\n\ngenerate = {generator}  # this task's generator"
+    generator = tasks.TASKS[task_name]._generate.__name__
+    return "\n\n\n".join(parts) + f"\n\n\ngenerate = {generator}  # this task's generator"
 
 
 def first_sentence(text: str) -> str:
