@@ -26,7 +26,10 @@ from .tasks import get_task
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 GATE_BIAS = 3.0  # sigmoid(3) = 0.95: the keep-gate lets 95% of the memory through per step
-KEEP_GATE = {"lstm": 1, "gru": 1}  # chunk of the keep gate: LSTM gates (i, f, g, o), GRU (r, z, n)
+# How PyTorch stacks a gated cell's weights: U, W and b of each gate in this order (tests check the
+# order against nn.LSTM and nn.GRU): LSTM input, forget, cell, output; GRU reset, update, new.
+GATE_ORDER = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+KEEP_GATE = {"lstm": GATE_ORDER["lstm"].index("f"), "gru": GATE_ORDER["gru"].index("z")}  # keeps memory
 
 
 @dataclass

@@ -25,7 +25,8 @@ from nbformat import v4
 
 from . import sequences, tasks
 from .config import FIELDS, TrainConfig
-from .model import GATE_BIAS, KEEP_GATE
+from .model import GATE_BIAS, GATE_ORDER, KEEP_GATE
+from .notebook_text import markdown
 from .train import EVAL_BATCH, TRAIN_THREADS
 
 # What each task's generator needs, in order: constants (written out as their values) and functions
@@ -43,7 +44,7 @@ DATA_SOURCES: dict[str, tuple[str, ...]] = {
 
 SETTING_NAMES = {name: name.upper() for name in FIELDS}  # hidden_size -> HIDDEN_SIZE in the notebook
 CELL_CLASSES = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}
-GATE_WORDS = {"lstm": "forget gate (gates stacked i, f, g, o)", "gru": "update gate (gates stacked r, z, n)"}
+KEEP_GATE_NAMES = {"lstm": "forget gate", "gru": "update gate"}
 
 
 def data_source(task_name: str) -> str:
@@ -117,14 +118,18 @@ print("first training sequence:", [VOCAB[i] for i in train.tokens[0]], "label:",
 def model_source(config: TrainConfig) -> str:
     extra = ", nonlinearity=NONLINEARITY" if config.cell == "rnn" else ""
     h_t = (
-        "h_t = tanh(U x_t + W h_(t-1) + b_h)" if config.cell == "rnn" else f"h_t from the {config.cell} cell"
+        f"h_t = {config.nonlinearity}(U x_t + W h_(t-1) + b_h)"
+        if config.cell == "rnn"
+        else f"h_t from the {config.cell} cell's gates"
     )
+    weights = "U, W and b_h" if config.cell == "rnn" else "each gate's U, W and b"
     gate = ""
     if config.cell in KEEP_GATE:
         k, half = KEEP_GATE[config.cell], GATE_BIAS / 2
+        keep, order = GATE_ORDER[config.cell][k], ", ".join(GATE_ORDER[config.cell])
         gate = f"""
-        # The {GATE_WORDS[config.cell]} starts open, so the cell starts out remembering: bias
-        # {GATE_BIAS:g}, split over PyTorch's two bias vectors.
+        # The {KEEP_GATE_NAMES[config.cell]} {keep}_t starts open, so the cell starts out remembering:
+        # bias {GATE_BIAS:g}, split over PyTorch's two bias vectors (gates stacked {order}).
         H = HIDDEN_SIZE
         for layer in range(NUM_LAYERS):
             getattr(self.rnn, f"bias_ih_l{{layer}}")[{k} * H : {k + 1} * H] = {half!r}
@@ -135,7 +140,7 @@ def model_source(config: TrainConfig) -> str:
     def __init__(self):
         super().__init__()
         self.embedding = nn.Embedding(len(VOCAB), EMBED_SIZE)  # token id -> x_t
-        # U, W and b_h of every layer:
+        # {weights} of every layer:
         self.rnn = {CELL_CLASSES[config.cell]}(
             EMBED_SIZE, HIDDEN_SIZE, num_layers=NUM_LAYERS{extra}, batch_first=True
         )
@@ -151,7 +156,7 @@ def model_source(config: TrainConfig) -> str:
         """PyTorch's default initialisation, drawn from a seeded generator: the same every run."""
         self.embedding.weight.normal_(0.0, 1.0, generator=generator)
         bound = 1.0 / math.sqrt(HIDDEN_SIZE)
-        for weight in self.rnn.parameters():  # U, W and b_h (PyTorch keeps b_h as two vectors)
+        for weight in self.rnn.parameters():  # {weights} (PyTorch keeps each bias as two vectors)
             weight.uniform_(-bound, bound, generator=generator){gate}
         self.fc.weight.uniform_(-bound, bound, generator=generator)
         self.fc.bias.uniform_(-bound, bound, generator=generator)
@@ -293,66 +298,9 @@ def try_source(config: TrainConfig) -> str:
     return "\n".join(lines)
 
 
-def markdown(config: TrainConfig) -> dict[str, str]:
-    task = tasks.get_task(config.task)
-    cell = {"rnn": "a vanilla RNN", "lstm": "an LSTM", "gru": "a GRU"}[config.cell]
-    loss = (
-        "Every step has a label, so the loss adds up one term per step, $L = \\sum_t L_t$."
-        if task.many_to_many
-        else "Only the last step has a label, so $L = L_T$, the cross-entropy of $\\hat y_T$."
-    )
-    return {
-        "title": f"""# LAB-9: Build a Recurrent Neural Network — {task.title}
-
-This notebook trains {cell} on RNN Lab's **{task.name}** task, exactly as RNN Lab ran it: run the cells
-from top to bottom and it prints the same lines, to the last digit, as RNN Lab and as
-
-    {command(config)}
-
-It needs only `torch`, `numpy` and `matplotlib`. Everything random (the data, the first weights, the
-batch order) comes from generators seeded with `SEED`, so every run of it prints the same numbers.
-Every setting of RNN Lab is reproduced here.""",
-        "data": f"""## 1. The data
-
-{task.explanation}
-
-The task's generator (the same code RNN Lab uses), then the split into a training and a test set.""",
-        "model": f"""## 2. The network: Embedding → {config.cell.upper()} → fully connected
-
-Each token id becomes a vector $x_t$ (the embedding). The recurrent layer reads one per step:
-
-$$h_t = \\tanh(U x_t + W h_{{t-1}} + b_h)$$
-
-and the output layer turns each hidden state into class probabilities:
-
-$$\\hat y_t = \\mathrm{{softmax}}(V h_t + b_y)$$
-
-PyTorch names the sheet's weights `weight_ih_l0` ($U$), `weight_hh_l0` ($W$), `bias_ih_l0 + bias_hh_l0`
-($b_h$), and `fc.weight`, `fc.bias` ($V$, $b_y$).""",
-        "loss": f"""## 3. Loss and optimizer
-
-CrossEntropyLoss compares $\\hat y_t$ with the true label $y_t$. {loss}
-The optimizer ({config.optimizer}) moves every weight against its gradient.""",
-        "train": f"""## 4. Training
-
-For each epoch ({config.epochs} in all), for each batch: **forward pass → loss → backpropagation →
-weight update**, keeping a running tally of loss and accuracy. Backpropagation through time computes
-$\\partial L/\\partial U, \\partial L/\\partial W, \\partial L/\\partial V, \\partial L/\\partial b_h,
-\\partial L/\\partial b_y$ by going back through every step. After each epoch the test set is scored.""",
-        "plots": "## 5. Loss and accuracy curves",
-        "test": "## 6. Test accuracy\n\nThe share of test sequences (never seen in training) it gets right.",
-        "try": "## 7. Try a sequence of your own\n\nChange the text and run the cell again.",
-    }
-
-
-def command(config: TrainConfig) -> str:
-    flags = " ".join(f"--{name.replace('_', '-')} {getattr(config, name)}" for name in FIELDS)
-    return f"python -m rnn_core train {flags}"
-
-
 def notebook(config: TrainConfig) -> nbformat.NotebookNode:
     """The notebook of one run."""
-    text = markdown(config)
+    text = markdown(config)  # the cells between the code, from rnn_core.notebook_text
     cells: list[Any] = [
         v4.new_markdown_cell(text["title"]),
         v4.new_code_cell(settings_source(config)),

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rnn_core import TrainConfig, build_model, fit, get_task, preset
-from rnn_core.model import GATE_BIAS, SequenceClassifier
+from rnn_core.model import GATE_BIAS, GATE_ORDER, KEEP_GATE, SequenceClassifier
 from rnn_core.probes import hidden_gradient_norms, pca_basis, project, spectral_radius
 
 
@@ -38,6 +38,39 @@ def test_gated_cells_start_with_their_keep_gate_open(cell, gate):
     model = build_model(TrainConfig(cell=cell, hidden_size=8))
     bias = model.rnn.bias_ih_l0 + model.rnn.bias_hh_l0
     assert torch.all(bias[gate * 8 : (gate + 1) * 8] == GATE_BIAS)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_the_gate_equations_in_GATE_ORDER_are_the_ones_pytorch_computes(cell):
+    """The notebook writes each gate's equation under its letter, in GATE_ORDER, and the keep gate is
+    KEEP_GATE's chunk: followed by hand with PyTorch's stacked weights, they give nn.LSTM's / nn.GRU's h_t."""
+    torch.manual_seed(0)
+    layer = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](3, 4, batch_first=True).double()
+    x = torch.randn(1, 6, 3, dtype=torch.double)
+    expected, _ = layer(x)
+    chunk = dict(zip(GATE_ORDER[cell], range(len(GATE_ORDER[cell])), strict=True))
+
+    def part(weights, gate):  # the gate's block of a stacked weight or bias
+        return weights[4 * chunk[gate] : 4 * (chunk[gate] + 1)]
+
+    U, W, b_ih, b_hh = layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0
+
+    def both(gate, x_t, h):  # U_k x_t + W_k h_{t-1} + b_k, b_k being PyTorch's two biases summed
+        return part(U, gate) @ x_t + part(W, gate) @ h + part(b_ih, gate) + part(b_hh, gate)
+
+    h, c, states = torch.zeros(4, dtype=torch.double), torch.zeros(4, dtype=torch.double), []
+    for x_t in x[0]:
+        if cell == "lstm":
+            i, f, o = (torch.sigmoid(both(k, x_t, h)) for k in "ifo")
+            c = f * c + i * torch.tanh(both("g", x_t, h))
+            h = o * torch.tanh(c)
+        else:
+            r, z = (torch.sigmoid(both(k, x_t, h)) for k in "rz")
+            n = torch.tanh(part(U, "n") @ x_t + part(b_ih, "n") + r * (part(W, "n") @ h + part(b_hh, "n")))
+            h = (1 - z) * n + z * h
+        states.append(h)
+    torch.testing.assert_close(torch.stack(states), expected[0])
+    assert GATE_ORDER[cell][KEEP_GATE[cell]] == {"lstm": "f", "gru": "z"}[cell]  # the gate that keeps memory
 
 
 def test_hidden_gradient_norms_match_autograd_through_a_hand_unroll():

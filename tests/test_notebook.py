@@ -19,8 +19,10 @@ import pytest
 from nbclient import NotebookClient
 
 from conftest import ROOT, run_events, sheet_log
-from rnn_core import FIELDS, PRESETS, TASKS, TrainConfig, preset
+from rnn_core import FIELDS, PRESETS, TASKS, TrainConfig, build_model, preset
+from rnn_core.model import GATE_ORDER
 from rnn_core.notebook import DATA_SOURCES, data_source, notebook, notebook_bytes
+from rnn_core.notebook_text import markdown
 
 SHEET_LINE = re.compile(r"^(Epoch \d+/\d+ - Loss: .*|Test Accuracy: .*)$")
 
@@ -121,6 +123,31 @@ def test_the_notebook_lists_every_setting_and_uses_only_torch_numpy_and_matplotl
     assert imported == {"math", "matplotlib", "numpy", "torch", "collections"}
     assert "rnn_core" not in code
     nbformat.validate(nbformat.reads(notebook_bytes(preset("lab")).decode(), as_version=4))
+
+
+@pytest.mark.parametrize("name", ["lab", "lab-lstm", "parity-gru", "every-knob"])
+def test_the_notebook_writes_the_runs_own_cell_and_its_weights_shapes(name):
+    """A relu run's notebook says relu, an LSTM's or GRU's gives its gates in the order PyTorch stacks
+    them (test_model checks those equations against nn.LSTM and nn.GRU), and every shape it names is
+    the shape of the weight in the run's model."""
+    config = RUNS[name]
+    text = markdown(config)["model"]
+    if config.cell == "rnn":
+        written = {"tanh": r"\tanh", "relu": r"\mathrm{relu}"}[config.nonlinearity]
+        assert f"$$h_t = {written}(U x_t" in text
+        assert ("relu" in text) == (config.nonlinearity == "relu")
+    else:
+        block = text[text.index(r"\begin{aligned}") : text.index(r"\end{aligned}")]
+        gates = GATE_ORDER[config.cell]
+        assert re.findall(r"^(\w)_t &=", block, re.M)[: len(gates)] == list(gates)
+        assert "h_t &=" in block
+    named = re.findall(r"`(weight_ih_l0|weight_hh_l0|fc\.weight)` [^(]*\((?:\$\w\$, )?(\d+) × (\d+)\)", text)
+    shapes = {key: tuple(p.shape) for key, p in build_model(config).named_parameters()}
+    assert len(named) == 3
+    for weight, rows, columns in named:
+        assert shapes[weight if weight.startswith("fc") else f"rnn.{weight}"] == (int(rows), int(columns))
+    layers = re.search(r"With (\d+) layers", text)
+    assert (int(layers.group(1)) if layers else 1) == config.num_layers
 
 
 def test_the_command_line_writes_a_notebook_with_every_train_flag(tmp_path):
