@@ -1,74 +1,35 @@
 """What the exported notebook says between its code cells: the lab sheet's story, with this run's
 network written out in the sheet's notation (U x_t, W h_{t-1}, b_h; V, b_y).
 
-The equations are the run's own: a vanilla RNN's tanh or relu, or an LSTM's or GRU's gates in the
-order PyTorch stacks them (`model.GATE_ORDER`, which tests check against nn.LSTM and nn.GRU), and
-the weights' shapes are read from the model the run builds. rnn_core.notebook puts the cells together.
+The equations are the run's own (rnn_core.equations: the sheet's tanh RNN, relu, or an LSTM's or
+GRU's gates in the order PyTorch stacks them), and the weights' shapes are read from the model the
+run builds. rnn_core.notebook puts the cells together.
 """
 
 from __future__ import annotations
 
 from . import tasks
 from .config import FIELDS, TrainConfig
+from .equations import SHEET_RNN, SYMBOLS, aligned, recurrence
 from .model import GATE_ORDER, build_model
 
-# Each gate's line, keyed by its letter in GATE_ORDER: the equation and what the gate does (LaTeX)
-GATE_EQUATIONS = {
-    "lstm": {
-        "i": (
-            r"i_t &= \sigma(U_i x_t + W_i h_{t-1} + b_i)",
-            r"\text{input gate: how much of } g_t \text{ to write}",
-        ),
-        "f": (
-            r"f_t &= \sigma(U_f x_t + W_f h_{t-1} + b_f)",
-            r"\text{forget gate: how much of } c_{t-1} \text{ to keep}",
-        ),
-        "g": (r"g_t &= \tanh(U_g x_t + W_g h_{t-1} + b_g)", r"\text{what to write}"),
-        "o": (
-            r"o_t &= \sigma(U_o x_t + W_o h_{t-1} + b_o)",
-            r"\text{output gate: how much of } c_t \text{ to show}",
-        ),
-    },
-    "gru": {
-        "r": (
-            r"r_t &= \sigma(U_r x_t + W_r h_{t-1} + b_r)",
-            r"\text{reset gate: how much of } h_{t-1} \text{ goes into } n_t",
-        ),
-        "z": (
-            r"z_t &= \sigma(U_z x_t + W_z h_{t-1} + b_z)",
-            r"\text{update gate: how much of } h_{t-1} \text{ to keep}",
-        ),
-        "n": (
-            r"n_t &= \tanh(U_n x_t + b_{in} + r_t \odot (W_n h_{t-1} + b_{hn}))",
-            r"\text{the new state it proposes}",
-        ),
-    },
-}
-CELL_STATE = {  # the rows after the gates: the new state
-    "lstm": (r"c_t &= f_t \odot c_{t-1} + i_t \odot g_t", r"h_t &= o_t \odot \tanh(c_t)"),
-    "gru": (r"h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}",),
-}
 CELL_NAMES = {"rnn": "a vanilla RNN", "lstm": "an LSTM", "gru": "a GRU"}
-SHEET_RNN = r"$$h_t = \tanh(U x_t + W h_{t-1} + b_h)$$"
 
 
 def cell_equations(config: TrainConfig) -> str:
     """The recurrent layer's step for this run's cell, as Markdown with LaTeX."""
+    lines = recurrence(config.cell, config.nonlinearity)
     if config.cell == "rnn" and config.nonlinearity == "tanh":
-        return f"The recurrent layer reads one $x_t$ per step, as on the lab sheet:\n\n{SHEET_RNN}"
+        return f"The recurrent layer reads one $x_t$ per step, as on the lab sheet:\n\n$${SHEET_RNN}$$"
     if config.cell == "rnn":
         return (
             "The recurrent layer reads one $x_t$ per step. This run uses relu, $\\max(0, \\cdot)$, where "
-            "the lab sheet has tanh (`NONLINEARITY`):\n\n$$h_t = \\mathrm{relu}(U x_t + W h_{t-1} + b_h)$$"
+            f"the lab sheet has tanh (`NONLINEARITY`):\n\n$${lines[0][0]}$$"
         )
-    gates = [GATE_EQUATIONS[config.cell][gate] for gate in GATE_ORDER[config.cell]]  # as PyTorch stacks them
-    rows = [f"{equation} && {what}" for equation, what in gates]
     memory = "a second memory, the cell state $c_t$, and gates" if config.cell == "lstm" else "gates"
     return (
-        f"The lab sheet's RNN computes {SHEET_RNN[1:-1]} at every step. This run's {config.cell.upper()} "
-        f"has {memory} that decide what to keep ($\\sigma$ is the sigmoid, between 0 and 1, and "
-        "$\\odot$ multiplies element by element):\n\n"
-        "$$\\begin{aligned}\n" + " \\\\\n".join([*rows, *CELL_STATE[config.cell]]) + "\n\\end{aligned}$$"
+        f"The lab sheet's RNN computes ${SHEET_RNN}$ at every step. This run's {config.cell.upper()} has "
+        f"{memory} that decide what to keep ({SYMBOLS}):\n\n$$\n{aligned(lines)}\n$$"
     )
 
 
@@ -115,6 +76,8 @@ def markdown(config: TrainConfig) -> dict[str, str]:
         if task.many_to_many
         else "Only the last step has a label, so $L = L_T$, the cross-entropy of $\\hat y_T$."
     )
+    gated = config.cell != "rnn"
+    gradients = f" (for this {config.cell.upper()}, every gate's $U$, $W$ and $b$)" if gated else ""
     return {
         "title": f"""# LAB-9: Build a Recurrent Neural Network — {task.title}
 
@@ -149,7 +112,8 @@ The optimizer ({config.optimizer}) moves every weight against its gradient.""",
 For each epoch ({config.epochs} in all), for each batch: **forward pass → loss → backpropagation →
 weight update**, keeping a running tally of loss and accuracy. Backpropagation through time computes
 $\\partial L/\\partial U, \\partial L/\\partial W, \\partial L/\\partial V, \\partial L/\\partial b_h,
-\\partial L/\\partial b_y$ by going back through every step. After each epoch the test set is scored.""",
+\\partial L/\\partial b_y${gradients}
+by going back through every step. After each epoch the test set is scored.""",
         "plots": "## 5. Loss and accuracy curves",
         "test": "## 6. Test accuracy\n\nThe share of test sequences (never seen in training) it gets right.",
         "try": "## 7. Try a sequence of your own\n\nChange the text and run the cell again.",

@@ -9,6 +9,7 @@ from test_app import new_app, picker, runs, set_config, texts, wait_for
 
 from dashboard import limits, state
 from rnn_core import bptt
+from rnn_core.equations import recurrence
 from rnn_core.experiments import EXPERIMENTS
 from rnn_core.probes import probe_accuracy
 
@@ -226,14 +227,37 @@ def test_step_through_walks_forward_loss_backward_update(lab_app):
     assert after < before
 
 
-def test_backprop_page_explains_what_it_can_show_for_an_lstm():
+def test_backprop_page_writes_an_lstms_own_step_and_fills_in_with_the_next_sheet_run():
     at = set_config(new_app(), epochs=2, num_samples=200)
     at = set_config(at, cell="lstm")
     at.button(key=state.TRAIN_BUTTON).click().run()
     at = wait_for(at, lambda v: not v.active)
     at.switch_page("views/backprop.py").run()
-    assert "does not apply" in texts(at.info)
+    said = texts(at.info)
+    assert "but the LSTM's gates have equations of their own (above), so the hand computation" in said
+    assert "Train a run with the **rnn** cell" in said
+    drawn = [latex.value for latex in at.latex]  # the sheet's equations, then the LSTM's step
+    lstm = [line for line, _ in recurrence("lstm")]
+    assert [line.split(" = ")[0] for line in lstm] == ["i_t", "f_t", "g_t", "o_t", "c_t", "h_t"]
+    assert [line.strip("$\n").removesuffix(r"\;") for line in drawn[-len(lstm) :]] == lstm
+    assert "f_t: the forget gate, how much of the old cell state to keep" in texts(at.caption)
     assert charts_titled(at, "probe set mean") and not at.exception
+    # then a run of the sheet's network: the page says it fills in with it, and does when it ends
+    at.switch_page("views/train.py").run()
+    at = set_config(at, cell="rnn", epochs=60, num_samples=3000)
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at.switch_page("views/backprop.py").run()
+    assert "Run 2 is still training: this page fills in with its numbers when it ends." in texts(at.info)
+    assert picker(at, "Run").value == 1 and not at.dataframe  # the LSTM, until then
+    at.switch_page("views/train.py").run()
+    at.button(key=state.STOP_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    at.switch_page("views/backprop.py").run()
+    assert picker(at, "Run").value == 2 and at.dataframe[0].value["largest |hand − autograd|"].max() < 1e-10
+    picker(at, "Run").select(1).run()  # the LSTM is still one pick away, without the call to train
+    assert (
+        "Train a run with the **rnn** cell" not in texts(at.info) and len(charts_titled(at, "probe set")) == 1
+    )
 
 
 def test_compare_runs_an_experiment_and_says_whether_its_claim_held():

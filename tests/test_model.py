@@ -1,5 +1,6 @@
 """The model: shapes, heads, initialisation, and the probes that read it."""
 
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 import torch
 
 from rnn_core import TrainConfig, build_model, fit, get_task, preset
+from rnn_core.equations import recurrence
 from rnn_core.model import GATE_BIAS, GATE_ORDER, KEEP_GATE, SequenceClassifier
 from rnn_core.probes import hidden_gradient_norms, pca_basis, project, spectral_radius
 
@@ -71,6 +73,9 @@ def test_the_gate_equations_in_GATE_ORDER_are_the_ones_pytorch_computes(cell):
         states.append(h)
     torch.testing.assert_close(torch.stack(states), expected[0])
     assert GATE_ORDER[cell][KEEP_GATE[cell]] == {"lstm": "f", "gru": "z"}[cell]  # the gate that keeps memory
+    written = recurrence(cell)  # what the notebook and the Backprop page show: the same gates, in order
+    assert [line[0] for line, _ in written[: len(GATE_ORDER[cell])]] == list(GATE_ORDER[cell])
+    assert all(re.fullmatch(r"[a-z ,]+", what) for _, what in written)  # plain words for LaTeX's \text{}
 
 
 def test_hidden_gradient_norms_match_autograd_through_a_hand_unroll():

@@ -2,8 +2,9 @@
 
 All numbers come from rnn_core.bptt, which computes the sheet's forward and backward passes by
 hand (no autograd) with the trained network's weights; autograd's gradients are shown beside them.
-Only a one-layer tanh RNN is what the sheet's equations describe; for other runs the page says so
-and shows the gradient flow the engine measured with autograd.
+Only a one-layer tanh RNN is what the sheet's equations describe; for another run (picked like any
+other) the page writes its own recurrent step (relu, or an LSTM's or GRU's gates), says why the hand
+computation stops there, and shows the gradient flow the engine measured with autograd.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ import streamlit as st
 
 from dashboard import charts_inside, page, session, state
 from dashboard.runner import JobView, find
-from rnn_core import bptt, get_task, lesson
+from rnn_core import bptt, equations, get_task, lesson
 
 TIMER_SECONDS = {"training": 1.0}  # page.live: look once a second whether the run has ended
+FILL_IN = (
+    "Train a run with the **rnn** cell, 1 layer and tanh (the lab preset) to fill these equations with its "
+    "numbers."
+)
 
 # One equation per st.latex, each through `equation`: KaTeX's aligned blocks and a trailing
 # subscript overflow their box by a pixel or two, which makes a scroll region a keyboard cannot
@@ -71,12 +76,8 @@ def plain(values, shown: int = 4) -> str:
     return "[" + ", ".join(f"{v:.3f}" for v in flat[:shown]) + (", …" if flat.size > shown else "") + "]"
 
 
-def sheet_runs() -> list[JobView]:
-    """Finished one-layer tanh RNN runs: the network the sheet's equations describe."""
-    return [v for v in reversed(session.runs().views()) if v.model is not None and is_sheet_network(v)]
-
-
 def is_sheet_network(view: JobView) -> bool:
+    """A one-layer tanh RNN: the network the sheet's equations describe, which the page fills in."""
     config = view.config
     return config.cell == "rnn" and config.num_layers == 1 and config.nonlinearity == "tanh"
 
@@ -193,19 +194,25 @@ def render_step_through(walk: lesson.Walkthrough, config) -> None:
         )
 
 
-def render_other_cells(others: list[JobView]) -> None:
-    """What the page can show for LSTM, GRU, relu or multi-layer runs, and why not more."""
-    latest = others[-1]
-    config = latest.config
+def render_other_cell(view: JobView) -> None:
+    """What the page can show for an LSTM, GRU, relu or multi-layer run, and why not more."""
+    config = view.config
+    render_recurrence(view)
+    differs = []
+    if config.cell != "rnn":
+        differs.append(f"the {config.cell.upper()}'s gates have equations of their own (above)")
+    if config.cell == "rnn" and config.nonlinearity != "tanh":
+        differs.append(f"{config.nonlinearity} changes the slope in δ_t")
+    if config.num_layers > 1:
+        differs.append("extra layers feed h_t upward")
     st.info(
-        f"{latest.name} is a {config.num_layers}-layer {config.cell} network "
-        f"({config.nonlinearity if config.cell == 'rnn' else 'with gates'}). The equations above describe "
-        "a one-layer tanh RNN; an LSTM or GRU adds gates with equations of their own, relu changes the "
-        "slope in δ_t, and extra layers feed h_t upward, so the hand computation does not apply. What can "
-        "be shown is how the gradient flowed back in time, measured with autograd:"
+        f"{view.name} is a {config.num_layers}-layer {config.cell} network. The lab sheet's "
+        f"equations at the top describe a one-layer tanh RNN, but {' and '.join(differs)}, so the hand "
+        "computation does not apply. What can be shown is how the gradient flowed back in time, measured "
+        "with autograd:"
     )
-    if latest.snapshots:
-        snap = latest.snapshots[-1]
+    if view.snapshots:
+        snap = view.snapshots[-1]
         title = f"‖∂L/∂h_t‖ after epoch {snap.epoch} (probe set mean)"
         page.chart(charts_inside.gradient_flow(snap.dh_norms, title))
         if config.num_layers > 1:
@@ -213,6 +220,31 @@ def render_other_cells(others: list[JobView]) -> None:
                 f"With {config.num_layers} layers, h_t here is every layer's state at step t stacked into "
                 f"one vector ({config.num_layers} × {config.hidden_size} numbers), and ‖∂L/∂h_t‖ is its norm."
             )
+
+
+def render_recurrence(view: JobView) -> None:
+    """The run's own recurrent step when it is not the sheet's (relu, or an LSTM's or GRU's gates in
+    the order PyTorch stacks their weights), one equation per line as the sheet's are drawn."""
+    config = view.config
+    if config.cell == "rnn" and config.nonlinearity == "tanh":
+        return  # the sheet's own equation, above
+    symbols = f" ({equations.SYMBOLS})" if config.cell != "rnn" else ""
+    st.write(f"{view.name}'s recurrent layer, one step{symbols}:")
+    lines = equations.recurrence(config.cell, config.nonlinearity)
+    for line, _ in lines:
+        equation(line)
+    st.caption("; ".join(f"{line.split(' = ')[0]}: {what}" for line, what in lines) + ".")
+
+
+def render_wait(training: list[JobView]) -> None:
+    """The first of these training runs, which the page waits for (it redraws when the run ends), or,
+    with none, which run to train."""
+    if not training:
+        st.info(FILL_IN)
+        return
+    run = training[0]
+    waiting = f"{run.name} is still training: this page fills in with its numbers when it ends."
+    page.live(partial(st.info, waiting), "training", page.run_mode(run.run_id, timer_mode), TIMER_SECONDS)
 
 
 def timer_mode(view: JobView) -> str | None:
@@ -231,24 +263,22 @@ def main() -> None:
     )
     for line in BACKWARD:
         equation(line)
-    views = sheet_runs()
-    training = [v for v in session.runs().views() if v.active and is_sheet_network(v)]
-    if training and not views:
-        run = training[0]
-        waiting = f"{run.name} is still training: these equations fill in with its numbers when it ends."
-        page.live(partial(st.info, waiting), "training", page.run_mode(run.run_id, timer_mode), TIMER_SECONDS)
+    finished = [v for v in reversed(session.runs().views()) if v.model is not None]  # newest first
+    sheet = [v for v in finished if is_sheet_network(v)]
+    training = [v for v in session.runs().views() if v.active]
+    if not finished:
+        render_wait(training)
         return
-    if not views:
-        others = [v for v in session.runs().views() if v.model is not None]
-        if others:
-            render_other_cells(others)
-        st.info(
-            "Train a run with the **rnn** cell, 1 layer and tanh (the lab preset) to fill these "
-            "equations with its numbers."
-        )
+    run_id = page.run_picker("Run", finished, state.BPTT_RUN, (sheet or finished)[0].run_id)
+    view = find(finished, run_id)
+    if not is_sheet_network(view):
+        render_other_cell(view)
+        if not sheet:
+            coming = [v for v in training if is_sheet_network(v)]
+            if coming:  # the page says this run fills it in when it ends: it is then the one shown
+                st.session_state[state.BPTT_RUN] = coming[0].run_id
+            render_wait(coming)
         return
-    run_id = page.run_picker("Run", views, state.BPTT_RUN, views[0].run_id)  # views: newest first
-    view = find(views, run_id)
     task = get_task(view.config.task)
     probes = view.started.probe_tokens
     index = page.choose(
