@@ -1,5 +1,6 @@
 """AppTest runs of the look-inside pages: Hidden states, Backprop through time, Compare."""
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 from test_app import new_app, picker, runs, set_config, texts, wait_for
 
 from dashboard import limits, state
-from rnn_core import bptt
+from rnn_core import FIELDS, bptt
 from rnn_core.equations import recurrence
 from rnn_core.experiments import EXPERIMENTS
 from rnn_core.probes import probe_accuracy
@@ -279,6 +280,10 @@ def test_compare_runs_an_experiment_and_says_whether_its_claim_held():
     table = at.dataframe[0].value
     assert list(table.index) == ["Run 2", "Run 3"] and list(table["lr"]) == [0.002, 0.2]
     assert list(table.columns[:3]) == ["status", "test accuracy %", "lr"]  # what differs, in sight
+    columns = json.loads(at.dataframe[0].proto.columns)  # each named as in a link, saying what it is
+    tooltips = {name: column.get("help") for name, column in columns.items()}
+    assert tooltips["lr"] == f"Learning rate: {FIELDS['lr'].help}"
+    assert all(tooltips.get(name, "").startswith(f"{FIELDS[name].label}: ") for name in FIELDS)
     assert len(charts_titled(at, "Test accuracy (%)")) == 1
     at.multiselect(key=state.COMPARE_RUNS).set_value([1, 2, 3]).run()  # and any number of runs
     settings = [v.config.to_dict() for v in runs(at).views()]

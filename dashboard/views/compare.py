@@ -7,6 +7,8 @@ student just trained, so the page says whether it held here, and how often it ho
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -153,6 +155,12 @@ def config_table(views: list[JobView]) -> tuple[pd.DataFrame, list[str]]:
     return table[["status", "test accuracy %", *differing, *same]], differing
 
 
+def setting_columns() -> dict[str, Any]:
+    """The table's setting columns: each named as in the page address (short), its header's tooltip
+    saying what the setting is."""
+    return {name: st.column_config.Column(help=f"{spec.label}: {spec.help}") for name, spec in FIELDS.items()}
+
+
 def setting_name(key: str) -> str:
     """'learning rate (lr)'; just 'cell' when the label is the key."""
     label = FIELDS[key].label.lower()
@@ -217,8 +225,11 @@ def render_comparison(views: list[JobView]) -> None:
         table.style.set_properties(subset=differing, **{"background-color": "#FCE3C0", "font-weight": "bold"})
         .format(precision=2, subset=["test accuracy %"])
         .format(lambda value: f"{value:g}", subset=[n for n in FIELDS if table[n].dtype.kind == "f"]),
-        # wide enough for "completed": the table keeps the widths it was first drawn with ("running")
-        column_config={"status": st.column_config.TextColumn(width=100)},
+        column_config={
+            # wide enough for "completed": the table keeps the widths it was first drawn with ("running")
+            "status": st.column_config.TextColumn(width=100),
+            **setting_columns(),
+        },
     )
     st.caption("Highlighted: the settings in which the chosen runs differ.")
 
