@@ -63,8 +63,9 @@ def first_sentence(text: str) -> str:
 
 
 def settings_source(config: TrainConfig) -> str:
-    lines = ["import math", "", "import matplotlib.pyplot as plt", "import numpy as np", "import torch",
-             "from torch import nn", "",
+    words = ["import re"] if tasks.get_task(config.task).word_level else []  # predict() finds the words
+    lines = ["import math", *words, "", "import matplotlib.pyplot as plt", "import numpy as np",
+             "import torch", "from torch import nn", "",
              f"torch.set_num_threads({TRAIN_THREADS})  # as RNN Lab: more threads add some sums up in",
              "# another order, and the last digits would depend on the computer", "",
              "# This run's settings, each with what it means"]  # fmt: skip
@@ -271,11 +272,21 @@ def try_source(config: TrainConfig) -> str:
     """The last cell: type a sequence, see the prediction (printed as `python -m rnn_core predict`)."""
     task = tasks.get_task(config.task)
     lines = [
+        f"typeable = [t for t in VOCAB if t != {tasks.PAD!r}]  # what may be typed: every token but padding"
+        if task.pad_id is not None
+        else "typeable = VOCAB  # what may be typed: every token",
+        "",
+        "",
         "def predict(text):",
         '    """What the trained network says about a typed sequence."""',
-        "    tokens = text.lower().split()  # one token per word"
+        '    tokens = re.findall(r"[\\w\']+", text.lower())  # the words; punctuation is dropped'
         if task.word_level
-        else "    tokens = [c for c in text if c in VOCAB]  # one token per character; spaces are skipped",
+        else '    tokens = [c for c in text if c not in " ,"]  # one token per character; spaces are skipped',
+        "    unknown = [t for t in tokens if t not in typeable]",
+        "    if unknown or not tokens:  # as RNN Lab: what is wrong, and what may be typed",
+        '        problem = f"Unknown: {\' \'.join(unknown)}." if unknown else "Nothing to read."',
+        '        print(problem, "Allowed:", *typeable)',
+        "        return",
         "    ids = [VOCAB.index(t) for t in tokens]",
     ]
     if task.pad_id is not None:

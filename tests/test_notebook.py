@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+import torch
 from nbclient import NotebookClient
 
 from conftest import ROOT, run_events, sheet_log
@@ -120,7 +121,7 @@ def test_the_notebook_lists_every_setting_and_uses_only_torch_numpy_and_matplotl
         uses = len(re.findall(rf"\b{name.upper()}\b", code)) >= 2
         assert written[name] in code if name in written else uses, f"the code does not follow setting {name}"
     imported = set(re.findall(r"^(?:from|import) (\w+)", code, re.M))
-    assert imported == {"math", "matplotlib", "numpy", "torch", "collections"}
+    assert imported == {"math", "re", "matplotlib", "numpy", "torch", "collections"}  # re: predict's words
     assert "rnn_core" not in code
     nbformat.validate(nbformat.reads(notebook_bytes(preset("lab")).decode(), as_version=4))
 
@@ -148,6 +149,30 @@ def test_the_notebook_writes_the_runs_own_cell_and_its_weights_shapes(name):
         assert shapes[weight if weight.startswith("fc") else f"rnn.{weight}"] == (int(rows), int(columns))
     layers = re.search(r"With (\d+) layers", text)
     assert (int(layers.group(1)) if layers else 1) == config.num_layers
+
+
+@pytest.mark.parametrize(
+    ("name", "typed", "said"),
+    [
+        ("sentiment", "The plot was slow, but the acting was great!", "Prediction: "),  # as the app reads it
+        ("sentiment", "the plot was banana", "Unknown: banana. Allowed: acting awful bad"),
+        ("sentiment", "?!", "Nothing to read. Allowed: acting"),
+        ("lab", "3, 1, 4", "Prediction: "),
+        ("lab", "9 8 x", "Unknown: x. Allowed: 0 1 2 3 4 5 6 7 8 9"),
+    ],
+)
+def test_the_notebooks_try_cell_reads_what_the_app_reads_and_names_what_it_cannot(name, typed, said, capsys):
+    """A student changes the text and runs the cell again: a comma or an unknown word is not a traceback."""
+    config = RUNS[name]
+    code = next(cell.source for cell in notebook(config).cells if "def predict(" in cell.source)
+    task = TASKS[config.task]
+    if said.startswith("Prediction: "):
+        task.encode(typed)  # the app reads it too (an EncodeError if not)
+    namespace = {"re": re, "torch": torch, "VOCAB": task.vocab, "CLASSES": task.class_names, "SEQ_LEN": 14}
+    namespace["model"] = lambda tokens: torch.zeros(1, tokens.shape[1], task.num_classes)  # any network
+    exec(code.replace(f"predict({task.example!r})", ""), namespace)
+    namespace["predict"](typed)
+    assert capsys.readouterr().out.startswith(said)
 
 
 def test_the_command_line_writes_a_notebook_with_every_train_flag(tmp_path):
