@@ -47,6 +47,13 @@ NEW_STATE = {
     ),
     "gru": ((r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}", "the hidden state, old and proposed mixed"),),
 }
+BIASES = {  # PyTorch keeps two bias vectors per layer, bias_ih and bias_hh; how the lines above use them
+    "lstm": "Each gate's $b$ is the sum of PyTorch's two biases, `bias_ih` and `bias_hh`.",
+    "gru": (
+        "Each gate's $b$ is the sum of PyTorch's two biases, `bias_ih` and `bias_hh`, except in $n_t$: there "
+        "they stay apart as $b_{in}$ and $b_{hn}$, because $r_t$ scales only the second."
+    ),
+}
 SYMBOLS = r"$\sigma$ is the sigmoid, between 0 and 1, and $\odot$ multiplies element by element"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from . import tasks
 from .config import FIELDS, TrainConfig
-from .equations import SHEET_RNN, SYMBOLS, aligned, recurrence
+from .equations import BIASES, SHEET_RNN, SYMBOLS, aligned, recurrence
 from .model import GATE_ORDER, build_model
 
 CELL_NAMES = {"rnn": "a vanilla RNN", "lstm": "an LSTM", "gru": "a GRU"}
@@ -29,7 +29,7 @@ def cell_equations(config: TrainConfig) -> str:
     memory = "a second memory, the cell state $c_t$, and gates" if config.cell == "lstm" else "gates"
     return (
         f"The lab sheet's RNN computes ${SHEET_RNN}$ at every step. This run's {config.cell.upper()} has "
-        f"{memory} that decide what to keep ({SYMBOLS}):\n\n$$\n{aligned(lines)}\n$$"
+        f"{memory} that decide what to keep ({SYMBOLS}):\n\n$$\n{aligned(lines)}\n$$\n\n{BIASES[config.cell]}"
     )
 
 
@@ -47,11 +47,10 @@ def weight_names(config: TrainConfig) -> str:
         gates = GATE_ORDER[config.cell]
         u = ", ".join(f"$U_{g}$" for g in gates)
         w = ", ".join(f"$W_{g}$" for g in gates)
-        sums = " (each $b$ above is their sum, except $b_{in}$ and $b_{hn}$)" if config.cell == "gru" else ""
         text = (
             f"PyTorch stacks the gates' weights in the order {', '.join(gates)}: `weight_ih_l0` holds {u} "
             f"({shape['rnn.weight_ih_l0']}), `weight_hh_l0` holds {w} ({shape['rnn.weight_hh_l0']}), "
-            f"`bias_ih_l0` and `bias_hh_l0` hold the biases{sums}; the output layer's weights are {output}."
+            f"`bias_ih_l0` and `bias_hh_l0` hold the biases; the output layer's weights are {output}."
         )
     if config.num_layers > 1:
         layers = ", ".join(f"`_l{k}`" for k in range(1, config.num_layers))

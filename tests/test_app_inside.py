@@ -242,6 +242,7 @@ def test_backprop_page_writes_an_lstms_own_step_and_fills_in_with_the_next_sheet
     assert [line.split(" = ")[0] for line in lstm] == ["i_t", "f_t", "g_t", "o_t", "c_t", "h_t"]
     assert [line.strip("$\n").removesuffix(r"\;") for line in drawn[-len(lstm) :]] == lstm
     assert "f_t: the forget gate, how much of the old cell state to keep" in texts(at.caption)
+    assert "Each gate's $b$ is the sum of PyTorch's two biases" in texts(at.caption)  # as test_model computes
     assert charts_titled(at, "probe set mean") and not at.exception
     # then a run of the sheet's network: the page says it fills in with it, and does when it ends
     at.switch_page("views/train.py").run()

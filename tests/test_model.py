@@ -57,7 +57,7 @@ def test_the_gate_equations_in_GATE_ORDER_are_the_ones_pytorch_computes(cell):
 
     U, W, b_ih, b_hh = layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0
 
-    def both(gate, x_t, h):  # U_k x_t + W_k h_{t-1} + b_k, b_k being PyTorch's two biases summed
+    def both(gate, x_t, h):  # U_k x_t + W_k h_{t-1} + b_k, b_k being PyTorch's two biases summed (BIASES)
         return part(U, gate) @ x_t + part(W, gate) @ h + part(b_ih, gate) + part(b_hh, gate)
 
     h, c, states = torch.zeros(4, dtype=torch.double), torch.zeros(4, dtype=torch.double), []

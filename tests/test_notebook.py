@@ -21,6 +21,7 @@ from nbclient import NotebookClient
 
 from conftest import ROOT, run_events, sheet_log
 from rnn_core import FIELDS, PRESETS, TASKS, TrainConfig, build_model, preset
+from rnn_core.equations import BIASES
 from rnn_core.model import GATE_ORDER
 from rnn_core.notebook import DATA_SOURCES, data_source, notebook, notebook_bytes
 from rnn_core.notebook_text import markdown
@@ -141,7 +142,7 @@ def test_the_notebook_writes_the_runs_own_cell_and_its_weights_shapes(name):
         block = text[text.index(r"\begin{aligned}") : text.index(r"\end{aligned}")]
         gates = GATE_ORDER[config.cell]
         assert re.findall(r"^(\w)_t &=", block, re.M)[: len(gates)] == list(gates)
-        assert "h_t &=" in block
+        assert "h_t &=" in block and BIASES[config.cell] in text  # test_model adds the biases up so too
     named = re.findall(r"`(weight_ih_l0|weight_hh_l0|fc\.weight)` [^(]*\((?:\$\w\$, )?(\d+) × (\d+)\)", text)
     shapes = {key: tuple(p.shape) for key, p in build_model(config).named_parameters()}
     assert len(named) == 3

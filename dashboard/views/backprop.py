@@ -233,7 +233,8 @@ def render_recurrence(view: JobView) -> None:
     lines = equations.recurrence(config.cell, config.nonlinearity)
     for line, _ in lines:
         equation(line)
-    st.caption("; ".join(f"{line.split(' = ')[0]}: {what}" for line, what in lines) + ".")
+    biases = f" {equations.BIASES[config.cell]}" if config.cell in equations.BIASES else ""
+    st.caption("; ".join(f"{line.split(' = ')[0]}: {what}" for line, what in lines) + "." + biases)
 
 
 def render_wait(training: list[JobView]) -> None:
