@@ -229,9 +229,13 @@ def test_step_through_walks_forward_loss_backward_update(lab_app):
 
 
 def test_backprop_page_writes_an_lstms_own_step_and_fills_in_with_the_next_sheet_run():
-    at = set_config(new_app(), epochs=2, num_samples=200)
+    at = set_config(new_app(), epochs=60, num_samples=3000)
     at = set_config(at, cell="lstm")
     at.button(key=state.TRAIN_BUTTON).click().run()
+    at.switch_page("views/backprop.py").run()
+    assert "Run 1 is still training: its step and gradient flow appear when it ends." in texts(at.info)
+    at.switch_page("views/train.py").run()
+    at.button(key=state.STOP_BUTTON).click().run()  # a stopped run keeps its model
     at = wait_for(at, lambda v: not v.active)
     at.switch_page("views/backprop.py").run()
     said = texts(at.info)

@@ -244,7 +244,10 @@ def render_wait(training: list[JobView]) -> None:
         st.info(FILL_IN)
         return
     run = training[0]
-    waiting = f"{run.name} is still training: this page fills in with its numbers when it ends."
+    coming = "its step and gradient flow appear"
+    if is_sheet_network(run):
+        coming = "this page fills in with its numbers"
+    waiting = f"{run.name} is still training: {coming} when it ends."
     page.live(partial(st.info, waiting), "training", page.run_mode(run.run_id, timer_mode), TIMER_SECONDS)
 
 
