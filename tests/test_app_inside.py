@@ -43,6 +43,16 @@ def test_each_page_before_any_run_says_how_to_get_one(page, words):
     assert words in texts(at.info) and not at.exception
 
 
+def test_hidden_states_says_which_layers_h_t_it_shows():
+    at = set_config(new_app(), epochs=1, num_samples=200, num_layers=2)
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    at.switch_page("views/hidden_states.py").run()
+    assert "Each column is h_t of the top layer (of 2, the one the output layer reads)" in texts(at.caption)
+    top = runs(at).latest().snapshots[-1].hidden  # the model's output: nn.RNN's top layer, (P, T, H)
+    assert top.shape[-1] == runs(at).latest().config.hidden_size and not at.exception
+
+
 def test_hidden_states_heatmap_shows_the_recorded_h_t(lab_app):
     at = lab_app.switch_page("views/hidden_states.py").run()
     view = runs(at).latest()
@@ -124,6 +134,7 @@ def test_hidden_states_work_while_training_and_for_an_lstm():
     assert charts_titled(at, "Trajectories") and not at.exception
     # the caption's claim about the range of an LSTM's h_t, checked on the recorded states
     assert "gated tanh, so it stays between -1 and 1" in texts(at.caption)
+    assert "Each column is h_t after reading token x_t" in texts(at.caption)  # one layer: no word of layers
     assert all(np.abs(s.hidden).max() <= 1 for s in runs(at).latest().snapshots)
     slider_key = f"{state.HIDDEN_EPOCH}_{runs(at).latest().run_id}"
 

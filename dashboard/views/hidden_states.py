@@ -94,8 +94,10 @@ def render_heatmap(view: JobView, snap, mine: Prediction | None) -> None:
     else:
         hidden, tokens = snap.hidden[chosen], task.decode(probes[chosen])
     page.chart(charts_inside.hidden_heatmap(hidden, tokens))
+    layers = view.config.num_layers
+    top = f" of the top layer (of {layers}, the one the output layer reads)" if layers > 1 else ""
     st.caption(
-        "Each column is h_t after reading token x_t; each row is one of the H hidden units. "
+        f"Each column is h_t{top} after reading token x_t; each row is one of the H hidden units. "
         f"Orange is positive, blue negative ({value_range(view.config)})."
     )
 
