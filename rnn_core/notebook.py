@@ -44,7 +44,6 @@ DATA_SOURCES: dict[str, tuple[str, ...]] = {
 
 SETTING_NAMES = {name: name.upper() for name in FIELDS}  # hidden_size -> HIDDEN_SIZE in the notebook
 CELL_CLASSES = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}
-KEEP_GATE_NAMES = {"lstm": "forget gate", "gru": "update gate"}
 
 
 def data_source(task_name: str) -> str:
@@ -129,8 +128,8 @@ def model_source(config: TrainConfig) -> str:
         k, half = KEEP_GATE[config.cell], GATE_BIAS / 2
         keep, order = GATE_ORDER[config.cell][k], ", ".join(GATE_ORDER[config.cell])
         gate = f"""
-        # The {KEEP_GATE_NAMES[config.cell]} {keep}_t starts open, so the cell starts out remembering:
-        # bias {GATE_BIAS:g}, split over PyTorch's two bias vectors (gates stacked {order}).
+        # The gate that keeps the memory, {keep}_t (section 2), starts open, so the cell starts out
+        # remembering: bias {GATE_BIAS:g}, split over PyTorch's two bias vectors (gates stacked {order}).
         H = HIDDEN_SIZE
         for layer in range(NUM_LAYERS):
             getattr(self.rnn, f"bias_ih_l{{layer}}")[{k} * H : {k + 1} * H] = {half!r}
