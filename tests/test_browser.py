@@ -150,19 +150,39 @@ RECORD_POINTS = f"""() => {{
 # Streamlit updates a chart that keeps its place on the page, and takes out and draws anew one that
 # moved: the curves blink out and the page jumps. These tell the two apart.
 CHARTS = "[...document.querySelectorAll('[data-testid=stVegaLiteChart]')]"
+# Inside the page, from the marking on: each marked chart taken out of the page (its place when it was
+# marked), with the time and whether a script was running, so that a failure says what happened when.
+WATCH_REMOVALS = """() => {
+  if (window.chartsRemoved) return;
+  window.chartsRemoved = [];
+  const app = document.querySelector('[data-testid=stApp]');
+  new MutationObserver(changes => changes.forEach(change => change.removedNodes.forEach(node => {
+    if (node.nodeType !== 1) return;
+    const marked = [node, ...node.querySelectorAll('[data-seen]')].filter(e => e.dataset?.seen);
+    const when = `at ${Math.round(performance.now())} ms, script ${app.dataset.testScriptState}`;
+    marked.forEach(chart => window.chartsRemoved.push(`chart ${chart.dataset.seen} ${when}`));
+  }))).observe(document.body, {childList: true, subtree: true});
+}"""
 
 
 def mark_charts(page: Page, count: int = 2) -> None:
     """Mark the page's `count` chart elements, once drawn (a fresh page draws its first charts a
-    moment after its script has run)."""
+    moment after its script has run), and watch for them being taken out."""
     expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(count, timeout=TIMEOUT)
     wait_for_charts(page)
-    page.evaluate(f"() => {CHARTS}.forEach(chart => chart.dataset.seen = 1)")
+    page.evaluate(WATCH_REMOVALS)
+    page.evaluate(f"() => {CHARTS}.forEach((chart, i) => chart.dataset.seen = i)")
+    page.evaluate("() => window.chartsRemoved.length = 0")
 
 
-def charts_drawn_anew(page: Page) -> list[int]:
-    """Which of the page's charts (by place) are not elements marked by mark_charts."""
-    return page.evaluate(f"() => {CHARTS}.flatMap((chart, i) => chart.dataset.seen ? [] : [i])")
+def assert_charts_kept(page: Page, count: int, new: list[int], when: str) -> None:
+    """That, once the page shows `count` charts (while Streamlit swaps a new element in, the old one
+    can still be on the page), the charts at places `new` are the only ones not marked by
+    mark_charts: the rest kept their elements, they were not drawn anew."""
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(count, timeout=TIMEOUT)
+    anew = page.evaluate(f"() => {CHARTS}.flatMap((chart, i) => chart.dataset.seen ? [] : [i])")
+    removed = page.evaluate("() => window.chartsRemoved")
+    assert anew == new, f"charts drawn anew {when}: places {anew}, taken out: {removed}"
 
 
 def test_a_full_run_draws_its_curves_live_and_ends_with_accuracy_metric(page):
@@ -174,7 +194,7 @@ def test_a_full_run_draws_its_curves_live_and_ends_with_accuracy_metric(page):
     expect(page.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=TIMEOUT)
     expect(accuracy_metric(page)).to_contain_text("%", timeout=60_000)
     wait_until_idle(page)  # the page drawn to its end: a chart it replaced is gone
-    assert charts_drawn_anew(page) == [2], "the curves filled in where they were; the matrix is new"
+    assert_charts_kept(page, 3, new=[2], when="as the run trained and ended")
     drawn = page.evaluate("() => window.pointsDrawn")  # 0 (a chart being swapped in) is left out
     # 9 to 13 sizes here (the first redraws come after the run's first second), 33 on a loaded machine;
     # three on the way to the last leaves room for a machine twice as fast
@@ -192,7 +212,7 @@ def test_stop_ends_a_run_at_once_and_keeps_the_model(page):
     expect(page.get_by_text("Stopped by request")).to_be_visible(timeout=5_000)
     expect(accuracy_metric(page)).to_contain_text("%")
     wait_until_idle(page)  # the page drawn to its end: a chart it replaced is gone
-    assert charts_drawn_anew(page) == [2], "only the confusion matrix is new when the run stops"
+    assert_charts_kept(page, 3, new=[2], when="at Stop")
     expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled()
 
 
@@ -287,7 +307,7 @@ def test_a_queued_student_sees_their_place_and_starts_when_a_closed_tab_frees_it
         expect(accuracy_metric(b)).to_contain_text("%", timeout=TIMEOUT)
         expect(b.get_by_text("Trained for 10 epochs.")).to_be_visible()
         wait_until_idle(b)
-        assert charts_drawn_anew(b) == [2], "the empty curves stay while queued and fill in there"
+        assert_charts_kept(b, 3, new=[2], when="after the queue")
         second.close()
     finally:
         stop_server(process)
@@ -314,7 +334,7 @@ def test_the_look_inside_pages_draw_their_charts_after_a_run(page):
             page.get_by_role("slider", name="Time step t").press("ArrowLeft")
             expect(page.get_by_text("Step 9 has no label")).to_be_visible(timeout=TIMEOUT)
             wait_until_idle(page)
-            assert charts_drawn_anew(page) == [], "the charts were drawn anew when t moved"
+            assert_charts_kept(page, 2, new=[], when="when t moved")
     expect(page.locator(".katex").first).to_be_visible()  # the equations are typeset
     go_to(page, "Compare")
     page.get_by_role("button", name="Run both").nth(2).click()  # learning rate: right vs too high
@@ -502,7 +522,7 @@ def test_the_run_pickers_say_what_each_run_is_doing_now(page):
     expect(picker).to_have_value("Run 2: lab, rnn, running", timeout=TIMEOUT)
     expect(page.get_by_text("Trained for 30 epochs.")).to_be_visible(timeout=TIMEOUT)
     wait_until_idle(page)
-    assert charts_drawn_anew(page) == [2], "the curves were drawn anew when the picker came"
+    assert_charts_kept(page, 3, new=[2], when="by the picker")
     completed = r", completed, test \d+\.\d%$"
     expect(picker).to_have_value(re.compile(r"^Run 2: lab, rnn" + completed), timeout=2_000)
     set_epochs(page, 60)  # about 5 s: watched on Hidden states, whose picker must change too
@@ -518,7 +538,7 @@ def test_the_run_pickers_say_what_each_run_is_doing_now(page):
     mark_charts(page)
     expect(picker).to_have_value(re.compile(r"^Run 3: lab, rnn" + completed), timeout=TIMEOUT)
     wait_until_idle(page)  # the page drawn to its end: a chart it replaced is gone
-    assert charts_drawn_anew(page) == [], "the charts were drawn anew when the run ended"
+    assert_charts_kept(page, 2, new=[], when="at the end")
     # the sequence picker names the picked run's own first sequence, after another run is picked too
     sequence = page.get_by_role("combobox", name="Sequence for the heatmap")
     for run, seed in ((3, 1), (2, 0)):
