@@ -88,7 +88,7 @@ class RunFinished:
     model: TrainedModel = field(repr=False)  # the trained network itself: the one event that holds it
 
     def log_line(self) -> str:
-        return f"Test Accuracy: {100 * self.test_accuracy:.2f}%"
+        return f"Test Accuracy : {100 * self.test_accuracy:.2f}%"  # the sheet's spacing, as it prints it
 
 
 Event = RunStarted | BatchEnd | EpochEnd | ProbeSnapshot | RunFinished

@@ -264,7 +264,7 @@ for axes in (left, right):
 plt.show()"""
 
 TEST = """test_loss, test_accuracy = evaluate(test_x, test_y)
-print(f"Test Accuracy: {100 * test_accuracy:.2f}%")"""
+print(f"Test Accuracy : {100 * test_accuracy:.2f}%")"""
 
 
 def try_source(config: TrainConfig) -> str:

@@ -8,13 +8,12 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import EPOCH_LINE, ROOT, TEST_LINE
 from dashboard import session, state
 from dashboard.pool import TrainingPool
 from rnn_core import FIELDS, EpochEnd, preset
 
 APP = str(ROOT / "dashboard" / "app.py")
-EPOCH_LINE = re.compile(r"^Epoch \d+/\d+ - Loss: \d+\.\d{4} Accuracy: \d+\.\d{2}%$")
 
 
 def new_app(**query) -> AppTest:
@@ -92,7 +91,7 @@ def test_a_lab_run_shows_test_accuracy_the_sheets_log_charts_and_downloads():
     finished = runs(at).latest().finished
     assert metric.value == f"{100 * finished.test_accuracy:.2f}%"
     log = at.code[0].value.splitlines()
-    assert all(EPOCH_LINE.match(line) for line in log[:-1]) and log[-1].startswith("Test Accuracy: ")
+    assert all(EPOCH_LINE.fullmatch(line) for line in log[:-1]) and TEST_LINE.fullmatch(log[-1])
     assert len(log) == 11
     assert len(at.get("vega_lite_chart")) == 3  # loss, accuracy, confusion matrix
     labels = [b.proto.label for b in at.get("download_button")]

@@ -2,17 +2,14 @@
 (`main(argv)` with its output caught: the same code without starting Python and PyTorch each time)."""
 
 import io
-import re
 import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 
-from conftest import ROOT
+from conftest import EPOCH_LINE, ROOT, TEST_LINE
 from rnn_core.__main__ import main
-
-EPOCH_LINE = re.compile(r"^Epoch (\d+)/(\d+) - Loss: \d+\.\d{4} Accuracy: \d+\.\d{2}%$")
 
 
 def as_a_student(*args, check=True) -> subprocess.CompletedProcess:
@@ -41,9 +38,9 @@ def cli(*args, check=True) -> subprocess.CompletedProcess:
 
 def test_train_lab_prints_the_sheet_format_and_saves(tmp_path):
     out = as_a_student("train", "--preset", "lab", "--save", str(tmp_path / "run")).stdout.splitlines()
-    epochs = [EPOCH_LINE.match(line) for line in out[:10]]
+    epochs = [EPOCH_LINE.fullmatch(line) for line in out[:10]]
     assert all(epochs) and [int(m.group(1)) for m in epochs] == list(range(1, 11))
-    assert re.fullmatch(r"Test Accuracy: \d+\.\d{2}%", out[10])
+    assert TEST_LINE.fullmatch(out[10])
     assert {p.name for p in (tmp_path / "run").iterdir()} == {
         "model.safetensors",
         "metrics.csv",
@@ -85,7 +82,7 @@ def test_bad_flags_get_one_clear_line(args, words):
 
 def test_flags_override_the_preset_and_a_new_task_brings_its_length():
     out = cli("train", "--task", "parity", "--epochs", "2", "--num-samples", "100").stdout.splitlines()
-    assert out[0].startswith("Epoch 1/2 - ") and out[-1].startswith("Test Accuracy: ")
+    assert out[0].startswith("Epoch 1/2 - ") and TEST_LINE.fullmatch(out[-1])
 
 
 def test_tasks_lists_every_task_with_its_explanation():

@@ -19,14 +19,12 @@ import pytest
 import torch
 from nbclient import NotebookClient
 
-from conftest import ROOT, run_events, sheet_log
+from conftest import EPOCH_LINE, ROOT, TEST_LINE, run_events, sheet_log
 from rnn_core import FIELDS, PRESETS, TASKS, TrainConfig, build_model, preset
 from rnn_core.equations import BIASES
 from rnn_core.model import GATE_ORDER
 from rnn_core.notebook import DATA_SOURCES, data_source, notebook, notebook_bytes
 from rnn_core.notebook_text import markdown
-
-SHEET_LINE = re.compile(r"^(Epoch \d+/\d+ - Loss: .*|Test Accuracy: .*)$")
 
 # The lab run as the sheet trains it; every other preset with its task, cell and every setting it
 # ships but for 3 epochs (each epoch runs the same code, and 3 already cover a second shuffle and
@@ -53,7 +51,7 @@ def command_line(config: TrainConfig, save: Path | None = None) -> subprocess.Po
 
 
 def sheet_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if SHEET_LINE.match(line)]
+    return [line for line in text.splitlines() if EPOCH_LINE.fullmatch(line) or TEST_LINE.fullmatch(line)]
 
 
 def prediction_lines(text: str) -> list[str]:
