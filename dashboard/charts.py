@@ -20,12 +20,18 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 AFTER = "train, after epoch"  # the whole training set scored after the epoch, as the test set is
 SERIES = {"train": PALETTE[0], AFTER: PALETTE[2], "test": PALETTE[1], "batch": PALETTE[4]}
 EPOCH_SPLITS = ["train", AFTER, "test"]
-# What each line is, for the caption under the curves.
+# What each line is: the captions under the Train page's curves and under Compare's.
+SPLIT_MEANING = {
+    "train": "the running average over the epoch's batches, each scored before its update, as the lab "
+    "sheet prints it",
+    AFTER: "the whole training set scored with the weights at the end of the epoch",
+    "test": "the held-out test set, scored with the weights at the end of the epoch",
+    "batch": "each batch's loss",
+}
 MEANING = (
-    "train: the running average over the epoch's batches, each scored before its update, as the lab "
-    "sheet prints it (it lags behind the weights, so early on test can be above it); "
-    "train, after epoch: the whole training set scored with the weights at the end of the epoch; "
-    "test: the held-out test set, scored the same way; batch: each batch's loss."
+    f"train: {SPLIT_MEANING['train']} (it lags behind the weights, so early on test can be above it); "
+    + "; ".join(f"{split}: {SPLIT_MEANING[split]}" for split in (AFTER, "test", "batch"))
+    + "."
 )
 
 

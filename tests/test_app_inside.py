@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 from test_app import new_app, picker, runs, set_config, texts, wait_for
 
+from conftest import EPOCH_LINE
 from dashboard import limits, state
 from rnn_core import FIELDS, bptt
 from rnn_core.equations import recurrence
@@ -346,6 +347,10 @@ def test_compare_draws_any_two_runs_and_names_the_setting_between_them(monkeypat
     assert "differ in: **hidden size (hidden_size): 32 → 8**" in " ".join(m.value for m in at.markdown)
     (rows,) = chart_rows(charts_titled(at, "Training loss")[0])
     assert set(rows["run"]) == {"Run 1", "Run 2"} and len(rows) == 4  # 2 runs × 2 epochs
+    # the training loss drawn is the one the lab sheet's log prints, and the caption says so
+    logged = [EPOCH_LINE.fullmatch(e.log_line()).group(3) for v in runs(at).views() for e in v.epochs]
+    assert [f"{loss:.4f}" for loss in rows["train_loss"]] == logged
+    assert "Training loss: the running average over the epoch's batches" in texts(at.caption)
     places = chart_places(at)
     monkeypatch.setattr(limits, "RUN_SECONDS", 0.1)  # an experiment refused: a message above the charts
     at.button(key=f"{state.EXPERIMENT_BUTTON}_0").click().run()

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts_inside, limits, page, session, state
+from dashboard import charts, charts_inside, limits, page, session, state
 from dashboard.runner import JobView
 from rnn_core import FIELDS
 from rnn_core.experiments import EXPERIMENTS, Experiment
@@ -213,6 +213,10 @@ def render_comparison(views: list[JobView]) -> None:
         )
         page.chart(accuracy, left)
         page.chart(charts_inside.compare_curves(rows, "train_loss", "Training loss", epochs, training), right)
+        st.caption(
+            f"Test accuracy: {charts.SPLIT_MEANING['test']}. Training loss: {charts.SPLIT_MEANING['train']}; "
+            "the Train page's 'train' line."
+        )
     table, differing = config_table(chosen)
     if len(chosen) == 2:
         changes = chosen[1].config.changes_from(chosen[0].config)
