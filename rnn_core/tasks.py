@@ -30,6 +30,9 @@ from .sequences import (
 )
 
 MAX_INPUT_TOKENS = 200  # the longest sequence a student may type
+# Examples shown to a student come from seeds far from the runs' own (0, 1, ...): example_for takes
+# this one, Try it's "Random example" button the ones after it.
+EXAMPLE_SEED = 10_000
 DIGITS = tuple(str(d) for d in range(10))
 
 
@@ -107,6 +110,15 @@ class Task:
         data = self.generate(1, seq_len, seed)
         label = int(data.labels[0, -1] if self.many_to_many else data.labels[0])
         return self.render(data.tokens[0]), self.class_names[label]
+
+    def example_for(self, seq_len: int) -> str:
+        """A sequence to show first for a network trained on `seq_len` steps: the task's own example
+        if it is that long (or the task pads every sequence to its length, as word tasks do), else
+        one from the task's generator, the same at every call (a 40-step memory network is tried on
+        40 steps, not on the 10 of the task's example)."""
+        if self.pad_id is not None or len(self.split(self.example)) == seq_len:
+            return self.example
+        return self.random_example(seq_len, seed=EXAMPLE_SEED)[0]
 
     def split(self, text: str) -> list[str]:
         """Cut typed text into tokens: words for word tasks, characters for digit tasks.

@@ -273,6 +273,8 @@ def test_many_to_many_runs_show_a_prediction_at_every_step():
     at = wait_for(at, lambda v: not v.active)
     assert isinstance(runs(at).latest().epochs[-1], EpochEnd)
     at.switch_page("views/try_it.py").run()
+    first = at.text_input(key=state.TRY_TEXT).value  # as long as the run's sequences, not parity's example
+    assert len(first.split()) == runs(at).latest().config.seq_len == 12 and "Prediction:" in texts(at.header)
     at.text_input(key=state.TRY_TEXT).input("1 0 1").run()
     assert "Prediction at every step:" in texts(at.markdown)
 

@@ -39,6 +39,21 @@ def test_the_example_encodes_and_decodes(name):
     assert task.render(ids) == " ".join(task.split(task.example))
 
 
+@pytest.mark.parametrize("name", PRESETS)
+def test_the_first_example_shown_for_a_preset_is_as_long_as_its_training_sequences(name):
+    config = preset(name)
+    task = get_task(config.task)
+    shown = task.example_for(config.seq_len)
+    assert shown == task.example_for(config.seq_len)  # the same every time
+    tokens = task.encode(shown)  # it encodes: a student may run it as it is
+    if task.pad_id is None:
+        assert len(tokens) == config.seq_len
+    else:  # sentences are padded to the run's length: the task's own example is one
+        assert shown == task.example and len(tokens) <= config.seq_len
+    if len(task.split(task.example)) == config.seq_len:
+        assert shown == task.example  # the task's own example where it fits (the lab run's)
+
+
 @pytest.mark.parametrize("name", TASKS)
 def test_random_examples_encode_and_carry_their_true_label(name):
     task = get_task(name)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import charts, limits, page, plain, session, state
 from rnn_core import EncodeError, TrainedModel, checkpoint
-from rnn_core.tasks import MAX_INPUT_TOKENS
+from rnn_core.tasks import EXAMPLE_SEED, MAX_INPUT_TOKENS
 
 
 def available_models() -> dict[str, TrainedModel]:
@@ -52,7 +52,7 @@ def render_upload() -> None:
 def _random_example(model: TrainedModel) -> None:
     count = st.session_state.get(state.EXAMPLE_COUNT, 0) + 1
     st.session_state[state.EXAMPLE_COUNT] = count
-    text, _ = model.task.random_example(model.config.seq_len, seed=10_000 + count)
+    text, _ = model.task.random_example(model.config.seq_len, seed=EXAMPLE_SEED + count)
     st.session_state[state.TRY_TEXT] = text
 
 
@@ -70,7 +70,7 @@ def render_prediction(model: TrainedModel, text: str) -> None:
         plain.error(err)  # the message quotes what was typed
         return
     # the Hidden states page draws what the student typed, not the example shown to start with
-    st.session_state[state.TYPED_TEXT] = text if text != task.example else None
+    st.session_state[state.TYPED_TEXT] = text if text != task.example_for(model.config.seq_len) else None
     st.header(f"Prediction: {prediction.label} ({100 * prediction.confidence:.1f}%)")
     page.chart(charts.probability_bars(prediction.probs, prediction.class_names))
     page.chart(charts.prefix_chart(prediction.tokens, prediction.prefix_probs, prediction.class_names))
@@ -99,10 +99,11 @@ def main() -> None:
         st.session_state[state.TRY_MODEL] = next(iter(models))
     label = st.selectbox("Network", list(models), key=state.TRY_MODEL)
     model = models[label]
-    if st.session_state.get(state.TRY_EXAMPLE_TASK) != model.config.task:
-        # a real example of this network's task, so the first view already shows a prediction
-        st.session_state[state.TRY_TEXT] = model.task.example
-        st.session_state[state.TRY_EXAMPLE_TASK] = model.config.task
+    trained_on = (model.config.task, model.config.seq_len)
+    if st.session_state.get(state.TRY_EXAMPLE_TASK) != trained_on:
+        # a real example of this network's task and length, so the first view already shows a prediction
+        st.session_state[state.TRY_TEXT] = model.task.example_for(model.config.seq_len)
+        st.session_state[state.TRY_EXAMPLE_TASK] = trained_on
     st.caption(model.task.explanation)
     row = st.container(horizontal=True, vertical_alignment="bottom")  # the button as wide as its label
     text = row.text_input(
