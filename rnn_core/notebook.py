@@ -304,7 +304,7 @@ def try_source(config: TrainConfig) -> str:
     ]
     if task.many_to_many:
         lines.append('    print("Per step: " + " ".join(CLASSES[int(c)] for c in probs.argmax(dim=-1)))')
-    lines += ["", "", f"predict({task.example!r})"]
+    lines += ["", "", f"predict({task.example_for(config.seq_len)!r})"]  # what Try it shows first
     return "\n".join(lines)
 
 

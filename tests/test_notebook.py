@@ -88,7 +88,7 @@ def test_the_notebook_prints_the_engines_numbers_and_prediction(name, tmp_path):
         )
         assert kept, finished.reason
         assert f"The weights kept are {kept[1]}; the test accuracy is theirs." in printed
-    example = TASKS[config.task].example
+    example = TASKS[config.task].example_for(config.seq_len)  # as the app's Try it page
     predicted = finished.model.predict(example).report(every_step=finished.model.task.many_to_many)
     assert prediction_lines(printed) == predicted
     if cli is not None:  # and the command line prints the same
@@ -169,7 +169,7 @@ def test_the_notebooks_try_cell_reads_what_the_app_reads_and_names_what_it_canno
         task.encode(typed)  # the app reads it too (an EncodeError if not)
     namespace = {"re": re, "torch": torch, "VOCAB": task.vocab, "CLASSES": task.class_names, "SEQ_LEN": 14}
     namespace["model"] = lambda tokens: torch.zeros(1, tokens.shape[1], task.num_classes)  # any network
-    exec(code.replace(f"predict({task.example!r})", ""), namespace)
+    exec(code.replace(f"predict({task.example_for(config.seq_len)!r})", ""), namespace)
     namespace["predict"](typed)
     assert capsys.readouterr().out.startswith(said)
 
