@@ -27,7 +27,7 @@ STOP_BUTTON = "stop"
 RUN_PICKED = "run_picked"  # the run the student last picked on the Train page
 
 TRY_TEXT = "try_text"
-TRY_EXAMPLE_TASK = "try_example_task"  # (task, seq_len) of the example the text box was filled with
+TRY_EXAMPLE_FOR = "try_example_for"  # (task, seq_len) of the network the text box's example was drawn for
 TRY_RANDOM = "try_random"
 TRY_UPLOAD = "try_upload"
 UPLOAD_ERROR = "upload_error"  # why the last uploaded file could not be loaded

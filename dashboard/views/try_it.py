@@ -100,10 +100,10 @@ def main() -> None:
     label = st.selectbox("Network", list(models), key=state.TRY_MODEL)
     model = models[label]
     trained_on = (model.config.task, model.config.seq_len)
-    if st.session_state.get(state.TRY_EXAMPLE_TASK) != trained_on:
+    if st.session_state.get(state.TRY_EXAMPLE_FOR) != trained_on:
         # a real example of this network's task and length, so the first view already shows a prediction
         st.session_state[state.TRY_TEXT] = model.task.example_for(model.config.seq_len)
-        st.session_state[state.TRY_EXAMPLE_TASK] = trained_on
+        st.session_state[state.TRY_EXAMPLE_FOR] = trained_on
     st.caption(model.task.explanation)
     row = st.container(horizontal=True, vertical_alignment="bottom")  # the button as wide as its label
     text = row.text_input(
