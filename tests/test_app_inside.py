@@ -6,6 +6,7 @@ from dataclasses import replace
 import numpy as np
 import pyarrow as pa
 import pytest
+import torch
 from test_app import new_app, picker, runs, set_config, texts, wait_for
 
 from conftest import EPOCH_LINE
@@ -50,8 +51,13 @@ def test_hidden_states_says_which_layers_h_t_it_shows():
     at = wait_for(at, lambda v: not v.active)
     at.switch_page("views/hidden_states.py").run()
     assert "Each column is h_t of the top layer (of 2, the one the output layer reads)" in texts(at.caption)
-    top = runs(at).latest().snapshots[-1].hidden  # the model's output: nn.RNN's top layer, (P, T, H)
-    assert top.shape[-1] == runs(at).latest().config.hidden_size and not at.exception
+    view = runs(at).latest()  # the last snapshot was taken with the trained weights
+    network = view.model.model
+    with torch.no_grad():
+        _, last = network.rnn(network.embedding(torch.as_tensor(view.started.probe_tokens)))  # (layers, P, H)
+    shown = torch.as_tensor(view.snapshots[-1].hidden[:, -1])  # the heatmap's last column, every probe
+    torch.testing.assert_close(shown, last[1], atol=1e-5, rtol=0)  # the top layer's h_T ...
+    assert not torch.allclose(shown, last[0], atol=1e-2) and not at.exception  # ... not the first layer's
 
 
 def test_hidden_states_heatmap_shows_the_recorded_h_t(lab_app):

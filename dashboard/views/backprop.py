@@ -267,9 +267,10 @@ def main() -> None:
     )
     for line in BACKWARD:
         equation(line)
-    finished = [v for v in reversed(session.runs().views()) if v.model is not None]  # newest first
+    views = session.runs().views()  # one snapshot: a run ending meanwhile is in one list or the other
+    finished = [v for v in reversed(views) if v.model is not None]  # newest first
     sheet = [v for v in finished if is_sheet_network(v)]
-    training = [v for v in session.runs().views() if v.active]
+    training = [v for v in views if v.active]
     if not finished:
         render_wait(training)
         return
