@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from . import bptt, checkpoint
-from .config import FIELDS, PRESETS, ConfigError, TrainConfig, preset
+from .config import FIELDS, PRESETS, ConfigError, TrainConfig, flag, preset
 from .events import EpochEnd, RunFinished
 from .report import metrics_csv
 from .tasks import TASKS, EncodeError
@@ -32,10 +32,6 @@ from .train import train
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not argparse's usage block
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
 
 
 def build_parser() -> Parser:

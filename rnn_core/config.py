@@ -173,6 +173,11 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def command_line(self) -> str:
+        """The command that reruns this config exactly, every setting as a flag (the lab report and
+        the exported notebook print it)."""
+        return "python -m rnn_core train " + " ".join(f"{flag(k)} {v}" for k, v in self.to_dict().items())
+
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 
@@ -227,6 +232,11 @@ class TrainConfig:
         """The settings where this config differs from `other`: name -> (other's, this one's)."""
         mine, theirs = self.to_dict(), other.to_dict()
         return {k: (theirs[k], mine[k]) for k in FIELDS if mine[k] != theirs[k]}
+
+
+def flag(name: str) -> str:
+    """A setting's command-line flag: hidden_size is --hidden-size."""
+    return "--" + name.replace("_", "-")
 
 
 def unknown_settings(names: Iterable[str]) -> list[str]:

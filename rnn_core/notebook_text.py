@@ -9,7 +9,7 @@ run builds. rnn_core.notebook puts the cells together.
 from __future__ import annotations
 
 from . import tasks
-from .config import FIELDS, TrainConfig
+from .config import TrainConfig
 from .equations import BIASES, SHEET_RNN, SYMBOLS, aligned, recurrence
 from .model import GATE_ORDER, build_model
 
@@ -62,9 +62,20 @@ def weight_names(config: TrainConfig) -> str:
     return text
 
 
-def command(config: TrainConfig) -> str:
-    flags = " ".join(f"--{name.replace('_', '-')} {getattr(config, name)}" for name in FIELDS)
-    return f"python -m rnn_core train {flags}"
+def network_title(config: TrainConfig) -> str:
+    return f"The network: Embedding → {config.cell.upper()} → fully connected"
+
+
+def network(config: TrainConfig) -> str:
+    """The run's network in the sheet's notation, as Markdown with LaTeX: its step, its output layer
+    and where PyTorch keeps its weights (the notebook's section 2 and the lab report's Network)."""
+    return f"""Each token id becomes a vector $x_t$ (the embedding). {cell_equations(config)}
+
+The output layer turns each hidden state into class probabilities:
+
+$$\\hat y_t = \\mathrm{{softmax}}(V h_t + b_y)$$
+
+{weight_names(config)}"""
 
 
 def markdown(config: TrainConfig) -> dict[str, str]:
@@ -83,7 +94,7 @@ def markdown(config: TrainConfig) -> dict[str, str]:
 This notebook trains {CELL_NAMES[config.cell]} on RNN Lab's **{task.name}** task, exactly as RNN Lab ran it:
 run the cells from top to bottom and it prints the same lines, to the last digit, as RNN Lab and as
 
-    {command(config)}
+    {config.command_line()}
 
 It needs only `torch`, `numpy` and `matplotlib`. Everything random (the data, the first weights, the
 batch order) comes from generators seeded with `SEED`, so every run of it prints the same numbers.
@@ -93,15 +104,7 @@ Every setting of RNN Lab is reproduced here.""",
 {task.explanation}
 
 The task's generator (the same code RNN Lab uses), then the split into a training and a test set.""",
-        "model": f"""## 2. The network: Embedding → {config.cell.upper()} → fully connected
-
-Each token id becomes a vector $x_t$ (the embedding). {cell_equations(config)}
-
-The output layer turns each hidden state into class probabilities:
-
-$$\\hat y_t = \\mathrm{{softmax}}(V h_t + b_y)$$
-
-{weight_names(config)}""",
+        "model": f"## 2. {network_title(config)}\n\n{network(config)}",
         "loss": f"""## 3. Loss and optimizer
 
 CrossEntropyLoss compares $\\hat y_t$ with the true label $y_t$. {loss}

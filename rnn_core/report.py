@@ -1,8 +1,9 @@
 """A one-file lab report of a finished run, in Markdown: what a student hands in.
 
 It holds everything needed to reproduce and judge the run: the config (with its seed), the
-library versions, the epoch log in the lab sheet's format, the curves as a table, the test result
-and the confusion matrix. Plain text, so it opens anywhere and diffs cleanly.
+library versions, the network in the lab sheet's notation (as the exported notebook writes it), the
+epoch log in the lab sheet's format, the curves as a table, the test result and the confusion
+matrix. Plain text, so it opens anywhere and diffs cleanly.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from importlib import metadata
 
 import numpy as np
 
-from .config import TrainConfig
+from .cost import parameter_count
 from .events import EpochEnd, RunFinished
+from .notebook_text import network, network_title
 from .tasks import get_task
 
 LIBRARIES = ("torch", "numpy", "safetensors", "streamlit", "altair", "pandas")
@@ -43,12 +45,6 @@ def metrics_csv(history: Sequence[EpochEnd]) -> str:
     writer.writeheader()
     writer.writerows(asdict(e) for e in history)
     return out.getvalue()
-
-
-def command_line(config: TrainConfig) -> str:
-    """The command that reruns `config` exactly."""
-    flags = " ".join(f"--{name.replace('_', '-')} {value}" for name, value in config.to_dict().items())
-    return f"python -m rnn_core train {flags}"
 
 
 def confusion_table(confusion: np.ndarray, class_names: tuple[str, ...]) -> str:
@@ -82,9 +78,15 @@ def lab_report(finished: RunFinished, when: datetime | None = None) -> str:
         "",
         f"Seed **{config.seed}**: the same settings and seed reproduce this run exactly:",
         "",
-        f"    {command_line(config)}",
+        f"    {config.command_line()}",
         "",
         "Libraries: " + ", ".join(f"{k} {v}" for k, v in library_versions().items()) + ".",
+        "",
+        f"## {network_title(config)}",
+        "",
+        network(config),
+        "",
+        f"{parameter_count(config):,} weights and biases in all, every one of them trained.",
         "",
         "## Training log",
         "",

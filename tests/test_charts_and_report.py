@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -13,8 +14,10 @@ from dashboard import charts, charts_inside
 from rnn_core import preset
 from rnn_core.__main__ import build_parser
 from rnn_core.config import FIELDS, TrainConfig
+from rnn_core.equations import SHEET_RNN
 from rnn_core.events import BatchEnd, RunFinished
-from rnn_core.report import command_line, lab_report, metrics_csv
+from rnn_core.notebook_text import markdown, network_title
+from rnn_core.report import lab_report, metrics_csv
 
 RUN = TrainConfig(num_samples=200, epochs=3)  # trained by the first test that asks, not at collection
 
@@ -104,9 +107,22 @@ def test_lab_report_holds_config_seed_versions_log_curves_and_result(finished):
     assert "| true \\ predicted | low | high |" in text
 
 
+def test_lab_report_writes_the_network_as_the_notebook_does_and_counts_its_weights(finished):
+    """What was trained, in the sheet's notation: the exported notebook's section 2, word for word
+    (test_notebook checks its equations and shapes), and the number of weights the model holds."""
+    config = finished.model.config
+    text = lab_report(finished)
+    section = text.split(f"\n## {network_title(config)}\n\n", 1)[1].split("\n## ", 1)[0]
+    body, count_line = section.rstrip().rsplit("\n\n", 1)
+    assert f"## 2. {network_title(config)}\n\n{body}" == markdown(config)["model"]
+    assert SHEET_RNN in body
+    count = re.fullmatch(r"([\d,]+) weights and biases in all, every one of them trained\.", count_line)
+    assert int(count.group(1).replace(",", "")) == sum(p.numel() for p in finished.model.model.parameters())
+
+
 def test_the_reports_command_line_rebuilds_the_same_config():
     config = preset("sentiment")
-    args = build_parser().parse_args(command_line(config).split()[3:])
+    args = build_parser().parse_args(config.command_line().split()[3:])
     rebuilt, problems = TrainConfig.from_strings({n: getattr(args, n) for n in FIELDS})
     assert rebuilt == config and problems == []
 

@@ -45,8 +45,7 @@ RUNS = {
 
 def command_line(config: TrainConfig, save: Path | None = None) -> subprocess.Popen:
     """`python -m rnn_core train` with every setting as a flag, started in the background."""
-    flags = [part for name in FIELDS for part in (f"--{name.replace('_', '-')}", str(getattr(config, name)))]
-    command = [sys.executable, "-m", "rnn_core", "train", *flags, *(["--save", str(save)] if save else [])]
+    command = [sys.executable, *config.command_line().split()[1:], *(["--save", str(save)] if save else [])]
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
 
 
