@@ -30,7 +30,8 @@ class TrainingPool:
     which first imports PyTorch and warms it up, a few seconds once per server. Meanwhile the first
     student's page is drawn, and a run clicked that early waits in the queue like any other.
     A worker that dies, idle or training, is started anew; so is one that could not be started
-    (at the next run), and the forkserver itself if it was killed (multiprocessing restarts it).
+    (at once if runs are waiting, else at the next run), and the forkserver itself if it was killed
+    (multiprocessing restarts it).
     """
 
     def __init__(self, workers: int, memory_budget_mb: float, wall_seconds: float):
@@ -53,9 +54,9 @@ class TrainingPool:
     def _refill(self) -> None:
         """Start a worker for every place that has none, in the background (with the lock held).
 
-        All of them when the pool is made; later, at the next run, a place whose worker could not
-        be started (the machine was out of processes or memory for a moment) is tried again, so
-        a server that lost its workers heals without a restart.
+        All of them when the pool is made; later, a place whose worker could not be started (the
+        machine was out of processes or memory for a moment) is tried again at the next run, or at
+        once if runs are waiting for it, so a server that lost its workers heals without a restart.
         """
         missing = self.workers - self.max_running
         if missing <= 0 or self._closed:
@@ -177,6 +178,8 @@ class TrainingPool:
                 self._free.append(worker)
             else:
                 self.max_running -= 1
+                if self._queue:  # students are waiting: one more try, in the background, before
+                    self._refill()  # they are told there is no place to train
             self._running -= 1
             self._cond.notify_all()
 

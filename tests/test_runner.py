@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, START_WORKER
 from dashboard.pool import NO_WORKER, TrainingPool
 from dashboard.runner import Job, RunShelf, SessionRuns
 from rnn_core import BatchEnd, TrainConfig
@@ -319,6 +319,31 @@ def test_a_worker_that_could_not_be_replaced_is_started_again_at_the_next_run(ma
     job = runs.start(QUICK, pool)
     assert job.done.wait(60) and job.view().state == "completed", job.view().message
     assert pool.max_running == 1 and len(pool.worker_pids()) == 1
+
+
+def test_a_waiting_run_is_not_failed_when_a_dead_workers_replacement_fails_once(make_pool, monkeypatch):
+    """One place: a student trains, another waits. The worker dies, and at that moment no process can
+    be started. The pool tries again at once for the student waiting (the second try works), where
+    it told them to try again in a minute."""
+    pool = make_pool(1)
+    (pid,) = pool.worker_pids()
+    tries = []
+
+    def fails_once(pool):
+        tries.append(len(tries))
+        if len(tries) == 1:
+            raise OSError("no process can be started")
+        return START_WORKER(pool)
+
+    monkeypatch.setattr(TrainingPool, "_new_worker", fails_once)
+    training = new_runs().start(LONG, pool)
+    wait_until(lambda: training.view().state == "running")
+    waiting = new_runs().start(QUICK, pool)
+    assert waiting.view().state == "queued"
+    os.kill(pid, signal.SIGKILL)
+    assert training.done.wait(30) and training.view().state == "failed"
+    assert waiting.done.wait(60) and waiting.view().state == "completed", waiting.view().message
+    assert len(tries) == 2 and pool.max_running == 1 and len(pool.worker_pids()) == 1
 
 
 def test_workers_that_come_up_after_the_pool_was_closed_are_ended(held_start):
