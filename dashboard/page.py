@@ -123,10 +123,18 @@ def choose(label: str, labels: Mapping[Any, str], picked_key: str, shown: Any = 
 
 
 def run_picker(label: str, views: list[JobView], picked_key: str, shown: int, follow: bool = False) -> int:
-    """A picker of these runs, newest first, each saying what it is doing now; the run chosen. It
-    shows the student's last pick, or run `shown` (always `shown` when `follow`: a training run)."""
-    if follow:
+    """A picker of these runs, newest first, each saying what it is doing now; the run chosen.
+
+    It shows the student's last pick, or run `shown`: always while `follow` (a training run), and
+    whenever a run has come since the picker was last drawn. A student who trains a new run sees
+    it on every page, however quickly it ended (a lab run can end before the Train click's page is
+    drawn: that page went on showing the run picked before, as if the click was lost), and a
+    run picked by hand stays picked until a new run comes.
+    """
+    newest, newest_key = max(view.run_id for view in views), f"{picked_key}_newest"
+    if follow or st.session_state.get(newest_key, newest) < newest:
         st.session_state[picked_key] = shown
+    st.session_state[newest_key] = newest
     newest_first = sorted(views, key=lambda view: view.run_id, reverse=True)
     return choose(label, {view.run_id: view.picker_label for view in newest_first}, picked_key, shown)
 

@@ -403,6 +403,32 @@ def test_backprop_page_says_a_run_is_still_training_and_fills_in_when_it_ends():
     assert at.dataframe[0].value["largest |hand − autograd|"].max() < 1e-10
 
 
+def test_the_run_pickers_show_a_new_run_and_keep_a_hand_pick_until_one_comes():
+    """A student who trains another run and opens Hidden states or Backprop sees that run (the pages
+    went on showing the run they had shown first); a run picked by hand stays picked until then."""
+    at = set_config(new_app(), epochs=2, num_samples=200)
+
+    def train_one():
+        at.switch_page("views/train.py").run()
+        at.button(key=state.TRAIN_BUTTON).click().run()
+        return wait_for(at, lambda v: not v.active)
+
+    pages = {"views/hidden_states.py": "Run", "views/backprop.py": "Run"}
+    at = train_one()
+    for path, label in pages.items():
+        assert picker(at.switch_page(path).run(), label).value == 1
+    at = train_one()
+    for path, label in pages.items():
+        assert picker(at.switch_page(path).run(), label).value == 2  # the new run
+        picker(at, label).select(1).run()  # picked by hand...
+    for path, label in pages.items():
+        assert picker(at.switch_page(path).run(), label).value == 1  # ...stays, page after page
+    at = train_one()
+    for path, label in pages.items():
+        assert picker(at.switch_page(path).run(), label).value == 3
+    assert not at.exception
+
+
 def test_the_length_sweep_draws_accuracy_against_length_for_both_cells():
     at = new_app().switch_page("views/compare.py").run()
     at.button(key=f"{state.EXPERIMENT_BUTTON}_3").click().run()  # memory as the sequence grows
