@@ -8,9 +8,10 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from streamlit import dataframe_util
 
 from conftest import run_events
-from dashboard import charts, charts_inside
+from dashboard import charts, charts_inside, page
 from rnn_core import preset
 from rnn_core.__main__ import build_parser
 from rnn_core.config import FIELDS, TrainConfig
@@ -125,6 +126,18 @@ def test_the_reports_command_line_rebuilds_the_same_config():
     args = build_parser().parse_args(config.command_line().split()[3:])
     rebuilt, problems = TrainConfig.from_strings({n: getattr(args, n) for n in FIELDS})
     assert rebuilt == config and problems == []
+
+
+def test_chart_rows_go_to_the_browser_as_arrow_and_mixed_columns_are_left_to_streamlit():
+    """page.chart hands Streamlit its rows as an Arrow table (no pandas on the way); a column pyarrow
+    cannot type stays rows, for Streamlit's own conversion, which turns it into text."""
+    rows = [*charts.epoch_rows(run_events(RUN)[-1].model.history), {"epoch": 4, "split": "test", "note": "x"}]
+    table = page.arrow_table(rows)  # a row without a column has None there, as in a DataFrame
+    assert table.to_pylist() == [{"loss": None, "accuracy": None, "note": None} | row for row in rows]
+    assert table.to_pandas().equals(pd.DataFrame(rows))
+    mixed = [{"step": 1}, {"step": "one"}]
+    assert page.arrow_table(mixed) is mixed
+    assert dataframe_util.convert_anything_to_arrow_bytes(mixed)
 
 
 def only_dataset(chart) -> list[dict]:
