@@ -254,9 +254,13 @@ class SessionRuns:
         self.stop_active()
         self.uploaded.clear()
 
-    def stop_active(self) -> None:
+    def stop_active(self, wait: float = 0.0) -> None:
+        """Ask every run still going to stop, and wait up to `wait` seconds for them to end."""
         for job in self.jobs:
             job.stop.set()
+        deadline = time.monotonic() + wait
+        for job in self.jobs:
+            job.done.wait(max(0.0, deadline - time.monotonic()))
 
     def views(self) -> list[JobView]:
         return [job.view() for job in self.jobs]

@@ -27,6 +27,7 @@ from rnn_core.words import counted
 # student sees its curves from the first epochs (a lab run is over in well under 2.5 s).
 TIMER_SECONDS = {"running": 0.3, "next": 0.5, "queued": 2.5}
 QUICK_RUN_WAIT = 1.0  # a run this short (the lab run) shows its result without a polling round trip
+STOP_WAIT = 2.0  # the longest a Stop click waits for its run to end
 BINARY = "application/octet-stream"
 STATUS = {"completed": st.success, "stopped": st.warning, "diverged": st.error, "failed": st.error}
 
@@ -43,7 +44,12 @@ def _start() -> None:
 
 
 def _stop() -> None:
-    session.runs().stop_active()
+    """Stop button: the run stops at its next batch and keeps its model. Waiting for that (it takes
+    well under STOP_WAIT) lets the page drawn next show the stopped run and bring back Train. Drawn
+    before the run ended, the page showed it still training until the next timer tick redrew it,
+    and a tick that reached the server during that first drawing made Streamlit drop and draw anew
+    the curves (its queue discards a fragment's unsent elements when the fragment runs again)."""
+    session.runs().stop_active(wait=STOP_WAIT)
 
 
 def render_progress(view: JobView) -> None:
