@@ -20,7 +20,7 @@ MOVED = "moved"  # this browser reconnected here after its server stopped or res
 CONFIG = "config"  # the TrainConfig the sidebar describes now (None when a setting is invalid)
 JUST_STARTED = "just_started"  # set by the Train button's callback for the run that follows
 START_ERROR = "start_error"  # why the last Train click could not start a run
-WAS_TRAINING = "was_training"  # a run was training when the Train page was last drawn
+WAS_TRAINING = "was_training"  # a run was training when the Train page was last drawn, or just started
 
 TRAIN_BUTTON = "train"
 STOP_BUTTON = "stop"

@@ -6,10 +6,11 @@ import time
 
 import pyarrow as pa
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from conftest import EPOCH_LINE, ROOT, TEST_LINE
-from dashboard import session, state
+from dashboard import page, session, state
 from dashboard.pool import TrainingPool
 from dashboard.runner import SessionRuns
 from rnn_core import FIELDS, EpochEnd, preset
@@ -149,6 +150,23 @@ def test_a_widget_click_during_a_run_does_not_stop_it_and_stop_keeps_the_model()
     assert "Stopped by request" in texts(at.warning)
     assert any(m.label == "Test accuracy" for m in at.metric)
     assert not at.button(key=state.TRAIN_BUTTON).disabled and at.button(key=state.STOP_BUTTON).disabled
+
+
+def test_train_gets_the_focus_back_after_stop_even_when_the_page_drawn_after_train_was_cut_short(
+    monkeypatch,
+):
+    """A click on Stop while the page drawn after Train is still being drawn cuts that drawing short
+    (Streamlit starts the next at once): seen on a fresh, busy server, where the keyboard focus then
+    stayed on the page's body. Here the drawing after Train stops where the curves begin."""
+    live = page.live
+    at = set_config(new_app(), epochs=200, num_samples=3000)
+    monkeypatch.setattr(page, "live", lambda *args: st.stop())
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    monkeypatch.setattr(page, "live", live)
+    assert not at.html  # no focus script while it trains
+    at.button(key=state.STOP_BUTTON).click().run()
+    assert runs(at).latest().state == "stopped"
+    assert [h.proto.body for h in at.html] == [page.FOCUS_TRAIN]
 
 
 def test_a_run_that_ends_before_its_page_is_drawn_is_the_run_shown(monkeypatch):

@@ -41,6 +41,10 @@ def _start() -> None:
         st.session_state[state.START_ERROR] = problem
     elif session.runs().start(config, session.pool()) is not None:
         st.session_state[state.JUST_STARTED] = True
+        # Noted here, not only at the end of the page drawn next: a click on Stop before that
+        # drawing ends cuts it short (Streamlit starts the next drawing at once), and the page
+        # after Stop would not know a run had trained, nor give Train back the focus.
+        st.session_state[state.WAS_TRAINING] = True
 
 
 def _stop() -> None:
