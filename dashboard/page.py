@@ -21,17 +21,19 @@ from dashboard.runner import JobView
 # Projector mode's page text: Streamlit sizes its text in rem, so the root size scales it all.
 PROJECTOR_CSS = "<style>html { font-size: 24px; }</style>"
 
-# After a run ends, the Train button is enabled again, but the browser dropped focus to the page
-# body when the button it was on (Train or Stop) was disabled. Put it back on Train, so a keyboard
-# user's next Space starts the next run; never take focus from anything else the student is on.
+# After a run ends, the Train button is enabled again, but the browser drops focus to the page
+# body when the button it was on (Train or Stop) is disabled, at its next frame, which may come after
+# this script first looks. So it looks for 2 s: once the focus is lost (on the body, or still on a
+# disabled button), it puts it back on Train, so a keyboard user's next Space starts the next run. It
+# never takes the focus from anything else the student is on.
 FOCUS_TRAIN = f"""<script>
 (() => {{
   let tries = 20;
   const focusTrain = () => {{
+    const now = document.activeElement;
+    const lost = !now || now === document.body || now.disabled;
     const train = document.querySelector(".st-key-{state.TRAIN_BUTTON} button");
-    const lost = !document.activeElement || document.activeElement === document.body;
-    if (!lost) return;
-    if (train && !train.disabled) train.focus();
+    if (lost && train && !train.disabled) train.focus();
     else if (--tries > 0) setTimeout(focusTrain, 100);
   }};
   setTimeout(focusTrain, 50);
