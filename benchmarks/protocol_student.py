@@ -39,6 +39,7 @@ class ProtocolStudent:
     page_hash: str = ""
     timer_seconds: float | None = None  # the interval of the newest fragment timer the server set
     finished_runs: int = 0  # script runs (full or fragment) the server has finished
+    drawn_in: list[str] = field(default_factory=list)  # each element's fragment id ("": not in one)
     _timers: dict[str, asyncio.Task] = field(default_factory=dict)
     _ws: object = None
 
@@ -89,6 +90,7 @@ class ProtocolStudent:
             if not message.metadata.run.fragment_ids:  # a full run: the frontend drops its timers
                 self._cancel(list(self._timers))
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+            self.drawn_in.append(message.delta.fragment_id)
             element = message.delta.new_element
             if element.WhichOneof("type") == "button":
                 self.buttons[element.button.label] = element.button.id
@@ -115,10 +117,14 @@ class ProtocolStudent:
             if timer := self._timers.pop(fragment_id, None):
                 timer.cancel()
 
+    async def tick(self, fragment_id: str) -> None:
+        """What a fragment's timer sends: run that fragment again."""
+        await self._send(fragment_id=fragment_id)
+
     async def _tick(self, fragment_id: str, interval: float) -> None:
         while True:  # the frontend's setInterval
             await asyncio.sleep(interval)
-            await self._send(fragment_id=fragment_id)
+            await self.tick(fragment_id)
 
 
 async def train_once(url: str, query: str, start: asyncio.Event, timeout: float = 300) -> float:

@@ -8,6 +8,7 @@ Charts get their text sizes here (`charts.readable`), so no page sizes one by ha
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +18,9 @@ import streamlit as st
 
 from dashboard import charts, session, state
 from dashboard.runner import JobView
+
+# Numbers page.live's fragments, one per drawing of a whole page (why: page.live).
+LIVE_DRAWINGS = itertools.count()
 
 # Projector mode's page text: Streamlit sizes its text in rem, so the root size scales it all.
 PROJECTOR_CSS = "<style>html { font-size: 24px; }</style>"
@@ -115,6 +119,16 @@ def live(
     page jumps). So `draw` keeps its charts at the same place in every mode (what comes and goes
     above them goes in a container that is always there), and charts that a live part will take
     over are drawn through `live` already (views/train.py's empty curves before a run).
+
+    Each drawing of the whole page makes a new fragment: the browser often sends a timer tick
+    together with a click (its timer came due while it handled the click), and that tick reached
+    the server while the click's drawing of the page ran. Streamlit then ran the fragment again at
+    once, and first threw away what of the fragment the page's drawing had not yet sent to the
+    browser; at the end of that drawing the browser took out the curves it had not been sent, and
+    the fragment's run drew them anew: a widget click while a run trained made the curves blink
+    out 6 times in 30 on a busy machine. A tick for a fragment that is gone is dropped, and the
+    new fragment's own timer comes next. (Streamlit names a fragment by its function's name and
+    its place on the page, hence the numbered name.)
     """
 
     def redraw() -> None:
@@ -122,6 +136,7 @@ def live(
             st.rerun()
         draw()
 
+    redraw.__qualname__ = f"live.redraw.{next(LIVE_DRAWINGS)}"
     st.fragment(redraw, run_every=every.get(drawn_for) if drawn_for is not None else None)()
 
 

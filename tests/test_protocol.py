@@ -6,6 +6,7 @@
   the sidebar then keeps each setting's last value (dashboard.controls._keep_values) instead of
   crashing on a missing one, which had stalled a benchmark's whole class.
 - The page timers the server sets for a queue: which students' pages look often, and which rarely.
+- A timer tick meant for an earlier drawing of a page draws nothing (dashboard.page.live).
 """
 
 import asyncio
@@ -81,3 +82,29 @@ def test_of_the_queued_runs_only_the_one_next_in_line_has_its_page_look_often(ur
             assert a.exceptions == b.exceptions == c.exceptions == []
 
     asyncio.run(queue())
+
+
+def test_a_timer_tick_meant_for_an_earlier_drawing_of_the_page_draws_nothing(url):
+    """The browser often sends a timer tick together with a click, and Streamlit ran the tick's
+    fragment as soon as the click's drawing of the page ended, first throwing away what of that
+    fragment the drawing had not sent yet: the curves blinked out and were drawn anew. Each drawing
+    of a page now has its own fragment (page.live), so such a tick finds none and draws nothing."""
+
+    async def draw_twice_then_tick() -> tuple[list[list[str]], list[str]]:
+        async with ProtocolStudent(url) as student:
+            drawings = []
+            for _ in range(2):  # the Train page before any run, drawn twice (as a click draws it again)
+                student.drawn_in.clear()
+                await student.load()
+                drawings.append([fragment for fragment in student.drawn_in if fragment])
+            student.drawn_in.clear()
+            runs = student.finished_runs
+            await student.tick(drawings[0][0])  # a tick for the first drawing's live part, then
+            await student.tick(drawings[1][0])  # one for the part on show, as their timers send them
+            await student.read_until(lambda: bool(student.drawn_in) and student.finished_runs > runs, 60)
+            assert student.exceptions == []
+            return drawings, student.drawn_in
+
+    (first, second), after_the_ticks = asyncio.run(draw_twice_then_tick())
+    assert first and second and set(first).isdisjoint(second)  # one live part per drawing
+    assert after_the_ticks == second  # the part on show drawn once more, nothing for the first
