@@ -41,5 +41,6 @@ chosen = st.navigation(
 st.session_state[state.CONFIG] = controls.render_sidebar()
 if note := session.moved_note():
     st.warning(note)
+page.keep_widget_values()
 
 chosen.run()

@@ -140,6 +140,17 @@ def live(
     st.fragment(redraw, run_every=every.get(drawn_for) if drawn_for is not None else None)()
 
 
+def keep_widget_values() -> None:
+    """Keep what the student typed into a page's widgets while they visit other pages. At the end
+    of each run Streamlit forgets the value of every widget that run did not draw, so a sequence typed
+    on Try it was gone after a look at Hidden states. A value saved again in session_state before the
+    page is drawn belongs to no widget until one is drawn with its key, and is kept (Streamlit's
+    documented way: "interrupt the widget clean-up process")."""
+    for key in state.KEPT_ACROSS_PAGES:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def choose(label: str, labels: Mapping[Any, str], picked_key: str, shown: Any = None) -> Any:
     """A selectbox of `labels` (option -> its label) whose labels stay true; the option chosen.
 

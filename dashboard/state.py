@@ -31,9 +31,11 @@ TRY_EXAMPLE_FOR = "try_example_for"  # (task, seq_len) of the network the text b
 TRY_RANDOM = "try_random"
 TRY_UPLOAD = "try_upload"
 UPLOAD_ERROR = "upload_error"  # why the last uploaded file could not be loaded
-TRY_MODEL = "try_model"  # which trained model the Try it page uses
+TRY_MODEL = "try_model"  # which trained model the Try it page uses (its label)
+TRY_NEWEST_RUN = "try_newest_run"  # the newest run with a model when the Try it page was last drawn
 EXAMPLE_COUNT = "example_count"  # seeds the Random example button
 TYPED_TEXT = "typed_text"  # the last sequence typed on Try it that the model could read
+KEPT_ACROSS_PAGES = (TRY_TEXT,)  # widget values kept while another page is shown (page.keep_widget_values)
 
 HIDDEN_RUN = "hidden_run"  # the run the student last picked on the Hidden states page
 HIDDEN_EPOCH = "hidden_epoch"  # + run id: the epoch slider of that run

@@ -306,6 +306,27 @@ def test_random_example_fills_in_a_sequence_from_the_task(trained_app):
     assert len(typed.split()) == 10 and "Prediction:" in texts(at.header)
 
 
+def test_try_it_keeps_the_network_picked_and_the_sequence_typed_while_other_pages_are_shown():
+    at = new_app(epochs="1", num_samples="200")
+    for _ in range(2):
+        at.button(key=state.TRAIN_BUTTON).click().run()
+        at = wait_for(at, lambda v: not v.active)
+    at.switch_page("views/try_it.py").run()
+    assert picker(at, "Network").value.startswith("Run 2: ")  # the newest run's model first
+    picker(at, "Network").select(runs(at).view(1).picker_label).run()
+    at.text_input(key=state.TRY_TEXT).input("1 2 3").run()
+    at.switch_page("views/hidden_states.py").run()
+    at.switch_page("views/try_it.py").run()
+    assert picker(at, "Network").value.startswith("Run 1: ")
+    assert at.text_input(key=state.TRY_TEXT).value == "1 2 3" and "Prediction:" in texts(at.header)
+    at.switch_page("views/train.py").run()
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    at.switch_page("views/try_it.py").run()
+    assert picker(at, "Network").value.startswith("Run 3: ")  # a run that ended since is shown
+    assert at.text_input(key=state.TRY_TEXT).value == "1 2 3" and not at.exception
+
+
 def test_many_to_many_runs_show_a_prediction_at_every_step():
     at = new_app(preset="parity", epochs="2", num_samples="200")
     at.button(key=state.TRAIN_BUTTON).click().run()

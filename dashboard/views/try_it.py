@@ -85,6 +85,17 @@ def render_prediction(model: TrainedModel, text: str) -> None:
         )
 
 
+def choose_network(models: dict[str, TrainedModel]) -> str:
+    """The Network picker; the label chosen. It keeps the student's pick across pages, and shows a
+    run's model as soon as that run has ended (an upload is shown by the uploader's callback)."""
+    uploaded = session.runs().uploaded
+    newest_run = next((label for label in models if label not in uploaded), None)
+    if st.session_state.get(state.TRY_NEWEST_RUN, newest_run) != newest_run:
+        st.session_state[state.TRY_MODEL] = newest_run  # a run has ended since this page was drawn
+    st.session_state[state.TRY_NEWEST_RUN] = newest_run
+    return page.choose("Network", {label: label for label in models}, state.TRY_MODEL)
+
+
 def main() -> None:
     page.title("Try it")
     models = available_models()
@@ -95,9 +106,7 @@ def main() -> None:
         )
         render_upload()
         return
-    if st.session_state.get(state.TRY_MODEL) not in models:
-        st.session_state[state.TRY_MODEL] = next(iter(models))
-    label = st.selectbox("Network", list(models), key=state.TRY_MODEL)
+    label = choose_network(models)
     model = models[label]
     trained_on = (model.config.task, model.config.seq_len)
     if st.session_state.get(state.TRY_EXAMPLE_FOR) != trained_on:
