@@ -35,7 +35,6 @@ TRY_MODEL = "try_model"  # which trained model the Try it page uses (its label)
 TRY_NEWEST_RUN = "try_newest_run"  # the newest run with a model when the Try it page was last drawn
 EXAMPLE_COUNT = "example_count"  # seeds the Random example button
 TYPED_TEXT = "typed_text"  # the last sequence typed on Try it that the model could read
-KEPT_ACROSS_PAGES = (TRY_TEXT,)  # widget values kept while another page is shown (page.keep_widget_values)
 
 HIDDEN_RUN = "hidden_run"  # the run the student last picked on the Hidden states page
 HIDDEN_EPOCH = "hidden_epoch"  # + run id: the epoch slider of that run
@@ -55,4 +54,9 @@ BPTT_STAGE = "bptt_stage"  # how far the step-through has got (0 = not started)
 BPTT_NEXT = "bptt_next"
 
 COMPARE_RUNS = "compare_runs"
+COMPARE_NEWEST = "compare_newest"  # the newest run when the Compare page was last drawn
 EXPERIMENT_BUTTON = "experiment"  # + the experiment's number
+
+# Widget values kept while another page is shown (page.keep_widget_values). A widget here takes its
+# first value from session_state, never from a default argument: Streamlit warns about both.
+KEPT_ACROSS_PAGES = (TRY_TEXT, BPTT_LENGTH, BPTT_SCALE, BPTT_CLIP, BPTT_LR, COMPARE_RUNS)

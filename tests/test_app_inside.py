@@ -365,6 +365,38 @@ def test_compare_draws_any_two_runs_and_names_the_setting_between_them(monkeypat
     assert "Pick at least one run." in texts(at.info) and not at.exception
 
 
+def test_backprop_and_compare_keep_what_the_student_set_while_other_pages_are_shown():
+    at = set_config(new_app(), epochs=1, num_samples=200)
+
+    def train(run_id):
+        at.switch_page("views/train.py").run()
+        at.button(key=state.TRAIN_BUTTON).click().run()
+        return wait_for(at, lambda v: not v.active and v.run_id == run_id)
+
+    for run_id in (1, 2, 3):
+        at = train(run_id)
+    at.switch_page("views/backprop.py").run()
+    at.slider(key=state.BPTT_LENGTH).set_value(60).run()
+    at.slider(key=state.BPTT_SCALE).set_value(2.0).run()
+    at.number_input(key=state.BPTT_CLIP).set_value(5.0).run()
+    at.number_input(key=state.BPTT_LR).set_value(1.5).run()
+    at.switch_page("views/compare.py").run()
+    assert at.multiselect(key=state.COMPARE_RUNS).value == [2, 3]  # the two newest to start with
+    at.multiselect(key=state.COMPARE_RUNS).set_value([1, 3]).run()
+    at.switch_page("views/hidden_states.py").run()
+    at.switch_page("views/backprop.py").run()
+    sliders = [at.slider(key=key).value for key in (state.BPTT_LENGTH, state.BPTT_SCALE)]
+    numbers = [at.number_input(key=key).value for key in (state.BPTT_CLIP, state.BPTT_LR)]
+    assert sliders + numbers == [60, 2.0, 5.0, 1.5]
+    (rows,) = chart_rows(charts_titled(at, "W scaled by 2")[0])  # what is drawn follows what is shown
+    assert rows["back"].max() == 59 and "clipping at 5 rescales" in texts(at.caption)
+    at.switch_page("views/compare.py").run()
+    assert at.multiselect(key=state.COMPARE_RUNS).value == [1, 3]
+    at = train(4)
+    at.switch_page("views/compare.py").run()
+    assert at.multiselect(key=state.COMPARE_RUNS).value == [3, 4] and not at.exception  # a new run is in
+
+
 def test_every_experiment_fits_the_classroom_server_limits():
     for experiment in EXPERIMENTS.values():
         assert all(limits.too_big(config) is None for _, config in experiment.runs), experiment.name

@@ -134,10 +134,13 @@ def render_flow(view: JobView) -> None:
     """Vanishing and exploding gradients: ‖∂L/∂h_t‖ going back in time, with W scaled."""
     st.header("Vanishing and exploding gradients")
     left, middle, right = st.columns(3)
-    length = left.slider("Sequence length T", 5, 100, 40, key=state.BPTT_LENGTH)
-    scale = middle.slider("Scale W by", 0.25, 3.0, 1.0, 0.25, key=state.BPTT_SCALE)
+    # each starts where the student left it (page.keep_widget_values), or at its first value
+    for key, first in ((state.BPTT_LENGTH, 40), (state.BPTT_SCALE, 1.0), (state.BPTT_CLIP, 0.0)):
+        st.session_state.setdefault(key, first)
+    length = left.slider("Sequence length T", 5, 100, key=state.BPTT_LENGTH)
+    scale = middle.slider("Scale W by", 0.25, 3.0, step=0.25, key=state.BPTT_SCALE)
     clip = right.number_input(
-        "Clip the gradient at norm (0 = off)", 0.0, 100.0, 0.0, 0.5, key=state.BPTT_CLIP
+        "Clip the gradient at norm (0 = off)", 0.0, 100.0, step=0.5, key=state.BPTT_CLIP
     )
     flow = lesson.gradient_flow(view.model.model, view.config.task, length, scale, view.config.seed)
     series = {"the sheet's RNN (tanh)": flow.with_tanh, "W alone (no tanh)": flow.w_alone}
@@ -169,7 +172,8 @@ def render_step_through(walk: lesson.Walkthrough, config) -> None:
         f"{config.batch_size}, and updated every PyTorch weight: the embedding, and b_ih and b_hh "
         "separately."
     )
-    lr = st.number_input("Learning rate for this step (plain SGD)", 0.001, 5.0, 0.5, 0.1, key=state.BPTT_LR)
+    st.session_state.setdefault(state.BPTT_LR, 0.5)  # where the student left it, as above
+    lr = st.number_input("Learning rate for this step (plain SGD)", 0.001, 5.0, step=0.1, key=state.BPTT_LR)
     stage = st.session_state.get(state.BPTT_STAGE, 0)
     row = st.container(horizontal=True, vertical_alignment="center")  # the button as wide as its label
     # The button says what its click will do: the next stage's name, or start over after the last.
