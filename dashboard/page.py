@@ -22,8 +22,11 @@ from dashboard.runner import JobView
 # Numbers page.live's fragments, one per drawing of a whole page (why: page.live).
 LIVE_DRAWINGS = itertools.count()
 
-# Projector mode's page text: Streamlit sizes its text in rem, so the root size scales it all.
-PROJECTOR_CSS = "<style>html { font-size: 24px; }</style>"
+# Projector mode's page text: Streamlit sizes its text in rem, so the root size scales it all. The
+# pages' names along the top keep the size they have outside projector mode (16/24): scaled up, they
+# needed 836 px and an old XGA projector's 1024 px left the nav 628, so Backprop and Compare went
+# into a "2 more" menu, out of the class's sight. The class reads each page's heading, which stays large.
+PROJECTOR_CSS = "<style>html { font-size: 24px; } [data-testid=stTopNav] { zoom: calc(16 / 24); }</style>"
 
 # After a run ends, the Train button is enabled again, but the browser drops focus to the page
 # body when the button it was on (Train or Stop) is disabled, at its next frame, which may come after

@@ -99,9 +99,9 @@ def pick(page: Page, box: Locator, option: str | re.Pattern) -> None:
 
 
 def go_to(page: Page, name: str) -> None:
-    """Open one of the app's pages from its navigation (on a narrow projector, some of the pages
-    along the top are in a "2 more" menu). Already there, nothing is clicked: that would run the
-    page again while the test reads it."""
+    """Open one of the app's pages from its navigation (in a window narrower than an XGA projector,
+    some of the pages along the top are in an "N more" menu). Already there, nothing is clicked: that
+    would run the page again while the test reads it."""
     if page.get_by_role("heading", name=name, level=1).is_visible():
         return
     link = page.get_by_role("link", name=name)
@@ -637,6 +637,8 @@ def test_every_chart_is_named_readable_and_one_click_from_its_numbers(
             paragraph = page.get_by_test_id("stMarkdownContainer").locator("p").first
             assert paragraph.evaluate("p => parseFloat(getComputedStyle(p).fontSize)") >= 20
             expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+            for name in PAGES:  # every page's name in sight along the top, none in an "N more" menu
+                expect(page.get_by_test_id("stTopNav").get_by_role("link", name=name)).to_be_visible()
         measured, clipped = {}, {}
         for name in PAGES:
             go_to(page, name)
