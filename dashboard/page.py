@@ -144,13 +144,14 @@ def live(
 
 
 def keep_widget_values() -> None:
-    """Keep what the student typed into a page's widgets while they visit other pages. At the end
-    of each run Streamlit forgets the value of every widget that run did not draw, so a sequence typed
-    on Try it was gone after a look at Hidden states. A value saved again in session_state before the
-    page is drawn belongs to no widget until one is drawn with its key, and is kept (Streamlit's
-    documented way: "interrupt the widget clean-up process")."""
-    for key in state.KEPT_ACROSS_PAGES:
-        if key in st.session_state:
+    """Keep what the student set in a page's widgets while they visit other pages. At the end of
+    each run Streamlit forgets the value of every widget that run did not draw: a sequence typed on
+    Try it was gone after a look at Hidden states, whose epoch slider was then back at the last
+    epoch. A value saved again in session_state before the page is drawn belongs to no widget until
+    one is drawn with its key, and is kept (Streamlit's documented way: "interrupt the widget
+    clean-up process")."""
+    for key in list(st.session_state):
+        if key in state.KEPT_ACROSS_PAGES or key.startswith(state.KEPT_PER_RUN):
             st.session_state[key] = st.session_state[key]
 
 

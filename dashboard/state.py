@@ -57,6 +57,8 @@ COMPARE_RUNS = "compare_runs"
 COMPARE_NEWEST = "compare_newest"  # the newest run when the Compare page was last drawn
 EXPERIMENT_BUTTON = "experiment"  # + the experiment's number
 
-# Widget values kept while another page is shown (page.keep_widget_values). A widget here takes its
-# first value from session_state, never from a default argument: Streamlit warns about both.
+# Widget values kept while another page is shown (page.keep_widget_values): these keys, and those
+# that start with a per-run prefix (+ the run id). A widget here takes its first value from
+# session_state, never from a default argument: Streamlit warns about both.
 KEPT_ACROSS_PAGES = (TRY_TEXT, BPTT_LENGTH, BPTT_SCALE, BPTT_CLIP, BPTT_LR, COMPARE_RUNS)
+KEPT_PER_RUN = (f"{HIDDEN_EPOCH}_",)

@@ -365,7 +365,7 @@ def test_compare_draws_any_two_runs_and_names_the_setting_between_them(monkeypat
     assert "Pick at least one run." in texts(at.info) and not at.exception
 
 
-def test_backprop_and_compare_keep_what_the_student_set_while_other_pages_are_shown():
+def test_the_look_inside_pages_keep_what_the_student_set_while_other_pages_are_shown():
     at = set_config(new_app(), epochs=1, num_samples=200)
 
     def train(run_id):
@@ -384,6 +384,7 @@ def test_backprop_and_compare_keep_what_the_student_set_while_other_pages_are_sh
     assert at.multiselect(key=state.COMPARE_RUNS).value == [2, 3]  # the two newest to start with
     at.multiselect(key=state.COMPARE_RUNS).set_value([1, 3]).run()
     at.switch_page("views/hidden_states.py").run()
+    at.select_slider(key=f"{state.HIDDEN_EPOCH}_3").set_value(0).run()  # before training
     at.switch_page("views/backprop.py").run()
     sliders = [at.slider(key=key).value for key in (state.BPTT_LENGTH, state.BPTT_SCALE)]
     numbers = [at.number_input(key=key).value for key in (state.BPTT_CLIP, state.BPTT_LR)]
@@ -392,6 +393,8 @@ def test_backprop_and_compare_keep_what_the_student_set_while_other_pages_are_sh
     assert rows["back"].max() == 59 and "clipping at 5 rescales" in texts(at.caption)
     at.switch_page("views/compare.py").run()
     assert at.multiselect(key=state.COMPARE_RUNS).value == [1, 3]
+    at.switch_page("views/hidden_states.py").run()
+    assert at.select_slider(key=f"{state.HIDDEN_EPOCH}_3").value == 0
     at = train(4)
     at.switch_page("views/compare.py").run()
     assert at.multiselect(key=state.COMPARE_RUNS).value == [3, 4] and not at.exception  # a new run is in
