@@ -213,6 +213,14 @@ def test_a_one_epoch_run_is_counted_in_the_singular():
     assert "recorded before training (epoch 0) and after its one epoch." in texts(at.caption)
 
 
+@pytest.mark.parametrize(("back", "words"), [(1, "1 run is"), (2, "2 runs are")])
+def test_welcome_back_counts_the_runs_brought_back(back, words):
+    at = new_app()
+    at.session_state[state.WELCOME_BACK] = back  # as session.py notes it for a reloaded tab
+    at.run()
+    assert f"Welcome back: {words} here again from this browser's earlier tab." in texts(at.info)
+
+
 def test_a_run_too_big_for_the_shared_server_is_refused_with_what_to_shrink():
     at = set_config(new_app(), num_samples=20000, epochs=200, hidden_size=64, seq_len=100)
     at.button(key=state.TRAIN_BUTTON).click().run()

@@ -436,7 +436,7 @@ def test_a_reload_brings_the_runs_back_to_the_same_browser_only(page, browser):
     expect(page.get_by_text("wait on this server for 30 minutes")).to_be_visible()
     page.reload()  # F5 mid-lesson
     expect(
-        page.get_by_text("Welcome back: 1 run from this browser's earlier tab is here again.")
+        page.get_by_text("Welcome back: 1 run is here again from this browser's earlier tab.")
     ).to_be_visible(timeout=TIMEOUT)
     expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
     expect(page.get_by_text("Trained for 3 epochs.")).to_be_visible()

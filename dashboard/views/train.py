@@ -18,7 +18,7 @@ from dashboard import charts, limits, page, session, state
 from dashboard.runner import JobView, find
 from rnn_core import TrainConfig, checkpoint, report
 from rnn_core.notebook import notebook_bytes
-from rnn_core.words import counted
+from rnn_core.words import counted, counted_are
 
 # Redraw timer per state, none once a run is over. A running run redraws often (Streamlit's timer
 # waits for the previous redraw, so 0.3 s gives a bit over 2 redraws a second); a queued one only
@@ -64,8 +64,7 @@ def render_progress(view: JobView) -> None:
         if pool.starting:  # as timer_mode: the server is starting workers (just started, or again)
             why = f"The server is starting its training processes: {place}."
         else:
-            training = "1 run is" if pool.running == 1 else f"{pool.running} runs are"
-            why = f"Waiting for a free place: {place} ({training} training now)."
+            why = f"Waiting for a free place: {place} ({counted_are(pool.running, 'run')} training now)."
         st.info(f"{why} Your run starts by itself.")
         return
     epochs_done = len(view.epochs)
@@ -190,12 +189,7 @@ def main() -> None:
     if error := st.session_state.pop(state.START_ERROR, None):
         notes.error(error)
     if back := st.session_state.pop(state.WELCOME_BACK, None):
-        runs_were = (
-            f"{back} run from this browser's earlier tab is"
-            if back == 1
-            else f"{back} runs from this browser's earlier tab are"
-        )
-        notes.info(f"Welcome back: {runs_were} here again.")
+        notes.info(f"Welcome back: {counted_are(back, 'run')} here again from this browser's earlier tab.")
     if latest is None:
         page.live(render_before_a_run, None, lambda: None, TIMER_SECONDS)  # nothing to follow
     else:
