@@ -42,6 +42,7 @@ HIDDEN_SEQUENCE = "hidden_sequence"
 HIDDEN_NEWEST = "hidden_newest"  # + run id: the newest epoch the slider was last shown
 HIDDEN_REPLAY = "hidden_replay"  # the run whose epochs are being replayed (and its button + run id)
 HIDDEN_REPLAY_SHOWN = "hidden_replay_shown"  # the epoch the replay showed last
+HIDDEN_TYPED_SHOWN = "hidden_typed_shown"  # the Try it sequence the Hidden states page last drew
 
 BPTT_RUN = "bptt_run"
 BPTT_EXAMPLE = "bptt_example"

@@ -151,13 +151,14 @@ def _replay(run_id: int, first_epoch: int) -> None:
     st.session_state[state.HIDDEN_REPLAY_SHOWN] = None  # show the first epoch before stepping on
 
 
-def choose_epoch(view: JobView, epochs: list[int]) -> int:
-    """The epoch slider. It follows new epochs while a run trains (unless moved back), and steps
-    forward by itself while a replay plays."""
+def choose_epoch(view: JobView, epochs: list[int], to_last: bool = False) -> int:
+    """The epoch slider. It stays where the student left it, also while they look at other pages
+    (page.keep_widget_values); it follows new epochs while a run trains (unless moved back), goes to
+    the last epoch when told `to_last`, and steps forward by itself while a replay plays."""
     key, newest_key = f"{state.HIDDEN_EPOCH}_{view.run_id}", f"{state.HIDDEN_NEWEST}_{view.run_id}"
     stored = st.session_state.get(key)
     replaying = timer_mode(view) == "replay"
-    if stored not in epochs or stored == st.session_state.get(newest_key):
+    if to_last or stored not in epochs or stored == st.session_state.get(newest_key):
         st.session_state[key] = epochs[-1]  # at the newest epoch: stay there as epochs arrive
     elif replaying and stored == st.session_state.get(state.HIDDEN_REPLAY_SHOWN):
         st.session_state[key] = epochs[epochs.index(stored) + 1]  # the next frame of the replay
@@ -184,9 +185,13 @@ def render_view(run_id: int) -> None:
     task = get_task(view.config.task)
     epochs = [s.epoch for s in view.snapshots]
     st.caption(snapshots_caption(view, epochs))  # in both states, so the charts under it keep their place
-    epoch = choose_epoch(view, epochs)
-    index = epochs.index(epoch)
     typed = st.session_state.get(state.TYPED_TEXT)
+    # a sequence typed on Try it since this page was drawn is shown at once: it is drawn at the last
+    # epoch only (the trained network reads it), wherever the slider was left
+    new_sequence = typed is not None and typed != st.session_state.get(state.HIDDEN_TYPED_SHOWN)
+    st.session_state[state.HIDDEN_TYPED_SHOWN] = typed
+    epoch = choose_epoch(view, epochs, to_last=new_sequence)
+    index = epochs.index(epoch)
     mine, problem = typed_prediction(view, typed)
     render_heatmap(view, view.snapshots[index], mine)
     points = trajectory_points(view, index, mine)
