@@ -175,6 +175,14 @@ def choose(label: str, labels: Mapping[Any, str], picked_key: str, shown: Any = 
     return chosen
 
 
+def changed_since_drawn(value: Any, seen_key: str) -> bool:
+    """Whether `value` (the newest run, a typed sequence) differs from what this page saw under
+    `seen_key` when it was last drawn; notes it for the next drawing. The first look is no change."""
+    changed = st.session_state.get(seen_key, value) != value
+    st.session_state[seen_key] = value
+    return changed
+
+
 def run_picker(label: str, views: list[JobView], picked_key: str, shown: int, follow: bool = False) -> int:
     """A picker of these runs, newest first, each saying what it is doing now; the run chosen.
 
@@ -184,10 +192,9 @@ def run_picker(label: str, views: list[JobView], picked_key: str, shown: int, fo
     drawn: that page went on showing the run picked before, as if the click was lost), and a
     run picked by hand stays picked until a new run comes.
     """
-    newest, newest_key = max(view.run_id for view in views), f"{picked_key}_newest"
-    if follow or st.session_state.get(newest_key, newest) < newest:
+    new_run = changed_since_drawn(max(view.run_id for view in views), f"{picked_key}_newest")
+    if follow or new_run:
         st.session_state[picked_key] = shown
-    st.session_state[newest_key] = newest
     newest_first = sorted(views, key=lambda view: view.run_id, reverse=True)
     return choose(label, {view.run_id: view.picker_label for view in newest_first}, picked_key, shown)
 

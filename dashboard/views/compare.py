@@ -178,10 +178,9 @@ def default_choice(views: list[JobView]) -> list[int]:
 def render_comparison(views: list[JobView]) -> None:
     st.header("Your runs")
     labels = {v.run_id: v.picker_label for v in views}
-    picked, newest = st.session_state.get(state.COMPARE_RUNS), views[-1].run_id
-    if picked is None or st.session_state.get(state.COMPARE_NEWEST, newest) != newest:
-        picked = default_choice(views)  # first visit, or a run has come since: it is in the choice
-    st.session_state[state.COMPARE_NEWEST] = newest
+    picked = st.session_state.get(state.COMPARE_RUNS)
+    if page.changed_since_drawn(views[-1].run_id, state.COMPARE_NEWEST) or picked is None:
+        picked = default_choice(views)  # a run has come since (it is in the choice), or a first visit
     # runs older than the session keeps drop out of the choice
     st.session_state[state.COMPARE_RUNS] = [run_id for run_id in picked if run_id in labels]
     chosen_ids = st.multiselect(

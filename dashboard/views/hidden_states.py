@@ -188,8 +188,7 @@ def render_view(run_id: int) -> None:
     typed = st.session_state.get(state.TYPED_TEXT)
     # a sequence typed on Try it since this page was drawn is shown at once: it is drawn at the last
     # epoch only (the trained network reads it), wherever the slider was left
-    new_sequence = typed is not None and typed != st.session_state.get(state.HIDDEN_TYPED_SHOWN)
-    st.session_state[state.HIDDEN_TYPED_SHOWN] = typed
+    new_sequence = page.changed_since_drawn(typed, state.HIDDEN_TYPED_SHOWN) and typed is not None
     epoch = choose_epoch(view, epochs, to_last=new_sequence)
     index = epochs.index(epoch)
     mine, problem = typed_prediction(view, typed)

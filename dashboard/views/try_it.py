@@ -90,9 +90,8 @@ def choose_network(models: dict[str, TrainedModel]) -> str:
     run's model as soon as that run has ended (an upload is shown by the uploader's callback)."""
     uploaded = session.runs().uploaded
     newest_run = next((label for label in models if label not in uploaded), None)
-    if st.session_state.get(state.TRY_NEWEST_RUN, newest_run) != newest_run:
-        st.session_state[state.TRY_MODEL] = newest_run  # a run has ended since this page was drawn
-    st.session_state[state.TRY_NEWEST_RUN] = newest_run
+    if page.changed_since_drawn(newest_run, state.TRY_NEWEST_RUN):  # a run has ended since
+        st.session_state[state.TRY_MODEL] = newest_run
     return page.choose("Network", {label: label for label in models}, state.TRY_MODEL)
 
 
