@@ -93,8 +93,13 @@ def readable(spec: dict, projector: bool = False) -> dict:
     config = {
         **spec.get("config", {}),
         "axis": axis,
-        "legend": {"labelFontSize": size["label"], "titleFontSize": size["title"], "symbolSize": 120},
-        "title": {"fontSize": size["heading"]},
+        "legend": {
+            "labelFontSize": size["label"],
+            "titleFontSize": size["title"],
+            "symbolSize": 120,
+            "labelLimit": 0,  # no limit: Vega's 160 px cut "the sheet's RNN (ta…" on a projector
+        },
+        "title": {"fontSize": size["heading"], "subtitleFontSize": size["label"]},
         "text": {"fontSize": size["title"]},  # numbers written on a chart (counts, probabilities)
     }
     # "fit-x": the chart fills the column's width, and its height is the plot area's own (Streamlit's
@@ -288,7 +293,7 @@ def prefix_chart(
             tooltip=["step:Q", "token:N", "class:N", alt.Tooltip("probability:Q", format=".4f")],
         )
         .properties(
-            title="What the network would say if the sequence stopped here",
+            title=["What the network would say", "if the sequence stopped here"],
             height=320,
             description=describe_prefixes(tokens, prefix_probs, class_names),
         )

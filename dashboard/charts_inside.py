@@ -102,7 +102,10 @@ def trajectory_plot(points: pd.DataFrame, class_names: tuple[str, ...]) -> alt.L
         filled=True, size=140, stroke="#0E1117", strokeWidth=0.8, aria=False
     )
     return (paths + starts + ends).properties(
-        title="Trajectories of h_1 ... h_T (squares: h_1; dots: h_T, the state that is read out)",
+        # in lines: Vega cuts a title wider than the chart with "…", as it did on a phone
+        title=alt.Title(
+            "Trajectories of h_1 ... h_T", subtitle=["squares: h_1; dots: h_T,", "the state that is read out"]
+        ),
         height=420,
         description=describe_trajectories(points),
     )
@@ -130,7 +133,7 @@ def step_shares(shares: np.ndarray, tokens: list[str]) -> alt.Chart:
             tooltip=["t:Q", alt.Tooltip("share:Q", format=".2%")],
         )
         .properties(
-            title="Where ∂L/∂W comes from: each step's contribution",
+            title=["Where ∂L/∂W comes from:", "each step's contribution"],
             height=300,
             description=describe_shares(shares, tokens),
         )
@@ -167,7 +170,7 @@ def gradient_flow(series: dict[str, np.ndarray] | np.ndarray, title: str) -> alt
                 "series:N",
                 title=None,
                 scale=alt.Scale(domain=names, range=[PALETTE[5], PALETTE[0]][: len(names)]),
-                legend=alt.Legend(orient="bottom"),
+                legend=alt.Legend(orient="bottom", columns=1),  # side by side, wider than a phone
             ),
             tooltip=["series:N", "t:Q", "back:Q", alt.Tooltip("norm:Q", format=".3e")],
         )

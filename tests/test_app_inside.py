@@ -197,7 +197,7 @@ def test_backprop_page_fills_the_equations_and_matches_autograd(lab_app):
     dh_line = r"\frac{\partial L}{\partial h_{"  # the numbers line (h_{10}), not the general h_t
     (line,) = [m.value for m in at.latex if m.value.lstrip("$ \n").startswith(dh_line)]
     assert f"10^{{{power}}} \\times" in line and f"{dh[0] / 10.0**power:.3f}" in line
-    shares = chart_rows(charts_titled(at, "comes from: each step")[0])[0]
+    shares = chart_rows(charts_titled(at, "each step's contribution")[0])[0]
     assert shares["share"].sum() == pytest.approx(1.0)
 
 

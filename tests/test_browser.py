@@ -100,10 +100,13 @@ def pick(page: Page, box: Locator, option: str | re.Pattern) -> None:
 
 def go_to(page: Page, name: str) -> None:
     """Open one of the app's pages from its navigation (in a window narrower than an XGA projector,
-    some of the pages along the top are in an "N more" menu). Already there, nothing is clicked: that
-    would run the page again while the test reads it."""
+    some of the pages along the top are in an "N more" menu; on a phone they are in the sidebar,
+    folded away). Already there, nothing is clicked: that would run the page again while the test
+    reads it."""
     if page.get_by_role("heading", name=name, level=1).is_visible():
         return
+    if page.get_by_test_id("stSidebarNav").count() and page.get_by_test_id("stExpandSidebarButton").count():
+        page.get_by_test_id("stExpandSidebarButton").click()
     link = page.get_by_role("link", name=name)
     more = page.get_by_role("button", name=re.compile(r"^\d+ more$"))
     expect(link.or_(more).first).to_be_visible(timeout=TIMEOUT)  # the navigation is drawn
@@ -582,8 +585,9 @@ def test_train_and_stop_are_three_tab_presses_away_and_focus_comes_back_to_train
 
 # Per chart: its accessible name (Vega puts the spec's description there), the plot area's height,
 # its smallest text, whether it is a bar chart (the probability bars are sized per class), what
-# its x axis says it spans (Vega names each axis, e.g. "... linear scale with values from 0 to 15")
-# and any of its text drawn past its box, where the page cuts it off (a legend's last key, say).
+# its x axis says it spans (Vega names each axis, e.g. "... linear scale with values from 0 to 15"),
+# any of its text drawn past its box, where the page cuts it off (a legend's last key, say), and any
+# text Vega cut short itself to fit the chart's width (a title that ends with "…").
 MEASURE_CHARTS = """() => [...document.querySelectorAll('[data-testid=stVegaLiteChart]')].map(chart => {
   const plot = chart.querySelector('g.role-frame.root > g > path.background');
   const sizes = [...chart.querySelectorAll('svg text')].filter(t => t.textContent.trim())
@@ -596,14 +600,19 @@ MEASURE_CHARTS = """() => [...document.querySelectorAll('[data-testid=stVegaLite
     const rotated = /rotate/.test(t.getAttribute('transform') || '');
     return t.textContent.trim() && !rotated && (r.right > box.right + 3 || r.left < box.left - 3);
   }).map(t => t.textContent.trim());
+  const cut = [...chart.querySelectorAll('svg text')].map(t => t.textContent.trim())
+    .filter(t => t.endsWith('…'));
   return {name: name, plot: plot ? plot.getBBox().height : 0, text: Math.min(...sizes),
-          bars: name.startsWith('Class probabilities'), x_axis: x.join(' '), outside: outside};
+          bars: name.startsWith('Class probabilities'), x_axis: x.join(' '), outside: outside, cut: cut};
 })"""
 # Text on the page cut short: a label the browser ends with "…" (a button too narrow for its word),
 # or a block whose end is behind a scroll bar (the epoch log, an equation). KaTeX's hidden MathML
-# copy of each equation is left out; an equation is named by its LaTeX.
+# copy of each equation is left out; an equation is named by its LaTeX. So is a picked run's chip in
+# Compare's multiselect on a phone: Streamlit cuts a chip to the box's width by design and keeps its
+# whole name in the chip's title, as the list of runs and the table under the charts show it too.
 CLIPPED_TEXT = """() => [...document.querySelectorAll('[data-testid=stMain] *')].filter(e => {
   if (!e.innerText || !e.innerText.trim() || e.closest('.katex-mathml')) return false;
+  if (e.closest('[data-testid=stMultiSelectTagsContainer]') && e.title === e.innerText.trim()) return false;
   const style = getComputedStyle(e);
   if (style.textOverflow === 'ellipsis') {
     const text = document.createRange();
@@ -614,18 +623,22 @@ CLIPPED_TEXT = """() => [...document.querySelectorAll('[data-testid=stMain] *')]
 }).map(e => (e.querySelector('annotation') || e).textContent.trim().slice(0, 60))"""
 
 
-# A small laptop with the sidebar open, and an old classroom projector (XGA, the sidebar folded
-# away): the narrowest pages RNN Lab is drawn on in front of a class.
+# A small laptop with the sidebar open, an old classroom projector (XGA, the sidebar folded away) and
+# a phone (an Android's 360 px, the narrowest common one; the sidebar folded away): the narrowest
+# pages RNN Lab is drawn on in front of a class, and in a student's hand.
 @pytest.mark.parametrize(
     ("viewport", "link", "plot", "text"),
-    [((1024, 768), "", 300, 13), ((1024, 768), "&projector=on", 400, 18)],
-    ids=["laptop", "projector"],
+    [((1024, 768), "", 300, 13), ((1024, 768), "&projector=on", 400, 18), ((360, 780), "", 300, 13)],
+    ids=["laptop", "projector", "phone"],
 )
 def test_every_chart_is_named_readable_and_one_click_from_its_numbers(
     browser, server, viewport, link, plot, text
 ):
     width, height = viewport
-    context = browser.new_context(viewport={"width": width, "height": height})
+    phone = width < 500
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone
+    )
     page = context.new_page()
     page.base_url = server
     epochs = 15  # an axis over 0-15 is one Vega-Lite likes to round up to 16
@@ -656,6 +669,7 @@ def test_every_chart_is_named_readable_and_one_click_from_its_numbers(
             or chart["text"] < text
             or chart["plot"] < (plot / 3 if chart["bars"] else plot)
             or chart["outside"]
+            or chart["cut"]
         ]
         assert not problems
         assert clipped == {name: [] for name in PAGES}  # every button, log line and equation whole

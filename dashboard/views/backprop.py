@@ -33,14 +33,20 @@ FORWARD = (
     r"L_t = -\log \hat y_t[y_t] \qquad L = \textstyle\sum_t L_t",
 )
 BACKWARD = (
-    r"\frac{\partial L}{\partial V} = \textstyle\sum_t (\hat y_t - y_t)\, h_t^\top \qquad "
+    r"\frac{\partial L}{\partial V} = \textstyle\sum_t (\hat y_t - y_t)\, h_t^\top",
     r"\frac{\partial L}{\partial b_y} = \textstyle\sum_t (\hat y_t - y_t)",
     r"\frac{\partial L}{\partial h_t} = V^\top (\hat y_t - y_t) + W^\top \delta_{t+1}",
     r"\delta_t = (1 - h_t^2) \odot \frac{\partial L}{\partial h_t}",
-    r"\frac{\partial L}{\partial W} = \textstyle\sum_t \delta_t\, h_{t-1}^\top \qquad "
-    r"\frac{\partial L}{\partial U} = \textstyle\sum_t \delta_t\, x_t^\top \qquad "
+    r"\frac{\partial L}{\partial W} = \textstyle\sum_t \delta_t\, h_{t-1}^\top",
+    r"\frac{\partial L}{\partial U} = \textstyle\sum_t \delta_t\, x_t^\top",
     r"\frac{\partial L}{\partial b_h} = \textstyle\sum_t \delta_t",
 )
+
+
+# KaTeX draws display math at 1.21em and never wraps it: on a 390-px phone a step's line with its
+# numbers ran 100 px past the page's edge, behind a scroll bar. Below 484 px of window the math is 4%
+# of the window's width instead (15.6 px on that phone), so every line on this page fits a phone.
+MATH_CSS = "<style>.katex-display > .katex { font-size: min(1.21em, 4vw); }</style>"
 
 
 def equation(latex: str) -> None:
@@ -48,9 +54,10 @@ def equation(latex: str) -> None:
     st.latex(latex + r"\;")
 
 
-def vec(values, shown: int = 4) -> str:
-    """A vector as LaTeX, its first entries and how many there are. Small or large vectors (such as
-    gradients) are written with a common factor, 10^{-3} × [...], so no entry shows as 0.000."""
+def vec(values, shown: int = 3) -> str:
+    """A vector as LaTeX, its first entries (three: with a fourth, a step's line was wider than a phone).
+    Small or large vectors (such as gradients) are written with a common factor, 10^{-3} × [...], so
+    no entry shows as 0.000."""
     flat = np.asarray(values, dtype=float).ravel()
     factor = ""
     top = float(np.abs(flat).max()) if flat.size else 0.0
@@ -262,6 +269,7 @@ def timer_mode(view: JobView) -> str | None:
 
 def main() -> None:
     page.title("Backprop through time")
+    st.html(MATH_CSS)  # style only: Streamlit puts it out of the page flow
     st.write("The lab sheet's recurrent network, forward:")
     for line in FORWARD:
         equation(line)
