@@ -117,8 +117,8 @@ def render_check(walk: lesson.Walkthrough) -> None:
     rows = [
         {
             "hand (the sheet)": f"∂L/∂{sheet_name.get(name, name)}",
+            "largest |hand − autograd|": differences[name],  # second: in sight on a 360-px phone
             "autograd (nn.RNN)": f"∂L/∂{name}",
-            "largest |hand − autograd|": differences[name],  # third: in sight on a narrow page
             "shape": "×".join(map(str, walk.autograd[name].shape)),
             "‖hand‖": float(grads[sheet_name.get(name, name)].norm()),
             "‖autograd‖": float(walk.autograd[name].norm()),
@@ -133,7 +133,7 @@ def render_check(walk: lesson.Walkthrough) -> None:
     st.caption(
         "Autograd here differentiates the trained network itself, PyTorch's nn.RNN, in float64. It keeps "
         "two biases, b_ih and b_hh, whose sum is the sheet's b_h, so each must get ∂L/∂b_h. Had the "
-        "sheet's equations and PyTorch's network differed, the third column would show it."
+        "sheet's equations and PyTorch's network differed, the second column would show it."
     )
 
 
