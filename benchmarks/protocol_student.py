@@ -10,7 +10,9 @@ frontend does (Streamlit 1.67, checked against its messages):
 - click a button: a `rerun_script` whose widget states hold the button's id with a trigger;
 - honour fragment timers: `auto_rerun(interval, fragment_id)` starts a timer that sends
   `rerun_script(fragment_id, is_auto_rerun=True)`; `stop_auto_rerun` and a full run's
-  `new_session` (no fragment ids) cancel them.
+  `new_session` (no fragment ids) cancel them;
+- open another page: its timers stop, then a `rerun_script` with that page's script hash (the
+  pages and their hashes come with each `new_session`).
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ class ProtocolStudent:
     metrics: dict[str, str] = field(default_factory=dict)  # label -> value shown
     texts: list[str] = field(default_factory=list)  # every text and caption drawn, in order
     exceptions: list[str] = field(default_factory=list)  # uncaught errors the page showed
-    page_hash: str = ""
+    page_hash: str = ""  # the page on show, as the server's newest new_session names it
+    pages: dict[str, str] = field(default_factory=dict)  # page name -> page script hash
     timer_seconds: float | None = None  # the interval of the newest fragment timer the server set
+    timer_fragment: str = ""  # the fragment that timer reruns
     finished_runs: int = 0  # script runs (full or fragment) the server has finished
     drawn_in: list[str] = field(default_factory=list)  # each element's fragment id ("": not in one)
     _timers: dict[str, asyncio.Task] = field(default_factory=dict)
@@ -58,10 +62,13 @@ class ProtocolStudent:
             timer.cancel()
         await self._ws.close()
 
-    async def _send(self, widget_states: list[WidgetState] = (), fragment_id: str = "") -> None:
+    async def _send(
+        self, widget_states: list[WidgetState] = (), fragment_id: str = "", page_hash: str | None = None
+    ) -> None:
         message = BackMsg()
         state = message.rerun_script
-        state.query_string, state.page_script_hash = self.query, self.page_hash
+        state.query_string = self.query
+        state.page_script_hash = self.page_hash if page_hash is None else page_hash
         state.widget_states.widgets.extend(widget_states)
         if fragment_id:
             state.fragment_id, state.is_auto_rerun = fragment_id, True
@@ -76,6 +83,12 @@ class ProtocolStudent:
     async def click(self, label: str) -> None:
         await self._send([WidgetState(id=self.buttons[label], trigger_value=True)])
 
+    async def go_to(self, name: str) -> None:
+        """Open another page from the navigation, as the frontend does (its onPageChange): stop the
+        page's timers, then ask for a full run of the other page."""
+        self._cancel(list(self._timers))
+        await self._send(page_hash=self.pages[name])
+
     async def read_until(self, done, timeout: float = 300) -> None:
         """Read and handle messages until `done()` holds."""
         deadline = time.monotonic() + timeout
@@ -87,6 +100,7 @@ class ProtocolStudent:
         kind = message.WhichOneof("type")
         if kind == "new_session":
             self.page_hash = message.new_session.page_script_hash
+            self.pages = {page.page_name: page.page_script_hash for page in message.new_session.app_pages}
             if not message.metadata.run.fragment_ids:  # a full run: the frontend drops its timers
                 self._cancel(list(self._timers))
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
@@ -102,7 +116,7 @@ class ProtocolStudent:
                 self.exceptions.append(f"{element.exception.type}: {element.exception.message}")
         elif kind == "auto_rerun":
             rerun = message.auto_rerun
-            self.timer_seconds = rerun.interval
+            self.timer_seconds, self.timer_fragment = rerun.interval, rerun.fragment_id
             if rerun.fragment_id not in self._timers:
                 self._timers[rerun.fragment_id] = asyncio.create_task(
                     self._tick(rerun.fragment_id, rerun.interval)
@@ -117,9 +131,10 @@ class ProtocolStudent:
             if timer := self._timers.pop(fragment_id, None):
                 timer.cancel()
 
-    async def tick(self, fragment_id: str) -> None:
-        """What a fragment's timer sends: run that fragment again."""
-        await self._send(fragment_id=fragment_id)
+    async def tick(self, fragment_id: str, page_hash: str | None = None) -> None:
+        """What a fragment's timer sends: run that fragment again, on the page the frontend believes
+        it shows (`page_hash`: another one, such as a page just left)."""
+        await self._send(fragment_id=fragment_id, page_hash=page_hash)
 
     async def _tick(self, fragment_id: str, interval: float) -> None:
         while True:  # the frontend's setInterval
