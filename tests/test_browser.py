@@ -589,10 +589,11 @@ def test_train_and_stop_are_three_tab_presses_away_and_focus_comes_back_to_train
 
 
 # Per chart: its accessible name (Vega puts the spec's description there), the plot area's height,
-# its smallest text, whether it is a bar chart (the probability bars are sized per class), what
-# its x axis says it spans (Vega names each axis, e.g. "... linear scale with values from 0 to 15"),
-# any of its text drawn past its box, where the page cuts it off (a legend's last key, say), and any
-# text Vega cut short itself to fit the chart's width (a title that ends with "…").
+# the share of the chart's width the plot area spans, its smallest text, whether it is a bar chart
+# (the probability bars are sized per class), what its x axis says it spans (Vega names each axis,
+# e.g. "... linear scale with values from 0 to 15"), any of its text drawn past its box, where the
+# page cuts it off (a legend's last key, say), and any text Vega cut short itself to fit the chart's
+# width (a title that ends with "…").
 MEASURE_CHARTS = """() => [...document.querySelectorAll('[data-testid=stVegaLiteChart]')].map(chart => {
   const plot = chart.querySelector('g.role-frame.root > g > path.background');
   const sizes = [...chart.querySelectorAll('svg text')].filter(t => t.textContent.trim())
@@ -608,6 +609,7 @@ MEASURE_CHARTS = """() => [...document.querySelectorAll('[data-testid=stVegaLite
   const cut = [...chart.querySelectorAll('svg text')].map(t => t.textContent.trim())
     .filter(t => t.endsWith('…'));
   return {name: name, plot: plot ? plot.getBBox().height : 0, text: Math.min(...sizes),
+          spans: plot ? plot.getBoundingClientRect().width / box.width : 0,
           bars: name.startsWith('Class probabilities'), x_axis: x.join(' '), outside: outside, cut: cut};
 })"""
 # Text on the page cut short: a label the browser ends with "…" (a button too narrow for its word),
@@ -679,10 +681,15 @@ def test_every_chart_is_named_readable_and_one_click_from_its_numbers(
         assert not problems
         assert clipped == {name: [] for name in PAGES}  # every button, log line and equation whole
         # the curves side by side, on Train and on Compare, span the run's epochs from the start, no more
-        over_epochs = [chart["x_axis"] for name in ("Train", "Compare") for chart in measured[name]]
-        assert [axis for axis in over_epochs if "'Epoch'" in axis] == [
+        curves = [
+            chart for name in ("Train", "Compare") for chart in measured[name] if "'Epoch'" in chart["x_axis"]
+        ]
+        assert [chart["x_axis"] for chart in curves] == [
             f"X-axis titled 'Epoch' for a linear scale with values from 0 to {epochs}"
         ] * 4
+        # ... across most of their chart: their keys are under the plot (Compare's, beside it, left a
+        # phone's plot 170 of 300 px)
+        assert min(chart["spans"] for chart in curves) > 0.7, [round(chart["spans"], 2) for chart in curves]
         # the numbers behind a chart, one key press away: Streamlit's "Show data" opens them as a table
         tables = page.get_by_test_id("stDataFrame").count()  # the Compare page may have its own
         page.get_by_role("button", name="Show data").first.focus()
