@@ -46,7 +46,7 @@ HIDDEN_TYPED_SHOWN = "hidden_typed_shown"  # the Try it sequence the Hidden stat
 
 BPTT_RUN = "bptt_run"
 BPTT_EXAMPLE = "bptt_example"
-BPTT_STEP = "bptt_step"
+BPTT_STEP = "bptt_step"  # + run id and example: the Time step t slider of that example
 BPTT_LENGTH = "bptt_length"
 BPTT_SCALE = "bptt_scale"
 BPTT_CLIP = "bptt_clip"
@@ -62,4 +62,4 @@ EXPERIMENT_BUTTON = "experiment"  # + the experiment's number
 # that start with a per-run prefix (+ the run id). A widget here takes its first value from
 # session_state, never from a default argument: Streamlit warns about both.
 KEPT_ACROSS_PAGES = (TRY_TEXT, BPTT_LENGTH, BPTT_SCALE, BPTT_CLIP, BPTT_LR, COMPARE_RUNS)
-KEPT_PER_RUN = (f"{HIDDEN_EPOCH}_",)
+KEPT_PER_RUN = (f"{HIDDEN_EPOCH}_", f"{BPTT_STEP}_")

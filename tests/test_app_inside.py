@@ -385,6 +385,9 @@ def test_the_look_inside_pages_keep_what_the_student_set_while_other_pages_are_s
     at.slider(key=state.BPTT_SCALE).set_value(2.0).run()
     at.number_input(key=state.BPTT_CLIP).set_value(5.0).run()
     at.number_input(key=state.BPTT_LR).set_value(1.5).run()
+    step = f"{state.BPTT_STEP}_3_0"  # run 3's first example
+    assert at.slider(key=step).value == len(runs(at).latest().started.probe_tokens[0])  # the last step
+    at.slider(key=step).set_value(2).run()
     at.switch_page("views/compare.py").run()
     assert at.multiselect(key=state.COMPARE_RUNS).value == [2, 3]  # the two newest to start with
     at.multiselect(key=state.COMPARE_RUNS).set_value([1, 3]).run()
@@ -394,6 +397,7 @@ def test_the_look_inside_pages_keep_what_the_student_set_while_other_pages_are_s
     sliders = [at.slider(key=key).value for key in (state.BPTT_LENGTH, state.BPTT_SCALE)]
     numbers = [at.number_input(key=key).value for key in (state.BPTT_CLIP, state.BPTT_LR)]
     assert sliders + numbers == [60, 2.0, 5.0, 1.5]
+    assert at.slider(key=step).value == 2 and any(r"h_{2} = \tanh" in m.value for m in at.latex)
     (rows,) = chart_rows(charts_titled(at, "W scaled by 2")[0])  # what is drawn follows what is shown
     assert rows["back"].max() == 59 and "clipping at 5 rescales" in texts(at.caption)
     at.switch_page("views/compare.py").run()

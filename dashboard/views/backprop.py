@@ -305,7 +305,9 @@ def main() -> None:
         view.model.model, view.config.task, probes[index], view.started.probe_labels[index]
     )
     T = len(walk.tokens)
-    t = st.slider("Time step t", 1, T, T, key=state.BPTT_STEP) - 1
+    step_key = f"{state.BPTT_STEP}_{view.run_id}_{index}"  # one slider per run and example: T is theirs
+    st.session_state.setdefault(step_key, T)  # the last step to start with
+    t = st.slider("Time step t", 1, T, key=step_key) - 1
     render_numbers(walk, t)
     st.header("Hand-written gradients beside autograd's")
     render_check(walk)
