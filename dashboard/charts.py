@@ -1,4 +1,5 @@
-"""Charts as pure functions: data in, an Altair chart out (no Streamlit calls here).
+"""Charts as pure functions: data in, an Altair chart out (no Streamlit calls here). A chart that is
+redrawn often comes out as a Vega-Lite spec built once, with its rows as named data.
 
 Every chart uses the Okabe–Ito palette, which stays distinguishable with the common forms of
 colour blindness, and every mark has a tooltip with the exact numbers.
@@ -226,16 +227,14 @@ def describe(name: str, epoch_rows: list[dict]) -> str:
     return f"{name.capitalize()} after epoch {last}: " + "; ".join(parts) + "."
 
 
-def confusion_chart(confusion: np.ndarray, class_names: tuple[str, ...]) -> alt.Chart:
-    """Counts of (true class, predicted class) on the test set, with the numbers written in."""
-    frame = pd.DataFrame(
-        [
-            {"true": t, "predicted": p, "count": int(confusion[i, j])}
-            for i, t in enumerate(class_names)
-            for j, p in enumerate(class_names)
-        ]
-    )
-    base = alt.Chart(frame).encode(
+CELLS = alt.NamedData(name="cells")  # the confusion matrix's cells
+
+
+@functools.cache
+def _confusion_template(class_names: tuple[str, ...]) -> dict:
+    """Built and validated once per task's classes: building it for every redraw (~60 ms) was over
+    half of the server's time for a finished run's Train page (py-spy, BENCHMARKS.md)."""
+    base = alt.Chart(CELLS).encode(
         x=alt.X("predicted:N", title="Predicted class", sort=list(class_names), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("true:N", title="True class", sort=list(class_names)),
         tooltip=["true:N", "predicted:N", "count:Q"],
@@ -243,10 +242,19 @@ def confusion_chart(confusion: np.ndarray, class_names: tuple[str, ...]) -> alt.
     cells = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None))
     labels = base.mark_text().encode(
         text="count:Q",
-        color=alt.condition(
-            alt.datum.count > frame["count"].max() / 2, alt.value("white"), alt.value("black")
-        ),
+        color=alt.condition(alt.datum.dark, alt.value("white"), alt.value("black")),  # on a dark cell
     )
+    return (cells + labels).properties(title="Confusion matrix (test set)", height=300, width=300).to_dict()
+
+
+def confusion_chart(confusion: np.ndarray, class_names: tuple[str, ...]) -> dict:
+    """Counts of (true class, predicted class) on the test set, with the numbers written in."""
+    most = int(confusion.max())
+    cells = [
+        {"true": t, "predicted": p, "count": int(confusion[i, j]), "dark": int(confusion[i, j]) > most / 2}
+        for i, t in enumerate(class_names)
+        for j, p in enumerate(class_names)
+    ]
     right, total = int(np.trace(confusion)), int(confusion.sum())
     mistakes = [
         f"{int(confusion[i, j])} {t} taken for {p}"
@@ -256,9 +264,7 @@ def confusion_chart(confusion: np.ndarray, class_names: tuple[str, ...]) -> alt.
     ]
     text = f"Confusion matrix of the test set: {right} of {total} sequences classified right"
     text += f"; {', '.join(mistakes)}." if mistakes else "."
-    return (cells + labels).properties(
-        title="Confusion matrix (test set)", height=300, width=300, description=text
-    )
+    return {**_confusion_template(tuple(class_names)), "datasets": {CELLS.name: cells}, "description": text}
 
 
 def prefix_chart(

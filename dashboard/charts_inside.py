@@ -1,7 +1,8 @@
 """Charts of the look-inside pages: hidden states, gradient flow through time, compared runs.
 
-Pure functions like dashboard.charts (data in, an Altair chart out, no Streamlit calls; the
-compared runs' curves, redrawn while runs train, come out as a Vega-Lite spec with named data),
+Pure functions like dashboard.charts (data in, an Altair chart out, no Streamlit calls; the charts
+redrawn while runs train, the hidden states and the compared runs' curves, come out as a Vega-Lite
+spec built once, with named data),
 in the same colour-blind-safe palette, with exact values in every tooltip.
 """
 
@@ -15,23 +16,33 @@ import pandas as pd
 
 from dashboard.charts import PALETTE, epoch_axis
 
+# The Hidden states page redraws both its charts every second while a run trains and at every frame
+# of a replay, so each is built and validated once (~30 and ~100 ms) and only its rows and its
+# sentence change: its spec is cached by what shapes it, its rows are named data.
+UNITS, PATHS = alt.NamedData(name="units"), alt.NamedData(name="paths")
 
-def hidden_heatmap(hidden: np.ndarray, tokens: list[str]) -> alt.Chart:
+
+def hidden_heatmap(hidden: np.ndarray, tokens: list[str]) -> dict:
     """h_t as colour: one column per time step (labelled with its token), one row per hidden unit."""
     steps = [f"{t + 1}: {tok}" for t, tok in enumerate(tokens)]
-    frame = pd.DataFrame(
-        [
-            {"step": steps[t], "t": t + 1, "token": tokens[t], "unit": unit, "value": float(hidden[t, unit])}
-            for t in range(hidden.shape[0])
-            for unit in range(hidden.shape[1])
-        ]
-    )
+    rows = [
+        {"step": steps[t], "t": t + 1, "token": tokens[t], "unit": unit, "value": float(hidden[t, unit])}
+        for t in range(hidden.shape[0])
+        for unit in range(hidden.shape[1])
+    ]
     limit = max(1.0, float(np.abs(hidden).max()))  # tanh stays in [-1, 1]; relu may go beyond
+    height = min(max(12 * hidden.shape[1], 300), 480)
+    spec = _heatmap_spec(tuple(steps), limit, height)
+    return {**spec, "datasets": {UNITS.name: rows}, "description": describe_hidden(hidden, tokens)}
+
+
+@functools.lru_cache(maxsize=256)
+def _heatmap_spec(steps: tuple[str, ...], limit: float, height: int) -> dict:
     return (
-        alt.Chart(frame)
+        alt.Chart(UNITS)
         .mark_rect()
         .encode(
-            x=alt.X("step:N", title="Time step t: token x_t", sort=steps, axis=alt.Axis(labelAngle=0)),
+            x=alt.X("step:N", title="Time step t: token x_t", sort=list(steps), axis=alt.Axis(labelAngle=0)),
             y=alt.Y("unit:O", title="Hidden unit"),
             color=alt.Color(
                 "value:Q",
@@ -40,11 +51,8 @@ def hidden_heatmap(hidden: np.ndarray, tokens: list[str]) -> alt.Chart:
             ),
             tooltip=["t:Q", "token:N", "unit:O", alt.Tooltip("value:Q", format=".4f", title="h_t[unit]")],
         )
-        .properties(
-            title="Hidden state h_t, unit by unit",
-            height=min(max(12 * hidden.shape[1], 300), 480),
-            description=describe_hidden(hidden, tokens),
-        )
+        .properties(title="Hidden state h_t, unit by unit", height=height)
+        .to_dict()
     )
 
 
@@ -64,7 +72,7 @@ def describe_hidden(hidden: np.ndarray, tokens: list[str]) -> str:
 CLASS_COLOURS = (PALETTE[2], PALETTE[3], PALETTE[5], PALETTE[7])
 
 
-def trajectory_plot(points: pd.DataFrame, class_names: tuple[str, ...]) -> alt.LayerChart:
+def trajectory_plot(points: pd.DataFrame, class_names: tuple[str, ...]) -> dict:
     """Hidden-state paths h_1..h_T in the 2-D PCA view, one line per sequence, coloured by class.
 
     `points` has columns sequence, step, token, class, pc1, pc2, last; class 'yours' marks a typed
@@ -72,7 +80,16 @@ def trajectory_plot(points: pd.DataFrame, class_names: tuple[str, ...]) -> alt.L
     ends (h_T, what the output layer reads), so the direction of travel and the end points read
     at a glance.
     """
-    typed = "yours" in set(points["class"])
+    spec = _trajectory_spec(tuple(class_names), "yours" in set(points["class"]))
+    return {
+        **spec,
+        "datasets": {PATHS.name: points.to_dict("records")},
+        "description": describe_trajectories(points),
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _trajectory_spec(class_names: tuple[str, ...], typed: bool) -> dict:
     domain = [*class_names, "yours"] if typed else list(class_names)
     colours = [*CLASS_COLOURS[: len(class_names)], "#000000"][: len(domain)]
     colour = alt.Color(
@@ -81,7 +98,7 @@ def trajectory_plot(points: pd.DataFrame, class_names: tuple[str, ...]) -> alt.L
         scale=alt.Scale(domain=domain, range=colours),
         legend=alt.Legend(orient="bottom", symbolOpacity=1),  # not the faint paths' opacity
     )
-    base = alt.Chart(points).encode(
+    base = alt.Chart(PATHS).encode(
         x=alt.X("pc1:Q", title="Principal component 1"),
         y=alt.Y("pc2:Q", title="Principal component 2"),
         color=colour,
@@ -101,13 +118,17 @@ def trajectory_plot(points: pd.DataFrame, class_names: tuple[str, ...]) -> alt.L
     ends = base.transform_filter(alt.datum.last).mark_point(
         filled=True, size=140, stroke="#0E1117", strokeWidth=0.8, aria=False
     )
-    return (paths + starts + ends).properties(
-        # in lines: Vega cuts a title wider than the chart with "…", as it did on a phone
-        title=alt.Title(
-            "Trajectories of h_1 ... h_T", subtitle=["squares: h_1; dots: h_T,", "the state that is read out"]
-        ),
-        height=420,
-        description=describe_trajectories(points),
+    return (
+        (paths + starts + ends)
+        .properties(
+            # in lines: Vega cuts a title wider than the chart with "…", as it did on a phone
+            title=alt.Title(
+                "Trajectories of h_1 ... h_T",
+                subtitle=["squares: h_1; dots: h_T,", "the state that is read out"],
+            ),
+            height=420,
+        )
+        .to_dict()
     )
 
 

@@ -75,13 +75,16 @@ def test_batches_are_placed_in_epochs():
 
 def test_confusion_chart_writes_in_the_counts():
     confusion = np.array([[5, 1], [2, 7]])
-    data = next(iter(spec(charts.confusion_chart(confusion, ("low", "high")))["datasets"].values()))
-    assert {(d["true"], d["predicted"], d["count"]) for d in data} == {
-        ("low", "low", 5),
-        ("low", "high", 1),
-        ("high", "low", 2),
-        ("high", "high", 7),
+    chart = spec(charts.confusion_chart(confusion, ("low", "high")))
+    data = next(iter(chart["datasets"].values()))
+    assert {(d["true"], d["predicted"], d["count"], d["dark"]) for d in data} == {
+        ("low", "low", 5, True),  # over half the largest count: a dark cell, its number in white
+        ("low", "high", 1, False),
+        ("high", "low", 2, False),
+        ("high", "high", 7, True),
     }
+    (text,) = [layer["encoding"]["color"] for layer in chart["layer"] if layer["mark"]["type"] == "text"]
+    assert text == {"condition": {"test": "datum.dark", "value": "white"}, "value": "black"}
 
 
 def test_prefix_chart_keeps_the_tokens_in_order_even_when_they_repeat():
@@ -163,6 +166,26 @@ def test_hidden_heatmap_holds_every_unit_at_every_step_under_its_token():
         ("1: 3", 0, 0.5), ("1: 3", 1, -0.25), ("2: 1", 0, -1.0),
         ("2: 1", 1, 0.75), ("3: 3", 0, 0.0), ("3: 3", 1, 0.1),
     }  # fmt: skip
+
+
+def test_the_hidden_states_charts_keep_their_spec_from_frame_to_frame():
+    """While a run trains or replays, only the rows and the sentence change: the browser then swaps
+    the rows in instead of building the chart again, and the server builds each spec once."""
+    earlier, later = np.array([[0.5, -0.25], [-1.0, 0.75]]), np.array([[0.1, 0.2], [0.3, -0.4]])
+    points = pd.DataFrame(
+        {"sequence": ["1", "1"], "step": [1, 2], "token": ["3", "1"], "class": ["low", "low"],
+         "pc1": [0.0, 1.0], "pc2": [0.0, -1.0], "last": [False, True]}
+    )  # fmt: skip
+    moved = points.assign(pc1=[0.5, 2.0])
+    pairs = [
+        (charts_inside.hidden_heatmap(h, ["3", "1"]) for h in (earlier, later)),
+        (charts_inside.trajectory_plot(p, ("low", "high")) for p in (points, moved)),
+        (charts.confusion_chart(c, ("low", "high")) for c in (np.array([[5, 1], [2, 7]]), np.eye(2) * 4)),
+    ]
+    for a, b in pairs:
+        fixed = {key: value for key, value in a.items() if key not in ("datasets", "description")}
+        assert fixed == {key: value for key, value in b.items() if key not in ("datasets", "description")}
+        assert a["datasets"] != b["datasets"] and a["description"] != b["description"]
 
 
 def test_step_shares_and_compare_curves_use_the_palette_and_keep_the_order():
