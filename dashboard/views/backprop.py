@@ -89,6 +89,19 @@ def is_sheet_network(view: JobView) -> bool:
     return config.cell == "rnn" and config.num_layers == 1 and config.nonlinearity == "tanh"
 
 
+# The page's three parts with widgets of their own (step t, the gradient flow's settings, the step
+# through one iteration) are fragments: a widget inside a fragment reruns that fragment only, not the
+# whole page, so dragging t along a sequence does not compute the gradient flow again each time.
+
+
+@st.fragment
+def render_step(walk: lesson.Walkthrough, step_key: str) -> None:
+    """The slider for t and the step-t equations filled in."""
+    T = len(walk.tokens)
+    st.session_state.setdefault(step_key, T)  # the last step to start with; its range is this T
+    render_numbers(walk, st.slider("Time step t", 1, T, key=step_key) - 1)
+
+
 def render_numbers(walk: lesson.Walkthrough, t: int) -> None:
     """The step-t equations filled in (t is 0-based; the sheet counts from 1)."""
     cache, trace = walk.cache, walk.trace
@@ -137,6 +150,7 @@ def render_check(walk: lesson.Walkthrough) -> None:
     )
 
 
+@st.fragment
 def render_flow(view: JobView) -> None:
     """Vanishing and exploding gradients: ‖∂L/∂h_t‖ going back in time, with W scaled."""
     st.header("Vanishing and exploding gradients")
@@ -170,6 +184,7 @@ def _next_stage() -> None:
     st.session_state[state.BPTT_STAGE] = (stage + 1) % (len(lesson.STAGES) + 1)
 
 
+@st.fragment
 def render_step_through(walk: lesson.Walkthrough, config) -> None:
     """One training iteration, one stage at a time."""
     st.header("Step through one training iteration")
@@ -304,11 +319,7 @@ def main() -> None:
     walk = lesson.walkthrough(
         view.model.model, view.config.task, probes[index], view.started.probe_labels[index]
     )
-    T = len(walk.tokens)
-    step_key = f"{state.BPTT_STEP}_{view.run_id}_{index}"  # one slider per run and example: T is theirs
-    st.session_state.setdefault(step_key, T)  # the last step to start with
-    t = st.slider("Time step t", 1, T, key=step_key) - 1
-    render_numbers(walk, t)
+    render_step(walk, f"{state.BPTT_STEP}_{view.run_id}_{index}")  # one slider per run and example
     st.header("Hand-written gradients beside autograd's")
     render_check(walk)
     page.chart(charts_inside.step_shares(walk.step_shares("W"), list(walk.tokens)))
