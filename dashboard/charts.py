@@ -12,7 +12,6 @@ from collections.abc import Iterable
 
 import altair as alt
 import numpy as np
-import pandas as pd
 
 from rnn_core.events import BatchEnd
 
@@ -267,29 +266,31 @@ def confusion_chart(confusion: np.ndarray, class_names: tuple[str, ...]) -> dict
     return {**_confusion_template(tuple(class_names)), "datasets": {CELLS.name: cells}, "description": text}
 
 
-def prefix_chart(
-    tokens: tuple[str, ...], prefix_probs: np.ndarray, class_names: tuple[str, ...]
-) -> alt.Chart:
+PREFIXES, CLASSES = alt.NamedData(name="prefixes"), alt.NamedData(name="classes")  # the Try it charts
+
+
+def prefix_chart(tokens: tuple[str, ...], prefix_probs: np.ndarray, class_names: tuple[str, ...]) -> dict:
     """The probability of each class had the sequence stopped after each token."""
-    labels = [f"{t + 1}: {tok}" for t, tok in enumerate(tokens)]
-    frame = pd.DataFrame(
-        [
-            {
-                "position": label,
-                "step": t + 1,
-                "token": tokens[t],
-                "class": name,
-                "probability": float(prefix_probs[t, c]),
-            }
-            for t, label in enumerate(labels)
-            for c, name in enumerate(class_names)
-        ]
-    )
+    labels = tuple(f"{t + 1}: {tok}" for t, tok in enumerate(tokens))
+    rows = [
+        {"position": label, "step": t + 1, "token": tokens[t], "class": name,
+         "probability": float(prefix_probs[t, c])}
+        for t, label in enumerate(labels)
+        for c, name in enumerate(class_names)
+    ]  # fmt: skip
+    spec = _prefix_spec(labels, tuple(class_names))
+    description = describe_prefixes(tokens, prefix_probs, class_names)
+    return {**spec, "datasets": {PREFIXES.name: rows}, "description": description}
+
+
+@functools.lru_cache(maxsize=256)
+def _prefix_spec(labels: tuple[str, ...], class_names: tuple[str, ...]) -> dict:
+    """Built once per typed sequence and task: the Try it page is drawn again at every click."""
     return (
-        alt.Chart(frame)
+        alt.Chart(PREFIXES)
         .mark_line(point=True, strokeWidth=2.5)
         .encode(
-            x=alt.X("position:N", title="After token", sort=labels, axis=alt.Axis(labelAngle=0)),
+            x=alt.X("position:N", title="After token", sort=list(labels), axis=alt.Axis(labelAngle=0)),
             y=alt.Y("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1])),
             color=alt.Color(
                 "class:N",
@@ -298,11 +299,8 @@ def prefix_chart(
             ),
             tooltip=["step:Q", "token:N", "class:N", alt.Tooltip("probability:Q", format=".4f")],
         )
-        .properties(
-            title=["What the network would say", "if the sequence stopped here"],
-            height=320,
-            description=describe_prefixes(tokens, prefix_probs, class_names),
-        )
+        .properties(title=["What the network would say", "if the sequence stopped here"], height=320)
+        .to_dict()
     )
 
 
@@ -321,10 +319,17 @@ def describe_prefixes(tokens: tuple[str, ...], prefix_probs: np.ndarray, class_n
 PERCENT = alt.Axis(format="%")
 
 
-def probability_bars(probs: np.ndarray, class_names: tuple[str, ...]) -> alt.LayerChart:
+def probability_bars(probs: np.ndarray, class_names: tuple[str, ...]) -> dict:
     """One bar per class, with its probability written at the bar's end."""
-    frame = pd.DataFrame({"class": list(class_names), "probability": [float(p) for p in probs]})
-    base = alt.Chart(frame).encode(
+    rows = [{"class": name, "probability": float(p)} for name, p in zip(class_names, probs, strict=True)]
+    said = ", ".join(f"{name} {100 * p:.1f}%" for name, p in zip(class_names, probs, strict=True))
+    spec = _bars_spec(tuple(class_names))
+    return {**spec, "datasets": {CLASSES.name: rows}, "description": f"Class probabilities: {said}."}
+
+
+@functools.cache
+def _bars_spec(class_names: tuple[str, ...]) -> dict:
+    base = alt.Chart(CLASSES).encode(
         x=alt.X(
             "probability:Q", scale=alt.Scale(domain=[0, 1]), title="Probability", axis=alt.Axis(format="%")
         ),
@@ -342,7 +347,4 @@ def probability_bars(probs: np.ndarray, class_names: tuple[str, ...]) -> alt.Lay
         text=alt.Text("probability:Q", format=".1%")
     )
     # 50 px per class: a clearly sized bar with its label, however many classes
-    said = ", ".join(f"{name} {100 * p:.1f}%" for name, p in zip(class_names, probs, strict=True))
-    return (bars + values).properties(
-        height=50 * len(class_names), description=f"Class probabilities: {said}."
-    )
+    return (bars + values).properties(height=50 * len(class_names)).to_dict()

@@ -36,15 +36,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(log_path: Path, **env: str) -> tuple[subprocess.Popen, str]:
-    """`streamlit run dashboard/app.py` on a free port; returns (process, url) once healthy."""
+def start_server(log_path: Path, app_root: Path = ROOT, **env: str) -> tuple[subprocess.Popen, str]:
+    """`streamlit run dashboard/app.py` on a free port; returns (process, url) once healthy.
+    `app_root`: the checkout whose app is served (a benchmark compares two commits)."""
     port = free_port()
     log = open(log_path, "w")  # noqa: SIM115 - the process writes to it until stop_server
     command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true"]
     command += ["--server.port", str(port), "--server.fileWatcherType", "none"]
     command += ["--browser.gatherUsageStats", "false"]
     process = subprocess.Popen(
-        command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}
+        command, cwd=app_root, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90

@@ -168,9 +168,10 @@ def test_hidden_heatmap_holds_every_unit_at_every_step_under_its_token():
     }  # fmt: skip
 
 
-def test_the_hidden_states_charts_keep_their_spec_from_frame_to_frame():
-    """While a run trains or replays, only the rows and the sentence change: the browser then swaps
-    the rows in instead of building the chart again, and the server builds each spec once."""
+def test_the_charts_drawn_again_and_again_keep_their_spec_when_only_their_numbers_change():
+    """While a run trains or replays, and at every click on Try it, only the rows and the sentence
+    change: the browser then swaps the rows in instead of building the chart again, and the server
+    builds each spec once."""
     earlier, later = np.array([[0.5, -0.25], [-1.0, 0.75]]), np.array([[0.1, 0.2], [0.3, -0.4]])
     points = pd.DataFrame(
         {"sequence": ["1", "1"], "step": [1, 2], "token": ["3", "1"], "class": ["low", "low"],
@@ -181,6 +182,11 @@ def test_the_hidden_states_charts_keep_their_spec_from_frame_to_frame():
         (charts_inside.hidden_heatmap(h, ["3", "1"]) for h in (earlier, later)),
         (charts_inside.trajectory_plot(p, ("low", "high")) for p in (points, moved)),
         (charts.confusion_chart(c, ("low", "high")) for c in (np.array([[5, 1], [2, 7]]), np.eye(2) * 4)),
+        (charts.probability_bars(np.array(p), ("low", "high")) for p in ([0.2, 0.8], [0.6, 0.4])),
+        (
+            charts.prefix_chart(("3", "1"), np.array(p), ("low", "high"))
+            for p in ([[0.2, 0.8]] * 2, [[0.6, 0.4]] * 2)
+        ),
     ]
     for a, b in pairs:
         fixed = {key: value for key, value in a.items() if key not in ("datasets", "description")}
