@@ -12,8 +12,14 @@ from collections.abc import Iterable
 
 import altair as alt
 import numpy as np
+import pandas  # noqa: F401 - imported whole before any chart is built, as the reason below says
 
 from rnn_core.events import BatchEnd
+
+# Altair looks pandas up in sys.modules without importing it. If pandas is first imported lazily
+# (by Streamlit, while one session sends a chart), another session building a chart meanwhile
+# finds a half-imported pandas: "AttributeError: partially initialized module 'pandas' has no
+# attribute 'Timestamp'" (seen in tests/test_protocol.py, three students on a fresh server).
 
 # Okabe & Ito (2008), "Color Universal Design": safe for deuteranopia, protanopia, tritanopia
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")

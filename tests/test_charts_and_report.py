@@ -4,13 +4,15 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 from streamlit import dataframe_util
 
-from conftest import run_events
+from conftest import ROOT, run_events
 from dashboard import charts, charts_inside, page
 from rnn_core import preset
 from rnn_core.__main__ import build_parser
@@ -166,6 +168,14 @@ def test_hidden_heatmap_holds_every_unit_at_every_step_under_its_token():
         ("1: 3", 0, 0.5), ("1: 3", 1, -0.25), ("2: 1", 0, -1.0),
         ("2: 1", 1, 0.75), ("3: 3", 0, 0.0), ("3: 3", 1, 0.1),
     }  # fmt: skip
+
+
+def test_pandas_is_imported_whole_before_any_page_builds_a_chart():
+    """Altair reads pandas from sys.modules without importing it: a chart built in one session while
+    another session's thread was still importing pandas failed (dashboard/charts.py says how)."""
+    code = "import sys; from dashboard import controls, page, session, state; print('pandas' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True"]  # what app.py imports before it runs a page
 
 
 def test_the_charts_drawn_again_and_again_keep_their_spec_when_only_their_numbers_change():
