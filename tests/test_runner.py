@@ -373,8 +373,10 @@ def test_views_are_consistent_copies_while_the_job_runs(make_pool):
     job = runs.start(replace(LONG, num_samples=200), pool)  # 5 batches an epoch: epochs end often
     wait_until(lambda: job.view().steps_done > 5)
     seen, until = [], time.monotonic() + 1.0
-    while time.monotonic() < until:  # read as a page does, as often as it can, while the job trains
+    while time.monotonic() < until:  # read as a page does, about 1000 times a second, while it trains
         seen.append(job.view())
+        time.sleep(0.001)  # with no pause the loop retakes the job's lock as soon as it lets go (a lock
+        # is not fair); once, on a busy machine, no event was recorded for a whole second (10 -> 10 steps)
     runs.stop_active()
     assert job.done.wait(30)
     per_epoch = seen[0].started.batches_per_epoch
