@@ -72,20 +72,16 @@ def describe_hidden(hidden: np.ndarray, tokens: list[str]) -> str:
 CLASS_COLOURS = (PALETTE[2], PALETTE[3], PALETTE[5], PALETTE[7])
 
 
-def trajectory_plot(points: pd.DataFrame, class_names: tuple[str, ...]) -> dict:
+def trajectory_plot(points: list[dict], class_names: tuple[str, ...]) -> dict:
     """Hidden-state paths h_1..h_T in the 2-D PCA view, one line per sequence, coloured by class.
 
-    `points` has columns sequence, step, token, class, pc1, pc2, last; class 'yours' marks a typed
+    Each of `points` has sequence, step, token, class, pc1, pc2, last; class 'yours' marks a typed
     sequence. Thin faint paths, a hollow square where each starts (h_1) and a large dot where it
     ends (h_T, what the output layer reads), so the direction of travel and the end points read
     at a glance.
     """
-    spec = _trajectory_spec(tuple(class_names), "yours" in set(points["class"]))
-    return {
-        **spec,
-        "datasets": {PATHS.name: points.to_dict("records")},
-        "description": describe_trajectories(points),
-    }
+    spec = _trajectory_spec(tuple(class_names), any(point["class"] == "yours" for point in points))
+    return {**spec, "datasets": {PATHS.name: points}, "description": describe_trajectories(points)}
 
 
 @functools.lru_cache(maxsize=64)
@@ -132,12 +128,17 @@ def _trajectory_spec(class_names: tuple[str, ...], typed: bool) -> dict:
     )
 
 
-def describe_trajectories(points: pd.DataFrame) -> str:
+def describe_trajectories(points: list[dict]) -> str:
     """Where each class's paths end (the mean of its h_T in the PCA view), in a sentence."""
-    ends = points[points["last"].astype(bool)]
-    by_class = ends.groupby("class", sort=False)[["pc1", "pc2"]].mean()
-    where = "; ".join(f"{name} at ({row.pc1:.2f}, {row.pc2:.2f})" for name, row in by_class.iterrows())
-    count = points["sequence"].nunique()
+    ends: dict[str, list[tuple[float, float]]] = {}  # class -> end points, classes in order of appearance
+    for point in points:
+        if point["last"]:
+            ends.setdefault(point["class"], []).append((point["pc1"], point["pc2"]))
+    where = "; ".join(
+        f"{name} at ({sum(x for x, _ in xy) / len(xy):.2f}, {sum(y for _, y in xy) / len(xy):.2f})"
+        for name, xy in ends.items()
+    )
+    count = len({point["sequence"] for point in points})
     return f"Paths of {count} sequences in the PCA view; their end points h_T lie on average: {where}."
 
 

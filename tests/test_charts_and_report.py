@@ -183,11 +183,11 @@ def test_the_charts_drawn_again_and_again_keep_their_spec_when_only_their_number
     change: the browser then swaps the rows in instead of building the chart again, and the server
     builds each spec once."""
     earlier, later = np.array([[0.5, -0.25], [-1.0, 0.75]]), np.array([[0.1, 0.2], [0.3, -0.4]])
-    points = pd.DataFrame(
+    frame = pd.DataFrame(
         {"sequence": ["1", "1"], "step": [1, 2], "token": ["3", "1"], "class": ["low", "low"],
          "pc1": [0.0, 1.0], "pc2": [0.0, -1.0], "last": [False, True]}
     )  # fmt: skip
-    moved = points.assign(pc1=[0.5, 2.0])
+    points, moved = frame.to_dict("records"), frame.assign(pc1=[0.5, 2.0]).to_dict("records")
     pairs = [
         (charts_inside.hidden_heatmap(h, ["3", "1"]) for h in (earlier, later)),
         (charts_inside.trajectory_plot(p, ("low", "high")) for p in (points, moved)),
@@ -237,7 +237,7 @@ def test_trajectories_colour_each_class_and_draw_a_typed_sequence_in_black():
         {"sequence": ["1", "1", "y", "y"], "step": [1, 2, 1, 2], "token": ["3", "1", "9", "9"],
          "class": ["low", "low", "yours", "yours"], "pc1": [0.0, 1.0, 2.0, 3.0],
          "pc2": [0.0, -1.0, 0.5, 0.5], "last": [False, True, False, True]}
-    )  # fmt: skip
+    ).to_dict("records")  # fmt: skip
     chart = spec(charts_inside.trajectory_plot(points, ("low", "high")))
     scale = chart["layer"][0]["encoding"]["color"]["scale"]
     assert scale["domain"] == ["low", "high", "yours"] and scale["range"][2] == "#000000"
@@ -246,7 +246,9 @@ def test_trajectories_colour_each_class_and_draw_a_typed_sequence_in_black():
     assert not {scale["range"][0], scale["range"][1]} & {charts.PALETTE[0], charts.PALETTE[1]}
     # the legend's keys in full colour: drawn like the faint paths, the classes were hard to tell apart
     assert chart["layer"][0]["encoding"]["color"]["legend"]["symbolOpacity"] == 1
-    untyped = spec(charts_inside.trajectory_plot(points[points["class"] != "yours"], ("low", "high")))
+    untyped = spec(
+        charts_inside.trajectory_plot([p for p in points if p["class"] != "yours"], ("low", "high"))
+    )
     assert untyped["layer"][0]["encoding"]["color"]["scale"]["domain"] == ["low", "high"]  # no "yours" entry
 
 
@@ -297,7 +299,7 @@ def test_every_chart_says_in_a_sentence_what_it_shows_now_from_its_own_numbers(f
         {"sequence": ["1", "1", "2", "2"], "step": [1, 2, 1, 2], "token": ["3", "1", "9", "9"],
          "class": ["low", "low", "high", "high"], "pc1": [0.0, 1.0, 2.0, -3.0],
          "pc2": [0.0, -1.0, 0.5, 0.5], "last": [False, True, False, True]}
-    )  # fmt: skip
+    ).to_dict("records")  # fmt: skip
     where = spec(charts_inside.trajectory_plot(points, ("low", "high")))["description"]
     assert "2 sequences" in where and "low at (1.00, -1.00); high at (-3.00, 0.50)" in where
 

@@ -111,6 +111,9 @@ def test_pca_basis_is_stable_and_orthonormal():
     mean, basis = pca_basis(points)
     np.testing.assert_allclose(basis @ basis.T, np.eye(2), atol=1e-12)
     assert abs(basis[0, 0]) > 0.9  # the widest direction first
+    directions = np.linalg.svd(points - mean, full_matrices=False)[2][:2]  # PCA's textbook form
+    same_sign = np.sign((directions * basis).sum(axis=1))[:, None]  # each direction up to its sign
+    np.testing.assert_allclose(basis, directions * same_sign, atol=1e-12)
     np.testing.assert_allclose(pca_basis(points)[1], basis)
     assert project(points, mean, basis).shape == (50, 2)
     assert pca_basis(points[:, :1])[1].shape == (2, 1)  # one hidden unit: second axis is zero

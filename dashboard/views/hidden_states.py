@@ -12,7 +12,6 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from dashboard import charts_inside, page, plain, session, state
@@ -46,28 +45,28 @@ def typed_prediction(view: JobView, typed: str | None) -> tuple[Prediction | Non
         return None, f"Your sequence from Try it cannot be drawn for this run: {err}"
 
 
-def trajectory_points(view: JobView, epoch_index: int, mine: Prediction | None) -> pd.DataFrame:
+def trajectory_points(view: JobView, epoch_index: int, mine: Prediction | None) -> list[dict]:
     """PCA coordinates of every probe sequence at one epoch (and of a typed sequence, if given)."""
     task = get_task(view.config.task)
     mean, basis = snapshot_basis(view.snapshots)
     coords = project(view.snapshots[epoch_index].hidden, mean, basis)  # (P, T, 2)
-    rows = []
+    rows, T = [], coords.shape[1]
     for p, tokens in enumerate(view.started.probe_tokens):
-        words = task.decode(tokens)
-        for t in range(coords.shape[1]):
+        words, sequence, name = task.decode(tokens), f"{p + 1}: {task.render(tokens)}", probe_class(view, p)
+        for t in range(T):
             rows.append(
-                {"sequence": f"{p + 1}: {task.render(tokens)}", "step": t + 1, "token": words[t],
-                 "class": probe_class(view, p), "pc1": coords[p, t, 0], "pc2": coords[p, t, 1],
-                 "last": t == coords.shape[1] - 1}
+                {"sequence": sequence, "step": t + 1, "token": words[t], "class": name,
+                 "pc1": float(coords[p, t, 0]), "pc2": float(coords[p, t, 1]), "last": t == T - 1}
             )  # fmt: skip
     if mine is not None and epoch_index == len(view.snapshots) - 1:  # the model is the final one
         path = project(mine.hidden, mean, basis)  # (T, 2)
         for t, token in enumerate(mine.tokens):
             rows.append(
                 {"sequence": f"yours: {' '.join(mine.tokens)}", "step": t + 1, "token": token,
-                 "class": "yours", "pc1": path[t, 0], "pc2": path[t, 1], "last": t == len(mine.tokens) - 1}
+                 "class": "yours", "pc1": float(path[t, 0]), "pc2": float(path[t, 1]),
+                 "last": t == len(mine.tokens) - 1}
             )  # fmt: skip
-    return pd.DataFrame(rows)
+    return rows
 
 
 def value_range(config) -> str:
