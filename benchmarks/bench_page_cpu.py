@@ -7,7 +7,8 @@ and a page that redraws itself on a timer (a run training, a replay) costs that 
 Each round starts a fresh `streamlit run dashboard/app.py` (and, with `--against`, one of another
 checkout too, one after the other, so the two are measured at the same hour), and a
 protocol-level student (benchmarks/protocol_student.py) trains the lab run and then opens each
-page and asks for it again 20 times: the server's CPU (user + system, from /proc) per drawing.
+page and asks for it again 20 times: the server's CPU (user + system, from /proc) per drawing; and
+sends Hidden states' timer redraw 20 times while a long run trains.
 Then, in Chromium, the Backprop page's two sliders are moved 8 times each: the CPU per move.
 Medians over the rounds; with `--against`, the ratio this checkout / the other.
 """
@@ -34,6 +35,7 @@ from dashboard.limits import WORKERS  # noqa: E402
 DRAWINGS = 20  # per page
 MOVES = 8  # per slider
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+HIDDEN_STATES_TIMER = 1.0  # views/hidden_states.py: its redraw while a run trains, once a second
 
 
 def cpu_seconds(pid: int) -> float:
@@ -57,6 +59,22 @@ async def page_costs(url: str, pid: int) -> dict[str, float]:
             for _ in range(DRAWINGS):
                 await student.load()
             costs[f"{name} page, drawn again"] = (cpu_seconds(pid) - before) / DRAWINGS * 1000
+    async with ProtocolStudent(url, "epochs=100&num_samples=4000") as watcher:  # a long run, watched
+        await watcher.load()
+        drawn = watcher.finished_runs
+        await watcher.click("Train")
+        await watcher.read_until(lambda: watcher.finished_runs > drawn)
+        await watcher.go_to("Hidden states")
+        await watcher.read_until(lambda: watcher.timer_seconds == HIDDEN_STATES_TIMER)
+        fragment = watcher.timer_fragment
+        watcher._cancel([fragment])  # the ticks are sent here, one after another
+        before = cpu_seconds(pid)
+        for _ in range(DRAWINGS):
+            drawn = watcher.finished_runs
+            await watcher.tick(fragment)
+            await watcher.read_until(lambda: watcher.finished_runs > drawn)  # noqa: B023 - read at once
+        tick_ms = (cpu_seconds(pid) - before) / DRAWINGS * 1000
+        costs["Hidden states, a timer redraw while a run trains"] = tick_ms
     return costs
 
 
