@@ -12,14 +12,14 @@ from collections.abc import Iterable
 
 import altair as alt
 import numpy as np
-import pandas  # noqa: F401 - imported whole before any chart is built, as the reason below says
+
+# Imported whole before any chart is built: Altair looks pandas up in sys.modules without importing
+# it, and if pandas is first imported lazily (by Streamlit, while one session sends a chart), another
+# session building a chart meanwhile finds it half imported: "AttributeError: partially initialized
+# module 'pandas' has no attribute 'Timestamp'" (tests/test_protocol.py, on a fresh server).
+import pandas  # noqa: F401
 
 from rnn_core.events import BatchEnd
-
-# Altair looks pandas up in sys.modules without importing it. If pandas is first imported lazily
-# (by Streamlit, while one session sends a chart), another session building a chart meanwhile
-# finds a half-imported pandas: "AttributeError: partially initialized module 'pandas' has no
-# attribute 'Timestamp'" (seen in tests/test_protocol.py, three students on a fresh server).
 
 # Okabe & Ito (2008), "Color Universal Design": safe for deuteranopia, protanopia, tritanopia
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -116,8 +116,18 @@ def readable(spec: dict, projector: bool = False) -> dict:
     return out
 
 
-# The live curves read named datasets, so their spec is built and validated once per process and
-# each redraw only swaps the rows in (building an Altair chart costs ~20 ms; the rows ~1 ms).
+def filled(spec: dict, data: alt.NamedData, rows: list[dict], description: str) -> dict:
+    """A chart drawn again and again: its spec, built and validated once (cached by what shapes it),
+    with this drawing's rows as named data and its sentence.
+
+    Building an Altair chart costs 20-100 ms of the server's time (py-spy, BENCHMARKS.md), the rows
+    about 1 ms; and the browser only swaps the rows of a chart whose spec has not changed, where it
+    rebuilds one that has. The live curves and Compare's curves are built the same way.
+    """
+    return {**spec, "datasets": {data.name: rows}, "description": description}
+
+
+# The live curves read named datasets (see `filled`).
 EPOCHS, BATCHES = alt.NamedData(name="epochs"), alt.NamedData(name="batches")
 # Heights are the plot area's, in px (`readable` sizes the title, axes and legend around it): at least
 # 300 px for a curve, readable from the back of a room, and 1.35 times that on a projector.
@@ -236,9 +246,7 @@ CELLS = alt.NamedData(name="cells")  # the confusion matrix's cells
 
 
 @functools.cache
-def _confusion_template(class_names: tuple[str, ...]) -> dict:
-    """Built and validated once per task's classes: building it for every redraw (~60 ms) was over
-    half of the server's time for a finished run's Train page (py-spy, BENCHMARKS.md)."""
+def _confusion_spec(class_names: tuple[str, ...]) -> dict:
     base = alt.Chart(CELLS).encode(
         x=alt.X("predicted:N", title="Predicted class", sort=list(class_names), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("true:N", title="True class", sort=list(class_names)),
@@ -269,7 +277,7 @@ def confusion_chart(confusion: np.ndarray, class_names: tuple[str, ...]) -> dict
     ]
     text = f"Confusion matrix of the test set: {right} of {total} sequences classified right"
     text += f"; {', '.join(mistakes)}." if mistakes else "."
-    return {**_confusion_template(tuple(class_names)), "datasets": {CELLS.name: cells}, "description": text}
+    return filled(_confusion_spec(tuple(class_names)), CELLS, cells, text)
 
 
 PREFIXES, CLASSES = alt.NamedData(name="prefixes"), alt.NamedData(name="classes")  # the Try it charts
@@ -284,14 +292,12 @@ def prefix_chart(tokens: tuple[str, ...], prefix_probs: np.ndarray, class_names:
         for t, label in enumerate(labels)
         for c, name in enumerate(class_names)
     ]  # fmt: skip
-    spec = _prefix_spec(labels, tuple(class_names))
     description = describe_prefixes(tokens, prefix_probs, class_names)
-    return {**spec, "datasets": {PREFIXES.name: rows}, "description": description}
+    return filled(_prefix_spec(labels, tuple(class_names)), PREFIXES, rows, description)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=256)  # per typed sequence: Try it is drawn again at every click
 def _prefix_spec(labels: tuple[str, ...], class_names: tuple[str, ...]) -> dict:
-    """Built once per typed sequence and task: the Try it page is drawn again at every click."""
     return (
         alt.Chart(PREFIXES)
         .mark_line(point=True, strokeWidth=2.5)
@@ -329,8 +335,7 @@ def probability_bars(probs: np.ndarray, class_names: tuple[str, ...]) -> dict:
     """One bar per class, with its probability written at the bar's end."""
     rows = [{"class": name, "probability": float(p)} for name, p in zip(class_names, probs, strict=True)]
     said = ", ".join(f"{name} {100 * p:.1f}%" for name, p in zip(class_names, probs, strict=True))
-    spec = _bars_spec(tuple(class_names))
-    return {**spec, "datasets": {CLASSES.name: rows}, "description": f"Class probabilities: {said}."}
+    return filled(_bars_spec(tuple(class_names)), CLASSES, rows, f"Class probabilities: {said}.")
 
 
 @functools.cache

@@ -1,24 +1,23 @@
 """Charts of the look-inside pages: hidden states, gradient flow through time, compared runs.
 
 Pure functions like dashboard.charts (data in, an Altair chart out, no Streamlit calls; the charts
-redrawn while runs train, the hidden states and the compared runs' curves, come out as a Vega-Lite
-spec built once, with named data),
-in the same colour-blind-safe palette, with exact values in every tooltip.
+redrawn while runs train, the hidden states and the compared runs' curves, come out as a spec built
+once with named data: `charts.filled`), in the same colour-blind-safe palette, with exact values in
+every tooltip.
 """
 
 from __future__ import annotations
 
 import functools
+import statistics
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from dashboard.charts import PALETTE, epoch_axis
+from dashboard.charts import PALETTE, epoch_axis, filled
 
-# The Hidden states page redraws both its charts every second while a run trains and at every frame
-# of a replay, so each is built and validated once (~30 and ~100 ms) and only its rows and its
-# sentence change: its spec is cached by what shapes it, its rows are named data.
+# Hidden states redraws its two charts every second while a run trains and at each replay frame.
 UNITS, PATHS = alt.NamedData(name="units"), alt.NamedData(name="paths")
 
 
@@ -32,8 +31,7 @@ def hidden_heatmap(hidden: np.ndarray, tokens: list[str]) -> dict:
     ]
     limit = max(1.0, float(np.abs(hidden).max()))  # tanh stays in [-1, 1]; relu may go beyond
     height = min(max(12 * hidden.shape[1], 300), 480)
-    spec = _heatmap_spec(tuple(steps), limit, height)
-    return {**spec, "datasets": {UNITS.name: rows}, "description": describe_hidden(hidden, tokens)}
+    return filled(_heatmap_spec(tuple(steps), limit, height), UNITS, rows, describe_hidden(hidden, tokens))
 
 
 @functools.lru_cache(maxsize=256)
@@ -81,7 +79,7 @@ def trajectory_plot(points: list[dict], class_names: tuple[str, ...]) -> dict:
     at a glance.
     """
     spec = _trajectory_spec(tuple(class_names), any(point["class"] == "yours" for point in points))
-    return {**spec, "datasets": {PATHS.name: points}, "description": describe_trajectories(points)}
+    return filled(spec, PATHS, points, describe_trajectories(points))
 
 
 @functools.lru_cache(maxsize=64)
@@ -135,7 +133,7 @@ def describe_trajectories(points: list[dict]) -> str:
         if point["last"]:
             ends.setdefault(point["class"], []).append((point["pc1"], point["pc2"]))
     where = "; ".join(
-        f"{name} at ({sum(x for x, _ in xy) / len(xy):.2f}, {sum(y for _, y in xy) / len(xy):.2f})"
+        f"{name} at ({statistics.fmean(x for x, _ in xy):.2f}, {statistics.fmean(y for _, y in xy):.2f})"
         for name, xy in ends.items()
     )
     count = len({point["sequence"] for point in points})
