@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
+from bench_classroom import cpu_seconds  # noqa: E402
 from protocol_student import ProtocolStudent  # noqa: E402
 
 from browser_support import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server, wait_for_workers  # noqa: E402
@@ -36,11 +36,6 @@ DRAWINGS = 20  # per page
 MOVES = 8  # per slider
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 HIDDEN_STATES_TIMER = 1.0  # views/hidden_states.py: its redraw while a run trains, once a second
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def page_costs(url: str, pid: int) -> dict[str, float]:
@@ -55,10 +50,10 @@ async def page_costs(url: str, pid: int) -> dict[str, float]:
             drawn = student.finished_runs
             await student.go_to(name)
             await student.read_until(lambda: student.finished_runs > drawn)  # noqa: B023 - read at once
-            before = cpu_seconds(pid)
+            before = cpu_seconds([pid])
             for _ in range(DRAWINGS):
                 await student.load()
-            costs[f"{name} page, drawn again"] = (cpu_seconds(pid) - before) / DRAWINGS * 1000
+            costs[f"{name} page, drawn again"] = (cpu_seconds([pid]) - before) / DRAWINGS * 1000
     async with ProtocolStudent(url, "epochs=100&num_samples=4000") as watcher:  # a long run, watched
         await watcher.load()
         drawn = watcher.finished_runs
@@ -67,13 +62,13 @@ async def page_costs(url: str, pid: int) -> dict[str, float]:
         await watcher.go_to("Hidden states")
         await watcher.read_until(lambda: watcher.timer_seconds == HIDDEN_STATES_TIMER)
         fragment = watcher.timer_fragment
-        watcher._cancel([fragment])  # the ticks are sent here, one after another
-        before = cpu_seconds(pid)
+        watcher.stop_timers([fragment])  # the ticks are sent here, one after another
+        before = cpu_seconds([pid])
         for _ in range(DRAWINGS):
             drawn = watcher.finished_runs
             await watcher.tick(fragment)
             await watcher.read_until(lambda: watcher.finished_runs > drawn)  # noqa: B023 - read at once
-        tick_ms = (cpu_seconds(pid) - before) / DRAWINGS * 1000
+        tick_ms = (cpu_seconds([pid]) - before) / DRAWINGS * 1000
         costs["Hidden states, a timer redraw while a run trains"] = tick_ms
     return costs
 
@@ -94,12 +89,12 @@ def slider_costs(url: str, pid: int) -> dict[str, float]:
             slider = page.get_by_role("slider", name=name)
             slider.wait_for(timeout=60_000)
             time.sleep(1)
-            before = cpu_seconds(pid)
+            before = cpu_seconds([pid])
             for _ in range(MOVES):
                 slider.press("ArrowLeft")
                 time.sleep(0.3)  # the drawing has begun
                 page.wait_for_selector(IDLE, timeout=60_000)
-            costs[f"Backprop, a move of the {name} slider"] = (cpu_seconds(pid) - before) / MOVES * 1000
+            costs[f"Backprop, a move of the {name} slider"] = (cpu_seconds([pid]) - before) / MOVES * 1000
         browser.close()
     return costs
 

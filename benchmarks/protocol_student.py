@@ -86,7 +86,7 @@ class ProtocolStudent:
     async def go_to(self, name: str) -> None:
         """Open another page from the navigation, as the frontend does (its onPageChange): stop the
         page's timers, then ask for a full run of the other page."""
-        self._cancel(list(self._timers))
+        self.stop_timers(list(self._timers))
         await self._send(page_hash=self.pages[name])
 
     async def read_until(self, done, timeout: float = 300) -> None:
@@ -102,7 +102,7 @@ class ProtocolStudent:
             self.page_hash = message.new_session.page_script_hash
             self.pages = {page.page_name: page.page_script_hash for page in message.new_session.app_pages}
             if not message.metadata.run.fragment_ids:  # a full run: the frontend drops its timers
-                self._cancel(list(self._timers))
+                self.stop_timers(list(self._timers))
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
             self.drawn_in.append(message.delta.fragment_id)
             element = message.delta.new_element
@@ -122,11 +122,12 @@ class ProtocolStudent:
                     self._tick(rerun.fragment_id, rerun.interval)
                 )
         elif kind == "stop_auto_rerun":
-            self._cancel(list(message.stop_auto_rerun.fragment_ids))
+            self.stop_timers(list(message.stop_auto_rerun.fragment_ids))
         elif kind == "script_finished":
             self.finished_runs += 1
 
-    def _cancel(self, fragment_ids: list[str]) -> None:
+    def stop_timers(self, fragment_ids: list[str]) -> None:
+        """Stop these fragments' timers, as the frontend does on `stop_auto_rerun`."""
         for fragment_id in fragment_ids:
             if timer := self._timers.pop(fragment_id, None):
                 timer.cancel()
