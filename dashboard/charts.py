@@ -253,18 +253,23 @@ def _confusion_spec(class_names: tuple[str, ...]) -> dict:
         tooltip=["true:N", "predicted:N", "count:Q"],
     )
     cells = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None))
-    labels = base.mark_text().encode(
-        text="count:Q",
-        color=alt.condition(alt.datum.dark, alt.value("white"), alt.value("black")),  # on a dark cell
+    # a number on a cell darker than half the largest count is written in white; worked out in the
+    # chart, so the rows ("Show data") hold only what a student reads: true, predicted, count
+    labels = (
+        base.mark_text()
+        .transform_joinaggregate(most="max(count)")
+        .encode(
+            text="count:Q",
+            color=alt.condition("datum.count > datum.most / 2", alt.value("white"), alt.value("black")),
+        )
     )
     return (cells + labels).properties(title="Confusion matrix (test set)", height=300, width=300).to_dict()
 
 
 def confusion_chart(confusion: np.ndarray, class_names: tuple[str, ...]) -> dict:
     """Counts of (true class, predicted class) on the test set, with the numbers written in."""
-    most = int(confusion.max())
     cells = [
-        {"true": t, "predicted": p, "count": int(confusion[i, j]), "dark": int(confusion[i, j]) > most / 2}
+        {"true": t, "predicted": p, "count": int(confusion[i, j])}
         for i, t in enumerate(class_names)
         for j, p in enumerate(class_names)
     ]
