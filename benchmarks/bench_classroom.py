@@ -189,9 +189,7 @@ async def look_around(student: ProtocolStudent, room: Class) -> None:
     """Open the other pages in turn, LOOK_SECONDS on each, until every student has their result."""
     others = [name for name in student.pages if name != "Train"]
     for name in itertools.cycle(others):
-        drawn = student.finished_runs
-        await student.go_to(name)
-        await student.read_until(lambda: student.finished_runs > drawn)  # noqa: B023 - read at once
+        await student.open(name)
         if room.done.is_set():
             return
         room.pages_drawn += 1

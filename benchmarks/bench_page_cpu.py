@@ -47,9 +47,7 @@ async def page_costs(url: str, pid: int) -> dict[str, float]:
         await student.click("Train")
         await student.read_until(lambda: "Test accuracy" in student.metrics)
         for name in list(student.pages):
-            drawn = student.finished_runs
-            await student.go_to(name)
-            await student.read_until(lambda: student.finished_runs > drawn)  # noqa: B023 - read at once
+            await student.open(name)
             before = cpu_seconds([pid])
             for _ in range(DRAWINGS):
                 await student.load()
@@ -59,7 +57,7 @@ async def page_costs(url: str, pid: int) -> dict[str, float]:
         drawn = watcher.finished_runs
         await watcher.click("Train")
         await watcher.read_until(lambda: watcher.finished_runs > drawn)
-        await watcher.go_to("Hidden states")
+        await watcher.open("Hidden states")
         await watcher.read_until(lambda: watcher.timer_seconds == HIDDEN_STATES_TIMER)
         fragment = watcher.timer_fragment
         watcher.stop_timers([fragment])  # the ticks are sent here, one after another

@@ -89,6 +89,15 @@ class ProtocolStudent:
         self.stop_timers(list(self._timers))
         await self._send(page_hash=self.pages[name])
 
+    async def open(self, name: str) -> None:
+        """Open another page and read until it is drawn. Its own run's end, not any earlier run's:
+        a timer's run of the page left may end after the click, unread, as it does in a browser."""
+        await self.go_to(name)
+        wanted = self.pages[name]
+        await self.read_until(lambda: self.page_hash == wanted)  # that page's run has begun
+        runs = self.finished_runs
+        await self.read_until(lambda: self.finished_runs > runs)
+
     async def read_until(self, done, timeout: float = 300) -> None:
         """Read and handle messages until `done()` holds."""
         deadline = time.monotonic() + timeout
