@@ -1,5 +1,6 @@
-"""Charts as pure functions: data in, an Altair chart out (no Streamlit calls here). A chart that is
-redrawn often comes out as a Vega-Lite spec built once, with its rows as named data.
+"""Charts as pure functions: data in, a Vega-Lite spec out (no Streamlit calls here). Each spec is
+written with Altair, built once per shape (a task's classes, a run's epochs), and filled with each
+drawing's rows as named data (`filled`): a class asks for every page again and again.
 
 Every chart uses the Okabe–Ito palette, which stays distinguishable with the common forms of
 colour blindness, and every mark has a tooltip with the exact numbers.
@@ -125,6 +126,13 @@ def filled(spec: dict, data: alt.NamedData, rows: list[dict], description: str) 
     rebuilds one that has. The live curves and Compare's curves are built the same way.
     """
     return {**spec, "datasets": {data.name: rows}, "description": description}
+
+
+def in_order_of(field: str) -> alt.EncodingSortField:
+    """Labels along an axis in the order of a number in their rows (a time step): one spec for every
+    sequence. A list of the labels themselves ("1: 3", "2: 1", ...) made the spec one sequence's, so
+    each student's first drawing built and validated it again."""
+    return alt.EncodingSortField(field=field, op="min")
 
 
 # The live curves read named datasets (see `filled`).
@@ -298,16 +306,16 @@ def prefix_chart(tokens: tuple[str, ...], prefix_probs: np.ndarray, class_names:
         for c, name in enumerate(class_names)
     ]  # fmt: skip
     description = describe_prefixes(tokens, prefix_probs, class_names)
-    return filled(_prefix_spec(labels, tuple(class_names)), PREFIXES, rows, description)
+    return filled(_prefix_spec(tuple(class_names)), PREFIXES, rows, description)
 
 
-@functools.lru_cache(maxsize=256)  # per typed sequence: Try it is drawn again at every click
-def _prefix_spec(labels: tuple[str, ...], class_names: tuple[str, ...]) -> dict:
+@functools.cache  # per task: Try it is drawn again at every click
+def _prefix_spec(class_names: tuple[str, ...]) -> dict:
     return (
         alt.Chart(PREFIXES)
         .mark_line(point=True, strokeWidth=2.5)
         .encode(
-            x=alt.X("position:N", title="After token", sort=list(labels), axis=alt.Axis(labelAngle=0)),
+            x=alt.X("position:N", title="After token", sort=in_order_of("step"), axis=alt.Axis(labelAngle=0)),
             y=alt.Y("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1])),
             color=alt.Color(
                 "class:N",

@@ -1,9 +1,8 @@
 """Charts of the look-inside pages: hidden states, gradient flow through time, compared runs.
 
-Pure functions like dashboard.charts (data in, an Altair chart out, no Streamlit calls; the charts
-redrawn while runs train, the hidden states and the compared runs' curves, come out as a spec built
-once with named data: `charts.filled`), in the same colour-blind-safe palette, with exact values in
-every tooltip.
+Pure functions like dashboard.charts (data in, a Vega-Lite spec built once per shape and filled with
+the rows: `charts.filled`; no Streamlit calls), in the same colour-blind-safe palette, with exact
+values in every tooltip.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from dashboard.charts import PALETTE, epoch_axis, filled
+from dashboard.charts import PALETTE, epoch_axis, filled, in_order_of
 
 # Hidden states redraws its two charts every second while a run trains and at each replay frame.
 UNITS, PATHS = alt.NamedData(name="units"), alt.NamedData(name="paths")
@@ -31,16 +30,18 @@ def hidden_heatmap(hidden: np.ndarray, tokens: list[str]) -> dict:
     ]
     limit = max(1.0, float(np.abs(hidden).max()))  # tanh stays in [-1, 1]; relu may go beyond
     height = min(max(12 * hidden.shape[1], 300), 480)
-    return filled(_heatmap_spec(tuple(steps), limit, height), UNITS, rows, describe_hidden(hidden, tokens))
+    return filled(_heatmap_spec(limit, height), UNITS, rows, describe_hidden(hidden, tokens))
 
 
 @functools.lru_cache(maxsize=256)
-def _heatmap_spec(steps: tuple[str, ...], limit: float, height: int) -> dict:
+def _heatmap_spec(limit: float, height: int) -> dict:
     return (
         alt.Chart(UNITS)
         .mark_rect()
         .encode(
-            x=alt.X("step:N", title="Time step t: token x_t", sort=list(steps), axis=alt.Axis(labelAngle=0)),
+            x=alt.X(
+                "step:N", title="Time step t: token x_t", sort=in_order_of("t"), axis=alt.Axis(labelAngle=0)
+            ),
             y=alt.Y("unit:O", title="Hidden unit"),
             color=alt.Color(
                 "value:Q",
@@ -140,23 +141,31 @@ def describe_trajectories(points: list[dict]) -> str:
     return f"Paths of {count} sequences in the PCA view; their end points h_T lie on average: {where}."
 
 
-def step_shares(shares: np.ndarray, tokens: list[str]) -> alt.Chart:
+# Backprop's charts: its page is drawn whole at each visit
+SHARES, FLOW = alt.NamedData(name="shares"), alt.NamedData(name="flow")
+
+
+def step_shares(shares: np.ndarray, tokens: list[str]) -> dict:
     """Each time step's share of ∂L/∂W (lesson.Walkthrough.step_shares): the bars add up to 100%."""
-    steps = [f"{t + 1}: {tok}" for t, tok in enumerate(tokens)]
-    frame = pd.DataFrame({"step": steps, "t": range(1, len(tokens) + 1), "share": [float(s) for s in shares]})
+    rows = [
+        {"step": f"{t + 1}: {tok}", "t": t + 1, "share": float(share)}
+        for t, (tok, share) in enumerate(zip(tokens, shares, strict=True))
+    ]
+    return filled(_shares_spec(), SHARES, rows, describe_shares(shares, tokens))
+
+
+@functools.cache
+def _shares_spec() -> dict:
     return (
-        alt.Chart(frame)
+        alt.Chart(SHARES)
         .mark_bar(color=PALETTE[0])
         .encode(
-            x=alt.X("step:N", sort=steps, title="Time step t", axis=alt.Axis(labelAngle=0)),
+            x=alt.X("step:N", sort=in_order_of("t"), title="Time step t", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("share:Q", title="Share of ∂L/∂W (sums to 100%)", axis=alt.Axis(format="%")),
             tooltip=["t:Q", alt.Tooltip("share:Q", format=".2%")],
         )
-        .properties(
-            title=["Where ∂L/∂W comes from:", "each step's contribution"],
-            height=300,
-            description=describe_shares(shares, tokens),
-        )
+        .properties(title=["Where ∂L/∂W comes from:", "each step's contribution"], height=300)
+        .to_dict()
     )
 
 
@@ -169,7 +178,7 @@ def describe_shares(shares: np.ndarray, tokens: list[str]) -> str:
     )
 
 
-def gradient_flow(series: dict[str, np.ndarray] | np.ndarray, title: str) -> alt.Chart:
+def gradient_flow(series: dict[str, np.ndarray] | np.ndarray, title: str) -> dict:
     """‖∂L/∂h_t‖ against how far back t is from the last step, log scale; one line per series."""
     if not isinstance(series, dict):
         series = {"‖∂L/∂h_t‖": series}
@@ -179,9 +188,13 @@ def gradient_flow(series: dict[str, np.ndarray] | np.ndarray, title: str) -> alt
         for t, n in enumerate(norms)
         if np.isfinite(n)  # an overflowed norm cannot be drawn on a log axis
     ]
-    names = list(series)
+    return filled(_flow_spec(tuple(series), title), FLOW, rows, describe_flow(rows))
+
+
+@functools.lru_cache(maxsize=64)
+def _flow_spec(names: tuple[str, ...], title: str) -> dict:
     return (
-        alt.Chart(pd.DataFrame(rows))
+        alt.Chart(FLOW)
         .mark_line(point=True)
         .encode(
             x=alt.X("back:Q", title="Steps back from the end (T - t)"),
@@ -189,12 +202,13 @@ def gradient_flow(series: dict[str, np.ndarray] | np.ndarray, title: str) -> alt
             color=alt.Color(
                 "series:N",
                 title=None,
-                scale=alt.Scale(domain=names, range=[PALETTE[5], PALETTE[0]][: len(names)]),
+                scale=alt.Scale(domain=list(names), range=[PALETTE[5], PALETTE[0]][: len(names)]),
                 legend=alt.Legend(orient="bottom", columns=1),  # side by side, wider than a phone
             ),
             tooltip=["series:N", "t:Q", "back:Q", alt.Tooltip("norm:Q", format=".3e")],
         )
-        .properties(title=title, height=320, description=describe_flow(rows))
+        .properties(title=title, height=320)
+        .to_dict()
     )
 
 
@@ -232,8 +246,9 @@ def compare_curves(
     """
     runs = tuple(dict.fromkeys(rows["run"]))
     description = describe_runs(rows, metric, title, training)
-    spec = _compare_spec(metric, title, runs, description, epochs, percent)
-    return {**spec, "datasets": {RUNS.name: rows.to_dict("records")}}
+    return filled(
+        _compare_spec(metric, title, runs, epochs, percent), RUNS, rows.to_dict("records"), description
+    )
 
 
 # Compare's keys go under the plot, three to a row, as the Train page's do: beside it, on a 360-px
@@ -242,10 +257,7 @@ UNDER_THE_PLOT = alt.Legend(orient="bottom", columns=3)
 
 
 @functools.lru_cache(maxsize=256)
-def _compare_spec(
-    metric: str, title: str, runs: tuple[str, ...], description: str, epochs: int, percent: bool
-) -> dict:
-    """Built and validated once while its runs train (building an Altair chart costs ~25 ms)."""
+def _compare_spec(metric: str, title: str, runs: tuple[str, ...], epochs: int, percent: bool) -> dict:
     chart = (
         alt.Chart(RUNS)
         .mark_line(point=True, strokeWidth=2.5)
@@ -262,7 +274,7 @@ def _compare_spec(
             ),
             tooltip=["run:N", "epoch:Q", alt.Tooltip(f"{metric}:Q", format=".4f")],
         )
-        .properties(title=title, height=320, description=description)
+        .properties(title=title, height=320)
     )
     return chart.to_dict()
 
@@ -280,12 +292,28 @@ def describe_runs(rows: pd.DataFrame, metric: str, title: str, training: tuple[s
     return f"{title} at each run's last epoch: {'; '.join(said)}."
 
 
-def sweep_curve(rows: pd.DataFrame, x_title: str) -> alt.Chart:
+SWEEP = alt.NamedData(name="sweep")  # an experiment's runs, one point each
+
+
+def sweep_curve(rows: pd.DataFrame, x_title: str) -> dict:
     """Final test accuracy against one setting, one line per value of another; `rows` has columns
     line, x and accuracy (%)."""
-    lines = list(dict.fromkeys(rows["line"]))
+    lines = tuple(dict.fromkeys(rows["line"]))
+    description = (
+        "Test accuracy at the end of each run: "
+        + "; ".join(
+            f"{line} " + ", ".join(f"{row.accuracy:.1f}% at {row.x}" for _, row in part.iterrows())
+            for line, part in rows.groupby("line", sort=False)
+        )
+        + f" ({x_title.lower()})."
+    )
+    return filled(_sweep_spec(x_title, lines), SWEEP, rows.to_dict("records"), description)
+
+
+@functools.lru_cache(maxsize=64)
+def _sweep_spec(x_title: str, lines: tuple[str, ...]) -> dict:
     return (
-        alt.Chart(rows)
+        alt.Chart(SWEEP)
         .mark_line(point=alt.OverlayMarkDef(size=80), strokeWidth=2.5)
         .encode(
             x=alt.X("x:O", title=x_title, axis=alt.Axis(labelAngle=0)),
@@ -293,19 +321,11 @@ def sweep_curve(rows: pd.DataFrame, x_title: str) -> alt.Chart:
             color=alt.Color(
                 "line:N",
                 title=None,
-                scale=alt.Scale(domain=lines, range=list(PALETTE[: len(lines)])),
+                scale=alt.Scale(domain=list(lines), range=list(PALETTE[: len(lines)])),
                 legend=UNDER_THE_PLOT,
             ),
             tooltip=["line:N", alt.Tooltip("x:O", title=x_title), alt.Tooltip("accuracy:Q", format=".2f")],
         )
-        .properties(
-            title="Test accuracy at the end of each run",
-            height=320,
-            description="Test accuracy at the end of each run: "
-            + "; ".join(
-                f"{line} " + ", ".join(f"{row.accuracy:.1f}% at {row.x}" for _, row in part.iterrows())
-                for line, part in rows.groupby("line", sort=False)
-            )
-            + f" ({x_title.lower()}).",
-        )
+        .properties(title="Test accuracy at the end of each run", height=320)
+        .to_dict()
     )
