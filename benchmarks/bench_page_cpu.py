@@ -8,7 +8,9 @@ Each round starts a fresh `streamlit run dashboard/app.py` (and, with `--against
 checkout too, one after the other, so the two are measured at the same hour), and a
 protocol-level student (benchmarks/protocol_student.py) trains the lab run and then opens each
 page and asks for it again 20 times: the server's CPU (user + system, from /proc) per drawing; and
-sends Hidden states' timer redraw 20 times while a long run trains.
+sends Hidden states' timer redraw 20 times while a long run trains. A class mostly sees first
+drawings: 8 more students, each with their own seed (their own data, so their own sequences on
+every page), train the lab run and open each page once: the server's CPU per first drawing.
 Then, in Chromium, the Backprop page's two sliders are moved 8 times each: the CPU per move.
 Medians over the rounds; with `--against`, the ratio this checkout / the other.
 """
@@ -33,6 +35,7 @@ from browser_support import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server, 
 from dashboard.limits import WORKERS  # noqa: E402
 
 DRAWINGS = 20  # per page
+FIRST_VISITORS = 8  # students who each open every page once
 MOVES = 8  # per slider
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 HIDDEN_STATES_TIMER = 1.0  # views/hidden_states.py: its redraw while a run trains, once a second
@@ -71,6 +74,21 @@ async def page_costs(url: str, pid: int) -> dict[str, float]:
     return costs
 
 
+async def first_visits(url: str, pid: int) -> dict[str, float]:
+    """ms of server CPU per first drawing of each page by a student, the mean over FIRST_VISITORS."""
+    spent: dict[str, float] = {}
+    for seed in range(1, FIRST_VISITORS + 1):
+        async with ProtocolStudent(url, f"seed={seed}") as student:
+            await student.load()
+            await student.click("Train")
+            await student.read_until(lambda: "Test accuracy" in student.metrics)
+            for name in [*(name for name in student.pages if name != "Train"), "Train"]:
+                before = cpu_seconds([pid])
+                await student.open(name)
+                spent[name] = spent.get(name, 0.0) + cpu_seconds([pid]) - before
+    return {f"{name} page, a student's first drawing": s / FIRST_VISITORS * 1000 for name, s in spent.items()}
+
+
 def slider_costs(url: str, pid: int) -> dict[str, float]:
     """ms of server CPU per move of each of the Backprop page's sliders, in Chromium."""
     from playwright.sync_api import sync_playwright
@@ -101,6 +119,7 @@ def measure(app_root: Path, log: Path, browser: bool) -> dict[str, float]:
     process, url = start_server(log, app_root)
     try:
         costs = asyncio.run(page_costs(url, process.pid))
+        costs |= asyncio.run(first_visits(url, process.pid))
         if browser:
             costs |= slider_costs(url, process.pid)
         return costs
