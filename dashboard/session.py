@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 
 import streamlit as st
@@ -33,6 +34,11 @@ MOVED_NOTE = (
 def pool() -> TrainingPool:
     """The server's training workers, started once; they start in the background (pool.TrainingPool)."""
     rnn_core.limit_threads(1)  # this process only predicts and explains: one core is plenty
+    # What the server has imported by now (PyTorch, Streamlit, pandas: ~280k objects) lives as long
+    # as the process, so Python's full collections leave it alone from here, as the workers' do
+    # (forkserver_preload.py): a full collection during a class then walked all of it, 170-300 ms
+    # holding the interpreter lock while every student waited; after this, ~6k objects and 25 ms.
+    gc.freeze()
     return TrainingPool(limits.WORKERS, limits.RUN_MEMORY_MB, limits.RUN_WALL_SECONDS)
 
 

@@ -1,5 +1,6 @@
 """Headless AppTest runs of every page: widgets found by key, the run driven as a student would."""
 
+import gc
 import json
 import re
 import time
@@ -358,3 +359,11 @@ def test_a_projector_link_turns_projector_mode_on_and_the_toggle_keeps_it_in_the
     assert link == {"epochs": "3"}
     assert json.loads(at.get("vega_lite_chart")[0].proto.spec)["config"]["axis"]["labelFontSize"] == 13
     assert "No run yet. Pick a preset or settings in the sidebar and click" in texts(at.info)
+
+
+def test_the_server_leaves_what_it_imported_out_of_full_collections():
+    """Python's full collection walked every object PyTorch, Streamlit and pandas made at import,
+    170-300 ms holding the interpreter lock while every student waited; the server freezes them
+    when it starts its pool (dashboard/session.py), as the workers do."""
+    new_app()
+    assert gc.get_freeze_count() > 100_000
