@@ -36,6 +36,7 @@ from dashboard.limits import WORKERS  # noqa: E402
 
 DRAWINGS = 20  # per page
 FIRST_VISITORS = 8  # students who each open every page once
+SETTLE = 0.3  # s after a first drawing, so that its cost is not counted in the next page's
 MOVES = 8  # per slider
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 HIDDEN_STATES_TIMER = 1.0  # views/hidden_states.py: its redraw while a run trains, once a second
@@ -85,6 +86,7 @@ async def first_visits(url: str, pid: int) -> dict[str, float]:
             for name in [*(name for name in student.pages if name != "Train"), "Train"]:
                 before = cpu_seconds([pid])
                 await student.open(name)
+                await asyncio.sleep(SETTLE)  # the server's event loop sends the page's last messages
                 spent[name] = spent.get(name, 0.0) + cpu_seconds([pid]) - before
     return {f"{name} page, a student's first drawing": s / FIRST_VISITORS * 1000 for name, s in spent.items()}
 
