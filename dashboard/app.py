@@ -41,6 +41,6 @@ chosen = st.navigation(
 st.session_state[state.CONFIG] = controls.render_sidebar()
 if note := session.moved_note():
     st.warning(note)
-page.keep_widget_values()
+page.keep_widget_values(session.runs().run_ids())
 
 chosen.run()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import altair as alt
@@ -143,15 +143,20 @@ def live(
     st.fragment(redraw, run_every=every.get(drawn_for) if drawn_for is not None else None)()
 
 
-def keep_widget_values() -> None:
+def keep_widget_values(runs: Collection[int]) -> None:
     """Keep what the student set in a page's widgets while they visit other pages. At the end of
     each run Streamlit forgets the value of every widget that run did not draw: a sequence typed on
     Try it was gone after a look at Hidden states, whose epoch slider was then back at the last
     epoch. A value saved again in session_state before the page is drawn belongs to no widget until
     one is drawn with its key, and is kept (Streamlit's documented way: "interrupt the widget
-    clean-up process")."""
+    clean-up process").
+
+    What was kept for a run the session no longer keeps (`runs`: the ids it keeps) goes with it."""
     for key in list(st.session_state):
-        if key in state.KEPT_ACROSS_PAGES or key.startswith(state.KEPT_PER_RUN):
+        run = state.run_of(key)
+        if run is not None and run not in runs:
+            del st.session_state[key]
+        elif key in state.KEPT_ACROSS_PAGES or key.startswith(state.KEPT_PER_RUN):
             st.session_state[key] = st.session_state[key]
 
 

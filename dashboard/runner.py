@@ -265,6 +265,10 @@ class SessionRuns:
     def views(self) -> list[JobView]:
         return [job.view() for job in self.jobs]
 
+    def run_ids(self) -> set[int]:
+        """The ids of the runs this session keeps."""
+        return {job.run_id for job in self.jobs}
+
     def view(self, run_id: int) -> JobView:
         """The run with this id, as it is now (only its view is built: pages poll this)."""
         return next(job for job in self.jobs if job.run_id == run_id).view()

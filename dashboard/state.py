@@ -63,3 +63,15 @@ EXPERIMENT_BUTTON = "experiment"  # + the experiment's number
 # session_state, never from a default argument: Streamlit warns about both.
 KEPT_ACROSS_PAGES = (TRY_TEXT, BPTT_LENGTH, BPTT_SCALE, BPTT_CLIP, BPTT_LR, COMPARE_RUNS)
 KEPT_PER_RUN = (f"{HIDDEN_EPOCH}_", f"{BPTT_STEP}_")
+# Everything kept for one run (+ the run id): dropped with its run, so a long lesson's session does
+# not pile them up (page.keep_widget_values).
+PER_RUN = (*KEPT_PER_RUN, f"{HIDDEN_NEWEST}_")
+
+
+def run_of(key: str) -> int | None:
+    """The run a per-run key was kept for ("bptt_step_3_1": run 3's example 1); None for another key."""
+    for prefix in PER_RUN:
+        if key.startswith(prefix):
+            run = key.removeprefix(prefix).split("_")[0]
+            return int(run) if run.isdigit() else None
+    return None

@@ -409,6 +409,31 @@ def test_the_look_inside_pages_keep_what_the_student_set_while_other_pages_are_s
     assert at.multiselect(key=state.COMPARE_RUNS).value == [3, 4] and not at.exception  # a new run is in
 
 
+def test_what_the_pages_kept_for_a_run_goes_when_the_session_drops_the_run(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_RUNS_KEPT", 2)
+    at = set_config(new_app(), epochs=1, num_samples=200)
+
+    def train_and_look(run_id):
+        at.switch_page("views/train.py").run()
+        at.button(key=state.TRAIN_BUTTON).click().run()
+        wait_for(at, lambda v: not v.active and v.run_id == run_id)
+        at.switch_page("views/hidden_states.py").run()
+        at.switch_page("views/backprop.py").run()
+        return at
+
+    def kept_for_runs():
+        return {state.run_of(key) for key in at.session_state} - {None}
+
+    for run_id in (1, 2):
+        at = train_and_look(run_id)
+    assert kept_for_runs() == {1, 2}  # the epoch slider, its newest epoch and t, for each run
+    run_1 = {f"{state.HIDDEN_EPOCH}_1", f"{state.HIDDEN_NEWEST}_1", f"{state.BPTT_STEP}_1_0"}
+    assert run_1 <= set(at.session_state)
+    at = train_and_look(3)  # the session keeps 2 runs: run 1 is dropped, and what was kept for it
+    assert runs(at).run_ids() == {2, 3} and kept_for_runs() == {2, 3}
+    assert state.run_of("bptt_step_12_1") == 12 and state.run_of("bptt_length") is None
+
+
 def test_every_experiment_fits_the_classroom_server_limits():
     for experiment in EXPERIMENTS.values():
         assert all(limits.too_big(config) is None for _, config in experiment.runs), experiment.name
