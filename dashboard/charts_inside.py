@@ -8,6 +8,7 @@ values in every tooltip.
 from __future__ import annotations
 
 import functools
+import math
 import statistics
 
 import altair as alt
@@ -28,7 +29,9 @@ def hidden_heatmap(hidden: np.ndarray, tokens: list[str]) -> dict:
         for t in range(hidden.shape[0])
         for unit in range(hidden.shape[1])
     ]
-    limit = max(1.0, float(np.abs(hidden).max()))  # tanh stays in [-1, 1]; relu may go beyond
+    # tanh stays in [-1, 1]; relu may go beyond, to the next half above its largest |h_t|: a relu run's
+    # values move at every drawing, and each new limit is a new spec to build (60-100 ms)
+    limit = max(1.0, math.ceil(2 * float(np.abs(hidden).max())) / 2)
     height = min(max(12 * hidden.shape[1], 300), 480)
     return filled(_heatmap_spec(limit, height), UNITS, rows, describe_hidden(hidden, tokens))
 

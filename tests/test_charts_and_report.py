@@ -202,6 +202,14 @@ def test_hidden_heatmap_holds_every_unit_at_every_step_under_its_token():
     assert axis_order(chart) == ["1: 3", "2: 1", "3: 3"]
 
 
+def test_the_heatmaps_colour_range_is_tanhs_or_a_relu_runs_in_half_steps():
+    tanh = spec(charts_inside.hidden_heatmap(np.array([[0.5, -0.9]]), ["1"]))
+    assert tanh["encoding"]["color"]["scale"]["domain"] == [-1.0, 1.0]
+    a, b = (charts_inside.hidden_heatmap(np.array([[0.0, value]]), ["1"]) for value in (1.3, 1.5))
+    assert a["encoding"]["color"]["scale"]["domain"] == [-1.5, 1.5]  # every value inside it
+    assert a["encoding"] is b["encoding"]  # one spec while a relu run's largest value moves a little
+
+
 def test_pandas_is_imported_whole_before_any_page_builds_a_chart():
     """Altair reads pandas from sys.modules without importing it: a chart built in one session while
     another session's thread was still importing pandas failed (dashboard/charts.py says how)."""
