@@ -200,16 +200,17 @@ async def look_around(student: ProtocolStudent, room: Class) -> None:
             pass
 
 
-async def _class(url: str, room: Class, at_click) -> list[tuple[float, str]]:
-    """Every student loads the page first; then all click Train at the same moment."""
+async def _class(url: str, room: Class, mark_cpu) -> list[tuple[float, str]]:
+    """Every student loads the page first; then all click Train at the same moment. `mark_cpu` is
+    called at the click and when the last result arrives."""
     tasks = [asyncio.create_task(_student(url, seed, room)) for seed in range(room.size)]
     while room.loaded < room.size:
         await asyncio.sleep(0.05)
     await asyncio.sleep(1)  # let the page loads' last messages settle
-    at_click()
+    mark_cpu()
     room.start.set()
     await room.done.wait()
-    at_click()  # the CPU when the last result arrived (the lookers' last pages are not counted)
+    mark_cpu()  # the lookers' pages after the last result are not counted
     return await asyncio.gather(*tasks)
 
 
