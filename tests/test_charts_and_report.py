@@ -221,8 +221,9 @@ def test_pandas_is_imported_whole_before_any_page_builds_a_chart():
 def test_the_charts_drawn_again_and_again_keep_their_spec_when_only_their_numbers_change():
     """While a run trains or replays, at every click on Try it, and from one student's run or sequence
     to another's, only the rows and the sentence change: the server builds each spec once (20-100 ms
-    of its time each, which every student's first visit to a page paid), and the browser swaps the
-    rows in instead of building the chart again."""
+    of its time each, which every student's first visit to a page paid). The sentence is part of the
+    spec the browser compares, so it draws these charts anew when their numbers change; it swaps only
+    the rows of the live curves and Compare's curves, whose sentences hold still while a run trains."""
     earlier, later = np.array([[0.5, -0.25], [-1.0, 0.75]]), np.array([[0.1, 0.2], [0.3, -0.4]])
     frame = pd.DataFrame(
         {"sequence": ["1", "1"], "step": [1, 2], "token": ["3", "1"], "class": ["low", "low"],
