@@ -32,7 +32,8 @@ MOVED_NOTE = (
 
 @st.cache_resource(show_spinner="Starting RNN Lab…")
 def pool() -> TrainingPool:
-    """The server's training workers, started once; they start in the background (pool.TrainingPool)."""
+    """The server's training workers, started once; they start in the background (pool.TrainingPool).
+    First the process is set up for serving: one PyTorch thread, and what it has imported frozen."""
     rnn_core.limit_threads(1)  # this process only predicts and explains: one core is plenty
     # What the server has imported by now (PyTorch, Streamlit, pandas: ~280k objects) lives as long
     # as the process, so Python's full collections leave it alone from here, as the workers' do
