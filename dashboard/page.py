@@ -28,22 +28,34 @@ LIVE_DRAWINGS = itertools.count()
 # into a "2 more" menu, out of the class's sight. The class reads each page's heading, which stays large.
 PROJECTOR_CSS = "<style>html { font-size: 24px; } [data-testid=stTopNav] { zoom: calc(16 / 24); }</style>"
 
-# After a run ends, the Train button is enabled again, but the browser drops focus to the page
-# body when the button it was on (Train or Stop) is disabled, at its next frame, which may come after
-# this script first looks. So it looks for 2 s: once the focus is lost (on the body, or still on a
-# disabled button), it puts it back on Train, so a keyboard user's next Space starts the next run. It
-# never takes the focus from anything else the student is on.
+# After a run ends, the Train button is enabled again, but the browser drops the focus to the page
+# body when the button it was on (Train or Stop) is disabled, or is drawn anew, at a frame of its own
+# that may come seconds after this script starts on a busy machine. (This script used to look for
+# 2 s only: the likeliest reason the focus once did not come back in a CI run.)
+# So the script watches for 10 s: whenever the focus is lost (on the body, or on a disabled button)
+# and Train is enabled, it puts the focus on Train, so a keyboard user's next Space starts the next
+# run. It never takes the focus from anything else, and it stops watching as soon as the student
+# moves the focus (Tab) or clicks anywhere themselves.
 FOCUS_TRAIN = f"""<script>
 (() => {{
-  let tries = 20;
-  const focusTrain = () => {{
+  const train = () => document.querySelector(".st-key-{state.TRAIN_BUTTON} button");
+  const look = () => {{
     const now = document.activeElement;
     const lost = !now || now === document.body || now.disabled;
-    const train = document.querySelector(".st-key-{state.TRAIN_BUTTON} button");
-    if (lost && train && !train.disabled) train.focus();
-    else if (--tries > 0) setTimeout(focusTrain, 100);
+    const button = train();
+    if (lost && button && !button.disabled) button.focus();
   }};
-  setTimeout(focusTrain, 50);
+  const timer = setInterval(look, 100);
+  const stop = () => {{
+    clearInterval(timer);
+    document.removeEventListener("focusin", moved);
+    document.removeEventListener("pointerdown", stop);
+  }};
+  const moved = event => {{ if (event.target !== train()) stop(); }};
+  document.addEventListener("focusin", moved);
+  document.addEventListener("pointerdown", stop);
+  setTimeout(stop, 10000);
+  look();
 }})();
 </script>"""
 
