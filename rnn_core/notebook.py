@@ -62,8 +62,7 @@ def first_sentence(text: str) -> str:
 
 
 def settings_source(config: TrainConfig) -> str:
-    words = ["import re"] if tasks.get_task(config.task).word_level else []  # predict() finds the words
-    lines = ["import math", *words, "", "import matplotlib.pyplot as plt", "import numpy as np",
+    lines = ["import math", "import re", "", "import matplotlib.pyplot as plt", "import numpy as np",
              "import torch", "from torch import nn", "",
              f"torch.set_num_threads({TRAIN_THREADS})  # as RNN Lab: more threads add some sums up in",
              "# another order, and the last digits would depend on the computer", "",
@@ -270,21 +269,27 @@ print(f"Test Accuracy : {100 * test_accuracy:.2f}%")"""
 def try_source(config: TrainConfig) -> str:
     """The last cell: type a sequence, see the prediction (printed as `python -m rnn_core predict`)."""
     task = tasks.get_task(config.task)
+    split = tasks.split_words if task.word_level else tasks.split_symbols
     lines = [
-        f"typeable = [t for t in VOCAB if t != {tasks.PAD!r}]  # what may be typed: every token but padding"
+        f"typeable = tuple(t for t in VOCAB if t != {tasks.PAD!r})  # every token but padding may be typed"
         if task.pad_id is not None
-        else "typeable = VOCAB  # what may be typed: every token",
+        else "typeable = tuple(VOCAB)  # every token may be typed",
+        f"MAX_TOKENS = {tasks.MAX_INPUT_TOKENS}  # the longest sequence RNN Lab lets a student type",
+        "",
+        "",
+        inspect.getsource(split).rstrip(),  # as RNN Lab cuts typed text into tokens (rnn_core/tasks.py)
         "",
         "",
         "def predict(text):",
         '    """What the trained network says about a typed sequence."""',
-        '    tokens = re.findall(r"[\\w\']+", text.lower())  # the words; punctuation is dropped'
-        if task.word_level
-        else '    tokens = [c for c in text if c not in " ,"]  # one token per character; spaces are skipped',
-        "    unknown = [t for t in tokens if t not in typeable]",
+        "    tokens = split_words(text)" if task.word_level else "    tokens = split_symbols(text, typeable)",
+        "    unknown = list(dict.fromkeys(t for t in tokens if t not in typeable))  # each named once",
         "    if unknown or not tokens:  # as RNN Lab: what is wrong, and what may be typed",
         '        problem = f"Unknown: {\' \'.join(unknown)}." if unknown else "Nothing to read."',
         '        print(problem, "Allowed:", *typeable)',
+        "        return",
+        "    if len(tokens) > MAX_TOKENS:",
+        '        print(f"That is {len(tokens)} tokens; at most {MAX_TOKENS} are allowed.")',
         "        return",
         "    ids = [VOCAB.index(t) for t in tokens]",
     ]

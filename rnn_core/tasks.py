@@ -36,6 +36,25 @@ EXAMPLE_SEED = 10_000
 DIGITS = tuple(str(d) for d in range(10))
 
 
+# How typed text is cut into tokens. The notebook's try cell prints these two functions as they are
+# here (rnn_core.notebook), so it reads a typed sequence as the app does.
+def split_words(text: str) -> list[str]:
+    """Typed text cut into words: lower case, punctuation dropped (an apostrophe stays: "don't")."""
+    return re.sub(r"[^\w\s']", " ", text.lower()).split()
+
+
+def split_symbols(text: str, typeable: tuple[str, ...]) -> list[str]:
+    """Typed text cut into one-character tokens, with or without spaces ("3 1 4", "314", "3, 1, 4").
+    A chunk that is not all tokens stays whole, so a message names 'banana', not its first letter."""
+    tokens = []
+    for chunk in re.split(r"[\s,]+", text.strip()):
+        if chunk and all(c in typeable for c in chunk):
+            tokens.extend(chunk)
+        elif chunk:
+            tokens.append(chunk)
+    return tokens
+
+
 class EncodeError(ValueError):
     """What a student typed cannot be turned into tokens; the message says why and what is allowed."""
 
@@ -121,20 +140,8 @@ class Task:
         return self.random_example(seq_len, seed=EXAMPLE_SEED)[0]
 
     def split(self, text: str) -> list[str]:
-        """Cut typed text into tokens: words for word tasks, characters for digit tasks.
-
-        Digits may be typed with or without spaces ("3 1 4", "314", "3, 1, 4"); a chunk that is
-        not all tokens stays whole, so an error names 'banana', not its first letter.
-        """
-        if self.word_level:
-            return re.sub(r"[^\w\s']", " ", text.lower()).split()
-        tokens: list[str] = []
-        for chunk in re.split(r"[\s,]+", text.strip()):
-            if chunk and all(c in self.typeable for c in chunk):
-                tokens.extend(chunk)
-            elif chunk:
-                tokens.append(chunk)
-        return tokens
+        """Cut typed text into tokens: words for word tasks, characters for digit tasks."""
+        return split_words(text) if self.word_level else split_symbols(text, self.typeable)
 
     def encode(self, text: str, max_tokens: int = MAX_INPUT_TOKENS) -> list[int]:
         """Token ids for typed text, or an EncodeError that names the problem."""

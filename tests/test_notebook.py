@@ -25,6 +25,7 @@ from rnn_core.equations import BIASES
 from rnn_core.model import GATE_ORDER
 from rnn_core.notebook import DATA_SOURCES, data_source, notebook, notebook_bytes
 from rnn_core.notebook_text import markdown
+from rnn_core.tasks import EncodeError
 
 # The lab run as the sheet trains it; every other preset with its task, cell and every setting it
 # ships but for 3 epochs (each epoch runs the same code, and 3 already cover a second shuffle and
@@ -119,7 +120,7 @@ def test_the_notebook_lists_every_setting_and_uses_only_torch_numpy_and_matplotl
         uses = len(re.findall(rf"\b{name.upper()}\b", code)) >= 2
         assert written[name] in code if name in written else uses, f"the code does not follow setting {name}"
     imported = set(re.findall(r"^(?:from|import) (\w+)", code, re.M))
-    assert imported == {"math", "re", "matplotlib", "numpy", "torch", "collections"}  # re: predict's words
+    assert imported == {"math", "re", "matplotlib", "numpy", "torch", "collections"}  # re: predict's tokens
     assert "rnn_core" not in code
     nbformat.validate(nbformat.reads(notebook_bytes(preset("lab")).decode(), as_version=4))
 
@@ -153,24 +154,38 @@ def test_the_notebook_writes_the_runs_own_cell_and_its_weights_shapes(name):
     ("name", "typed", "said"),
     [
         ("sentiment", "The plot was slow, but the acting was great!", "Prediction: "),  # as the app reads it
-        ("sentiment", "the plot was banana", "Unknown: banana. Allowed: acting awful bad"),
+        ("sentiment", "the plot was banana, banana", "Unknown: banana. Allowed: acting awful bad"),
         ("sentiment", "?!", "Nothing to read. Allowed: acting"),
         ("lab", "3, 1, 4", "Prediction: "),
+        ("lab", "314 1 5", "Prediction: "),
         ("lab", "9 8 x", "Unknown: x. Allowed: 0 1 2 3 4 5 6 7 8 9"),
+        ("lab", "3 banana 4", "Unknown: banana. Allowed: 0 1"),  # the word, not b a n a n a
+        ("lab", "1" * 201, "That is 201 tokens; at most 200 are allowed."),  # the app's message
     ],
 )
 def test_the_notebooks_try_cell_reads_what_the_app_reads_and_names_what_it_cannot(name, typed, said, capsys):
-    """A student changes the text and runs the cell again: a comma or an unknown word is not a traceback."""
+    """A student changes the text and runs the cell again: a comma or an unknown word is not a traceback,
+    and the cell cuts the text into the tokens the app does (the same function)."""
     config = RUNS[name]
     code = next(cell.source for cell in notebook(config).cells if "def predict(" in cell.source)
     task = TASKS[config.task]
-    if said.startswith("Prediction: "):
-        task.encode(typed)  # the app reads it too (an EncodeError if not)
     namespace = {"re": re, "torch": torch, "VOCAB": task.vocab, "CLASSES": task.class_names, "SEQ_LEN": 14}
     namespace["model"] = lambda tokens: torch.zeros(1, tokens.shape[1], task.num_classes)  # any network
     exec(code.replace(f"predict({task.example_for(config.seq_len)!r})", ""), namespace)
+    split = (
+        namespace["split_words"](typed)
+        if task.word_level
+        else namespace["split_symbols"](typed, task.typeable)
+    )
+    assert split == task.split(typed)
     namespace["predict"](typed)
     assert capsys.readouterr().out.startswith(said)
+    if said.startswith("Prediction: "):
+        task.encode(typed)  # the app reads it too (an EncodeError if not)
+    else:
+        with pytest.raises(EncodeError) as refused:  # the app does not read it either
+            task.encode(typed)
+        assert str(refused.value) == said or not said.startswith("That is")  # too long: word for word
 
 
 def test_the_command_line_writes_a_notebook_with_every_train_flag(tmp_path):
