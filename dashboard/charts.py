@@ -81,7 +81,7 @@ def _colour(domain: list[str]) -> alt.Color:
         scale=alt.Scale(domain=domain, range=[SERIES[d] for d in domain]),
         # two to a row: in one row, a half-width chart on a 1024-px laptop cut off "test"; full colour,
         # not the faint batch line's opacity
-        legend=alt.Legend(orient="bottom", columns=2, symbolOpacity=1),
+        legend=alt.Legend(columns=2, symbolOpacity=1),
     )
 
 
@@ -101,6 +101,9 @@ def readable(spec: dict, projector: bool = False) -> dict:
         **spec.get("config", {}),
         "axis": axis,
         "legend": {
+            # under the plot, never beside it: beside, on a 360-px phone, Compare's keys left the plot
+            # 170 of the chart's 300 px (each chart says how many keys go to a row)
+            "orient": "bottom",
             "labelFontSize": size["label"],
             "titleFontSize": size["title"],
             "symbolSize": 120,
@@ -320,7 +323,7 @@ def _prefix_spec(class_names: tuple[str, ...]) -> dict:
             color=alt.Color(
                 "class:N",
                 scale=alt.Scale(domain=list(class_names), range=list(PALETTE[: len(class_names)])),
-                legend=alt.Legend(orient="bottom", title=None),
+                legend=alt.Legend(title=None),
             ),
             tooltip=["step:Q", "token:N", "class:N", alt.Tooltip("probability:Q", format=".4f")],
         )

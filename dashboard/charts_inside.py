@@ -94,7 +94,7 @@ def _trajectory_spec(class_names: tuple[str, ...], typed: bool) -> dict:
         "class:N",
         title="Class",
         scale=alt.Scale(domain=domain, range=colours),
-        legend=alt.Legend(orient="bottom", symbolOpacity=1),  # not the faint paths' opacity
+        legend=alt.Legend(symbolOpacity=1),  # not the faint paths' opacity
     )
     base = alt.Chart(PATHS).encode(
         x=alt.X("pc1:Q", title="Principal component 1"),
@@ -206,7 +206,7 @@ def _flow_spec(names: tuple[str, ...], title: str) -> dict:
                 "series:N",
                 title=None,
                 scale=alt.Scale(domain=list(names), range=[PALETTE[5], PALETTE[0]][: len(names)]),
-                legend=alt.Legend(orient="bottom", columns=1),  # side by side, wider than a phone
+                legend=alt.Legend(columns=1),  # side by side, wider than a phone
             ),
             tooltip=["series:N", "t:Q", "back:Q", alt.Tooltip("norm:Q", format=".3e")],
         )
@@ -254,9 +254,8 @@ def compare_curves(
     )
 
 
-# Compare's keys go under the plot, three to a row, as the Train page's do: beside it, on a 360-px
-# phone, they left the plot 170 of the chart's 300 px.
-UNDER_THE_PLOT = alt.Legend(orient="bottom", columns=3)
+# Compare's keys, three to a row under the plot (charts.readable puts every chart's keys there).
+UNDER_THE_PLOT = alt.Legend(columns=3)
 
 
 @functools.lru_cache(maxsize=256)
