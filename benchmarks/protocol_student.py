@@ -36,13 +36,14 @@ class ProtocolStudent:
     cookie: str = ""  # the Cookie header a browser would send (a proxy's affinity cookie)
     buttons: dict[str, str] = field(default_factory=dict)  # label -> widget id
     metrics: dict[str, str] = field(default_factory=dict)  # label -> value shown
-    texts: list[str] = field(default_factory=list)  # every text and caption drawn, in order
+    texts: list[str] = field(default_factory=list)  # every text, caption and message box drawn, in order
     exceptions: list[str] = field(default_factory=list)  # uncaught errors the page showed
     page_hash: str = ""  # the page on show, as the server's newest new_session names it
     pages: dict[str, str] = field(default_factory=dict)  # page name -> page script hash
     timer_seconds: float | None = None  # the interval of the newest fragment timer the server set
     timer_fragment: str = ""  # the fragment that timer reruns
     finished_runs: int = 0  # script runs (full or fragment) the server has finished
+    follow_timers: bool = True  # False: a tab nobody looks at, whose page timers never fire
     drawn_in: list[str] = field(default_factory=list)  # each element's fragment id ("": not in one)
     _timers: dict[str, asyncio.Task] = field(default_factory=dict)
     _ws: object = None
@@ -121,12 +122,14 @@ class ProtocolStudent:
                 self.metrics[element.metric.label] = element.metric.body
             elif element.WhichOneof("type") == "markdown":
                 self.texts.append(element.markdown.body)
+            elif element.WhichOneof("type") == "alert":
+                self.texts.append(element.alert.body)
             elif element.WhichOneof("type") == "exception":
                 self.exceptions.append(f"{element.exception.type}: {element.exception.message}")
         elif kind == "auto_rerun":
             rerun = message.auto_rerun
             self.timer_seconds, self.timer_fragment = rerun.interval, rerun.fragment_id
-            if rerun.fragment_id not in self._timers:
+            if self.follow_timers and rerun.fragment_id not in self._timers:
                 self._timers[rerun.fragment_id] = asyncio.create_task(
                     self._tick(rerun.fragment_id, rerun.interval)
                 )
