@@ -128,15 +128,15 @@ async def protocol_run(url: str, watching: bool) -> float:
         await student.load()
         await student.click("Train")
 
-        def over() -> bool:
-            return any("Training took" in text for text in student.texts)
+        def result() -> str | None:
+            return next((text for text in student.texts if "Training took" in text), None)
 
         if watching:
-            await student.read_until(over)
-        while not over():
+            await student.read_until(result)
+        while not result():
             await asyncio.sleep(LOOK_SECONDS)
             await student.load()
-        return took(next(text for text in student.texts if "Training took" in text))
+        return took(result())
 
 
 def watching_costs(browser, url, rounds: int = 3) -> tuple[float, dict[str, list[float]]]:
@@ -162,7 +162,8 @@ def watching_costs(browser, url, rounds: int = 3) -> tuple[float, dict[str, list
     }
     order = list(ways)
     for round_ in range(rounds):
-        for way in order[round_ % 3 :] + order[: round_ % 3]:
+        turn = round_ % len(order)
+        for way in order[turn:] + order[:turn]:
             times[way].append(ways[way]())
     return statistics.median(rates), times
 

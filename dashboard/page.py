@@ -29,13 +29,12 @@ LIVE_DRAWINGS = itertools.count()
 PROJECTOR_CSS = "<style>html { font-size: 24px; } [data-testid=stTopNav] { zoom: calc(16 / 24); }</style>"
 
 # After a run ends, the Train button is enabled again, but the browser drops the focus to the page
-# body when the button it was on (Train or Stop) is disabled, or is drawn anew, at a frame of its own
-# that may come seconds after this script starts on a busy machine. (This script used to look for
-# 2 s only: the likeliest reason the focus once did not come back in a CI run.)
-# So the script watches for 10 s: whenever the focus is lost (on the body, or on a disabled button)
-# and Train is enabled, it puts the focus on Train, so a keyboard user's next Space starts the next
-# run. It never takes the focus from anything else, and it stops watching as soon as the student
-# moves the focus (Tab) or clicks anywhere themselves.
+# body when the button it was on (Train or Stop) is disabled or drawn anew, at a frame of its own that
+# on a busy machine may come seconds after this script starts (a 2-s look once missed it in CI, most
+# likely so). So the script watches for 10 s: whenever the focus is lost (on the body, or on a
+# disabled button) and Train is enabled, it puts the focus on Train, so a keyboard user's next Space
+# starts the next run. It never takes the focus from anything else, and it stops watching as soon as
+# the student moves the focus (Tab) or clicks anywhere themselves.
 FOCUS_TRAIN = f"""<script>
 (() => {{
   const train = () => document.querySelector(".st-key-{state.TRAIN_BUTTON} button");
