@@ -2,17 +2,27 @@
 
 The server is started as Streamlit's own end-to-end suite starts it and polled on
 /_stcore/health; Chromium is Debian's, driven by the playwright package (nothing downloaded).
+A test that acts while a run trains asks for a run lasting some seconds on this machine
+(`lab_run_lasting`), not for a number of epochs.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlencode
+
+from dashboard.controls import link_params
+from dashboard.limits import too_big
+from rnn_core import TrainConfig, fit
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -103,3 +113,34 @@ def wait_for_workers(server_pid: int, count: int, timeout: float = 60.0) -> None
     while len(workers_of(server_pid)) < count:
         assert time.monotonic() < deadline, "the server's training workers did not start"
         time.sleep(0.1)
+
+
+@functools.cache
+def epoch_seconds(num_samples: int) -> float:
+    """Seconds one epoch of the lab run with `num_samples` sequences takes here, timed once, on one
+    PyTorch thread as a worker trains (a server that shares its cores with Chromium takes longer)."""
+    fit(TrainConfig(epochs=1, num_samples=num_samples))  # PyTorch's first-run costs, not timed
+    epochs = 3
+    start = time.perf_counter()
+    fit(TrainConfig(epochs=epochs, num_samples=num_samples))
+    return (time.perf_counter() - start) / epochs
+
+
+def lab_run_lasting(seconds: float, num_samples: int = 1000) -> TrainConfig:
+    """The lab run with as many epochs as take about `seconds` to train on this machine.
+
+    A fixed count of epochs is no length of time: the same lab run took 0.4 s one day and 1.2 s
+    another on this kind of 2-core machine, and a test that must see a run still training (its
+    curves growing, its picker saying "running", a Stop landing mid-run) failed on the fast day.
+    The run is never longer than the server takes (dashboard.limits, an estimate from the config).
+    """
+    epochs = math.ceil(seconds / epoch_seconds(num_samples))
+    config = TrainConfig(num_samples=num_samples, epochs=max(1, min(epochs, 200)))  # 200: the field's bound
+    while too_big(config) and config.epochs > 1:
+        config = replace(config, epochs=config.epochs - 1)
+    return config
+
+
+def link_query(config: TrainConfig) -> str:
+    """The app's own link query for a config: `num_samples=2000&epochs=12`."""
+    return urlencode(link_params(config))

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+from browser_support import CHROMIUM, CHROMIUM_ARGS, lab_run_lasting, link_query, start_server, stop_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.alone]
 if not CHROMIUM.exists() and not os.environ.get("CI"):
@@ -25,8 +25,12 @@ from dashboard.page import FOCUS_TRAIN  # noqa: E402
 from rnn_core import TASKS, TrainConfig, checkpoint, fit  # noqa: E402
 from rnn_core.train import make_data  # noqa: E402
 
-LONG_RUN = "?epochs=100&num_samples=4000"  # about half a minute: long enough to act during it
 TIMEOUT = 30_000  # ms
+
+
+def long_run() -> str:
+    """A link to a lab run of about 20 s on this machine: long enough to act during it."""
+    return "/?" + link_query(lab_run_lasting(20, num_samples=4000))
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +203,8 @@ def assert_charts_kept(page: Page, count: int, new: list[int], when: str) -> Non
 
 
 def test_a_full_run_draws_its_curves_live_and_ends_with_accuracy_metric(page):
-    open_app(page, "/?epochs=40&num_samples=1000")
+    run = lab_run_lasting(5)
+    open_app(page, "/?" + link_query(run))
     expect(page.get_by_text("No run yet")).to_be_visible(timeout=TIMEOUT)
     mark_charts(page)  # the empty curves of the run to come
     page.evaluate(RECORD_POINTS)
@@ -209,15 +214,15 @@ def test_a_full_run_draws_its_curves_live_and_ends_with_accuracy_metric(page):
     wait_until_idle(page)  # the page drawn to its end: a chart it replaced is gone
     assert_charts_kept(page, 3, new=[2], when="as the run trained and ended")
     drawn = page.evaluate("() => window.pointsDrawn")  # 0 (a chart being swapped in) is left out
-    # 9 to 13 sizes here (the first redraws come after the run's first second), 33 on a loaded machine;
-    # three on the way to the last leaves room for a machine twice as fast
+    # the page redraws every 0.3 s once the click's own drawing is over (after the run's first
+    # second): about a dozen sizes in 5 s; three on the way to the last leave room for a slow browser
     assert len(drawn) >= 4 and drawn == sorted(drawn), f"the chart did not grow while training: {drawn}"
-    assert drawn[-1] == epoch_points(page) == SPLITS * 40
-    expect(page.get_by_text("Epoch 40/40 - Loss:")).to_be_visible()
+    assert drawn[-1] == epoch_points(page) == SPLITS * run.epochs
+    expect(page.get_by_text(f"Epoch {run.epochs}/{run.epochs} - Loss:")).to_be_visible()
 
 
 def test_stop_ends_a_run_at_once_and_keeps_the_model(page):
-    open_app(page, "/" + LONG_RUN)
+    open_app(page, long_run())
     click(page, "Train")
     wait_for_epochs(page, 3)
     mark_charts(page)
@@ -230,7 +235,7 @@ def test_stop_ends_a_run_at_once_and_keeps_the_model(page):
 
 
 def test_clicking_a_widget_during_a_run_does_not_kill_it(page):
-    open_app(page, "/" + LONG_RUN)
+    open_app(page, long_run())
     click(page, "Train")
     wait_for_epochs(page, 2)
     sidebar = page.get_by_test_id("stSidebar")
@@ -308,7 +313,7 @@ def test_a_queued_student_sees_their_place_and_starts_when_a_closed_tab_frees_it
         first, second = browser.new_context(), browser.new_context()
         a, b = first.new_page(), second.new_page()
         a.base_url = b.base_url = url
-        open_app(a, "/" + LONG_RUN)
+        open_app(a, long_run())
         click(a, "Train")
         wait_for_epochs(a, 1)
         open_app(b)
@@ -528,17 +533,18 @@ def test_the_run_pickers_say_what_each_run_is_doing_now(page):
     open_app(page, "/?epochs=3")
     click(page, "Train")
     expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
-    set_epochs(page, 30)
+    second, third = lab_run_lasting(4), lab_run_lasting(6)  # seen running, the third on Hidden states too
+    set_epochs(page, second.epochs)
     mark_charts(page, 3)  # the first run's curves and confusion matrix
     click(page, "Train")  # the second run brings a run picker above the curves
     picker = page.get_by_role("combobox", name="Show run")
     expect(picker).to_have_value("Run 2: lab, rnn, running", timeout=TIMEOUT)
-    expect(page.get_by_text("Trained for 30 epochs.")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text(f"Trained for {second.epochs} epochs.")).to_be_visible(timeout=TIMEOUT)
     wait_until_idle(page)
     assert_charts_kept(page, 3, new=[2], when="by the picker")
     completed = r", completed, test \d+\.\d%$"
     expect(picker).to_have_value(re.compile(r"^Run 2: lab, rnn" + completed), timeout=2_000)
-    set_epochs(page, 60)  # about 5 s: watched on Hidden states, whose picker must change too
+    set_epochs(page, third.epochs)  # watched on Hidden states, whose picker must change too
     seed = page.get_by_test_id("stSidebar").get_by_role("spinbutton", name="Seed")
     seed.fill("1")  # other data: its own sequences to pick from
     seed.press("Enter")
@@ -569,7 +575,7 @@ def focused(page: Page) -> str:
 
 
 def test_train_and_stop_are_three_tab_presses_away_and_focus_comes_back_to_train_after_a_run(page):
-    open_app(page, "/?epochs=40&num_samples=2000")
+    open_app(page, "/?" + link_query(lab_run_lasting(8, num_samples=2000)))  # Stop lands mid-run
     wait_until_idle(page)
     page.keyboard.press("Tab")  # Streamlit's "Skip to main content" link
     expect(page.get_by_test_id("stSkipToContent")).to_be_focused()
