@@ -39,6 +39,15 @@ def wait_for(at, condition, timeout=60.0):
     return at.run()
 
 
+def stop_after_an_epoch(at):
+    """Click Stop once the run has trained an epoch, and let it end. A Stop that comes while the run
+    still waits for a worker (a fresh pool starts its workers in the background; CI once got there
+    first) ends it before it starts, with no model for the page under test to show."""
+    at = wait_for(at, lambda v: len(v.epochs) >= 1)
+    at.button(key=state.STOP_BUTTON).click().run()
+    return wait_for(at, lambda v: not v.active)
+
+
 def texts(elements) -> str:
     """What the student reads in these elements: their Markdown with backslash escapes undone."""
     return " ".join(re.sub(r"\\(.)", r"\1", str(e.value)) for e in elements)

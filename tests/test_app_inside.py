@@ -7,7 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import torch
-from test_app import new_app, picker, runs, set_config, texts, wait_for
+from test_app import new_app, picker, runs, set_config, stop_after_an_epoch, texts, wait_for
 
 from conftest import EPOCH_LINE
 from dashboard import limits, state
@@ -168,8 +168,7 @@ def test_hidden_states_work_while_training_and_for_an_lstm():
     at = wait_for(at, lambda v: len(v.snapshots) > seen)
     assert at.select_slider(key=slider_key).value == 0  # ...and stays there
     at.switch_page("views/train.py").run()
-    at.button(key=state.STOP_BUTTON).click().run()
-    at = wait_for(at, lambda v: not v.active)
+    at = stop_after_an_epoch(at)
     at.switch_page("views/hidden_states.py").run()  # stopped: which epochs were recorded, in words
     trained = len(runs(at).latest().epochs)
     recorded = [e for e in range(1, trained + 1) if e % 3 == 0]  # 60 epochs: every third, 20 in all
@@ -258,8 +257,7 @@ def test_backprop_page_writes_an_lstms_own_step_and_fills_in_with_the_next_sheet
     at.switch_page("views/backprop.py").run()
     assert "Run 1 is still training: its step and gradient flow appear when it ends." in texts(at.info)
     at.switch_page("views/train.py").run()
-    at.button(key=state.STOP_BUTTON).click().run()  # a stopped run keeps its model
-    at = wait_for(at, lambda v: not v.active)
+    at = stop_after_an_epoch(at)  # a stopped run keeps its model
     at.switch_page("views/backprop.py").run()
     said = texts(at.info)
     assert "but the LSTM's gates have equations of their own (above), so the hand computation" in said
@@ -279,8 +277,7 @@ def test_backprop_page_writes_an_lstms_own_step_and_fills_in_with_the_next_sheet
     assert "Run 2 is still training: this page fills in with its numbers when it ends." in texts(at.info)
     assert picker(at, "Run").value == 1 and not at.dataframe  # the LSTM, until then
     at.switch_page("views/train.py").run()
-    at.button(key=state.STOP_BUTTON).click().run()
-    at = wait_for(at, lambda v: not v.active)
+    at = stop_after_an_epoch(at)
     at.switch_page("views/backprop.py").run()
     assert picker(at, "Run").value == 2 and at.dataframe[0].value["largest |hand − autograd|"].max() < 1e-10
     picker(at, "Run").select(1).run()  # the LSTM is still one pick away, without the call to train
@@ -466,8 +463,7 @@ def test_backprop_page_says_a_run_is_still_training_and_fills_in_when_it_ends():
     at.switch_page("views/backprop.py").run()
     assert "Run 1 is still training" in texts(at.info) and not at.dataframe
     at.switch_page("views/train.py").run()
-    at.button(key=state.STOP_BUTTON).click().run()  # a stopped run keeps its model
-    at = wait_for(at, lambda v: not v.active)
+    at = stop_after_an_epoch(at)  # a stopped run keeps its model
     at.switch_page("views/backprop.py").run()
     assert at.dataframe[0].value["largest |hand − autograd|"].max() < 1e-10
 
