@@ -5,8 +5,9 @@ protocol-level student costs the server exactly what a browser costs it (the sam
 the same fragment polls), and costs the benchmark machine almost nothing. It does what the
 frontend does (Streamlit 1.67, checked against its messages):
 
-- open `/_stcore/stream` with subprotocol `streamlit`, send `rerun_script` with the page's query
-  string, and read `ForwardMsg`s;
+- open `/_stcore/stream` offering the subprotocols `streamlit`, the XSRF cookie's token (or the
+  frontend's placeholder) and, on a reconnect, the session it had; send `rerun_script` with the
+  page's query string, and read `ForwardMsg`s;
 - click a button: a `rerun_script` whose widget states hold the button's id with a trigger;
 - honour fragment timers: `auto_rerun(interval, fragment_id)` starts a timer that sends
   `rerun_script(fragment_id, is_auto_rerun=True)`; `stop_auto_rerun` and a full run's
@@ -34,6 +35,9 @@ class ProtocolStudent:
     url: str  # http://127.0.0.1:PORT
     query: str = ""  # the page address's query string, without "?"
     cookie: str = ""  # the Cookie header a browser would send (a proxy's affinity cookie)
+    xsrf: str = ""  # the _streamlit_xsrf cookie's token, which the frontend offers as a subprotocol
+    old_session: str = ""  # on a reconnect, the session the browser had, as the frontend names it
+    session_id: str = ""  # this connection's session, as the server names it in new_session
     buttons: dict[str, str] = field(default_factory=dict)  # label -> widget id
     metrics: dict[str, str] = field(default_factory=dict)  # label -> value shown
     texts: list[str] = field(default_factory=list)  # every text, caption and message box drawn, in order
@@ -48,20 +52,36 @@ class ProtocolStudent:
     _timers: dict[str, asyncio.Task] = field(default_factory=dict)
     _ws: object = None
 
-    async def __aenter__(self) -> ProtocolStudent:
+    async def connect(self) -> None:
         stream = self.url.replace("http://", "ws://") + "/_stcore/stream"
         headers = {"Cookie": self.cookie} if self.cookie else {}
+        offered = [  # as the frontend offers them (its getSessionTokens)
+            "streamlit",
+            self.xsrf or "PLACEHOLDER_AUTH_TOKEN",
+            *([self.old_session] if self.old_session else []),
+        ]
         # max_queue=None: messages the student has not read yet never stop the connection, so a
         # student that sat waiting while its timers ran closes at once (not after a 10 s timeout)
         self._ws = await websockets.connect(
-            stream, subprotocols=["streamlit"], additional_headers=headers, max_size=None, max_queue=None
+            stream, subprotocols=offered, additional_headers=headers, max_size=None, max_queue=None
         )
-        return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    @property
+    def answer_headers(self) -> dict[str, str]:
+        """The headers of the server's answer to the websocket's opening (a proxy adds its own)."""
+        return self._ws.response.headers
+
+    async def close(self) -> None:
         for timer in self._timers.values():
             timer.cancel()
         await self._ws.close()
+
+    async def __aenter__(self) -> ProtocolStudent:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     async def _send(
         self, widget_states: list[WidgetState] = (), fragment_id: str = "", page_hash: str | None = None
@@ -109,6 +129,7 @@ class ProtocolStudent:
     def _handle(self, message: ForwardMsg) -> None:
         kind = message.WhichOneof("type")
         if kind == "new_session":
+            self.session_id = message.new_session.initialize.session_id
             self.page_hash = message.new_session.page_script_hash
             self.pages = {page.page_name: page.page_script_hash for page in message.new_session.app_pages}
             if not message.metadata.run.fragment_ids:  # a full run: the frontend drops its timers

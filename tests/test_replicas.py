@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pytest
 import requests
-import websockets
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from browser_support import free_port, wait_for_workers
 from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from protocol_student import ProtocolStudent
 
 pytestmark = [
     pytest.mark.slow,
@@ -99,7 +99,7 @@ class Replicas:
             client.http.cookies.set(COOKIE, name)  # the affinity cookie: that replica
             assert client.load_page() == name
             assert await client.open_websocket() == name
-            await client.ws.close()
+            await client.close()
 
         await asyncio.gather(*(visit(name) for name in self.pids))
         for pid in self.pids.values():
@@ -134,12 +134,14 @@ def replicas(tmp_path_factory):
 
 
 class Client:
-    """One student's browser session through the proxy, with its cookies."""
+    """One student's browser through the proxy: the page's HTTP requests with their cookies, and its
+    websocket as a protocol-level student (benchmarks/protocol_student.py)."""
 
     def __init__(self, url: str):
         self.url, self.http = url, requests.Session()
         self.session_id = ""
-        self.texts: list[str] = []
+        self.texts: list[str] = []  # what the student was told, over every connection
+        self.student: ProtocolStudent | None = None
 
     def load_page(self) -> str:
         """The page, then its health check as the frontend makes it (which sets the XSRF cookie)."""
@@ -153,31 +155,24 @@ class Client:
         """Open the websocket with the page's cookies and run the page's script once; its replica.
 
         `reconnect`: as the frontend does after a dropped connection, name the session it had."""
-        cookies = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
-        stream = self.url.replace("http://", "ws://") + "/_stcore/stream"
-        old_session = [self.session_id] if reconnect else []
-        offered = ["streamlit", self.http.cookies["_streamlit_xsrf"], *old_session]
-        self.ws = await websockets.connect(
-            stream, subprotocols=offered, additional_headers={"Cookie": cookies}, max_size=None
+        self.student = ProtocolStudent(
+            self.url,
+            cookie="; ".join(f"{k}={v}" for k, v in self.http.cookies.items()),
+            xsrf=self.http.cookies["_streamlit_xsrf"],
+            old_session=self.session_id if reconnect else "",
+            texts=self.texts,
+            follow_timers=False,  # a page's timers play no part in where its requests go
         )
+        await self.student.connect()
         await self.rerun()
-        return self.ws.response.headers[REPLICA]
+        return self.student.answer_headers[REPLICA]
 
     async def rerun(self) -> None:
-        message = BackMsg()
-        message.rerun_script.query_string = ""
-        await self.ws.send(message.SerializeToString())
-        while True:
-            answer = ForwardMsg.FromString(await asyncio.wait_for(self.ws.recv(), 60))
-            kind = answer.WhichOneof("type")
-            if kind == "new_session":
-                self.session_id = answer.new_session.initialize.session_id
-            elif kind == "delta" and answer.delta.WhichOneof("type") == "new_element":
-                element = answer.delta.new_element
-                if element.WhichOneof("type") == "alert":
-                    self.texts.append(element.alert.body)
-            elif kind == "script_finished":
-                return
+        await self.student.load()
+        self.session_id = self.student.session_id
+
+    async def close(self) -> None:
+        await self.student.close()
 
     def upload(self, content: bytes) -> tuple[int, str]:
         """A checkpoint upload as the file uploader sends it: into this session, on its replica."""
@@ -205,7 +200,7 @@ def test_twenty_students_from_one_address_spread_over_both_replicas_and_each_sta
         assert client.http.cookies[COOKIE] == first  # the proxy's affinity cookie names the replica
         served = [first, await client.open_websocket()]
         status, upload_replica = client.upload(content)
-        await client.ws.close()
+        await client.close()
         return first, [*served, upload_replica], status
 
     async def class_of(count: int):
@@ -228,7 +223,7 @@ def test_a_browser_back_from_a_session_this_server_does_not_know_is_told_once(re
         client.session_id = old_session
         await client.open_websocket(reconnect=bool(old_session))
         await client.rerun()  # said once, not on every redraw
-        await client.ws.close()
+        await client.close()
         return [text for text in client.texts if "server you were on" in text]
 
     moved = asyncio.run(visit("a-session-on-a-replica-that-stopped"))
@@ -289,7 +284,7 @@ def test_killing_a_replica_moves_its_students_and_leaves_the_other_ones_alone(tm
                         assert await client.open_websocket(reconnect=True) == alive
                 newcomers = [Client(running.url).load_page() for _ in range(6)]
                 for client in students:  # closed before their loop stops: no keepalive task left pending
-                    await client.ws.close()
+                    await client.close()
                 return newcomers, [t for c in students if on[c] == alive for t in c.texts]
 
             newcomers, said_to_survivors = asyncio.run_coroutine_threadsafe(after(), loop).result()
