@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from dashboard.controls import link_params
 from dashboard.limits import too_big
-from rnn_core import TrainConfig, fit
+from rnn_core import FIELDS, TrainConfig, fit
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -135,7 +135,7 @@ def lab_run_lasting(seconds: float, num_samples: int = 1000) -> TrainConfig:
     The run is never longer than the server takes (dashboard.limits, an estimate from the config).
     """
     epochs = math.ceil(seconds / epoch_seconds(num_samples))
-    config = TrainConfig(num_samples=num_samples, epochs=max(1, min(epochs, 200)))  # 200: the field's bound
+    config = TrainConfig(num_samples=num_samples, epochs=max(1, min(epochs, int(FIELDS["epochs"].high))))
     while too_big(config) and config.epochs > 1:
         config = replace(config, epochs=config.epochs - 1)
     return config
