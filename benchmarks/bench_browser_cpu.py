@@ -28,9 +28,16 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 from bench_classroom import cpu_seconds  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, command_line, family, start_server, stop_server  # noqa: E402
-
-LONG_RUN = "/?epochs=100&num_samples=4000"  # longer than any window
+from browser_support import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    command_line,
+    family,
+    lab_run_lasting,
+    link_query,
+    start_server,
+    stop_server,
+)
 
 
 def is_renderer(pid: int) -> bool:
@@ -62,7 +69,7 @@ def train_page(browser, url: str, server: int, seconds: float) -> dict[str, floa
     """One window of a fresh long run on the Train page."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.goto(url + LONG_RUN)
+    page.goto(url + "/?" + link_query(lab_run_lasting(seconds + 10, num_samples=4000)))  # past the window
     expect(page.get_by_text("No run yet")).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=60_000)

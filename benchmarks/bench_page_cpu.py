@@ -31,7 +31,15 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 from bench_classroom import cpu_seconds  # noqa: E402
 from protocol_student import ProtocolStudent  # noqa: E402
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server, wait_for_workers  # noqa: E402
+from browser_support import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    lab_run_lasting,
+    link_query,
+    start_server,
+    stop_server,
+    wait_for_workers,
+)
 from dashboard.limits import WORKERS  # noqa: E402
 
 DRAWINGS = 20  # per page
@@ -56,7 +64,8 @@ async def page_costs(url: str, pid: int) -> dict[str, float]:
             for _ in range(DRAWINGS):
                 await student.load()
             costs[f"{name} page, drawn again"] = (cpu_seconds([pid]) - before) / DRAWINGS * 1000
-    async with ProtocolStudent(url, "epochs=100&num_samples=4000") as watcher:  # a long run, watched
+    long_run = link_query(lab_run_lasting(20, num_samples=4000))
+    async with ProtocolStudent(url, long_run) as watcher:  # a long run, watched
         await watcher.load()
         drawn = watcher.finished_runs
         await watcher.click("Train")
