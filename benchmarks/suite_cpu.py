@@ -60,6 +60,21 @@ class SuiteCpu:
         cores = os.cpu_count() or 1
         write(f"{'whole session (with collection)':40} {'':5} {wall:8.1f} {cpu:8.1f} {cpu / wall:8.2f}")
         write(f"floor on {cores} cores: {cpu / cores:.0f} s of wall time, however the tests are spread")
+        epoch, loop = machine_pace()
+        write(f"this machine's pace now: a lab epoch {epoch:.3f} s, 10 million Python additions {loop:.2f} s")
+
+
+def machine_pace() -> tuple[float, float]:
+    """Two reference workloads timed at the end of the session, to set a suite run beside runs of
+    other days (the same kind of 2-core machine trained the lab run 3 times faster one day than the
+    day before): one epoch of the lab run, as browser_support times it, and a plain Python loop."""
+    from browser_support import time_lab_epoch  # tests/ is on the path once its conftest is loaded
+
+    start, total = time.perf_counter(), 0
+    for step in range(10_000_000):
+        total += step
+    loop = time.perf_counter() - start
+    return time_lab_epoch(1000), loop
 
 
 def pytest_configure(config):
