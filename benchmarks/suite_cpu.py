@@ -9,6 +9,8 @@ the whole machine's busy time from /proc/stat (user, nice, system, irq, softirq,
 every test's setup, call and teardown, so run it on an otherwise idle machine. Its total over the
 number of cores is the floor under the suite's wall time however the tests are spread over the
 cores; the table says which files hold it. It times one test at a time, so it refuses pytest-xdist.
+Its last line is the machine's pace that hour (a lab epoch, a plain Python loop): the same kind of
+machine runs the suite twice as fast one day as another, so set a run beside those numbers.
 """
 
 from __future__ import annotations
