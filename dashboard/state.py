@@ -25,6 +25,8 @@ WAS_TRAINING = "was_training"  # a run was training when the Train page was last
 TRAIN_BUTTON = "train"
 STOP_BUTTON = "stop"
 RUN_PICKED = "run_picked"  # the run the student last picked on the Train page
+TRAIN_REPLAY = "train_replay"  # the run whose curves the Train page replays (and its button + run id)
+TRAIN_REPLAY_SHOWN = "train_replay_shown"  # how many epochs the replay drew last
 
 TRY_TEXT = "try_text"
 TRY_EXAMPLE_FOR = "try_example_for"  # (task, seq_len) of the network the text box's example was drawn for

@@ -5,6 +5,7 @@ import json
 import re
 import time
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 import streamlit as st
@@ -142,6 +143,39 @@ def test_curves_chart_holds_the_runs_own_numbers():
     history = runs(at).latest().finished.model.history
     test_rows = accuracy[accuracy["split"] == "test"].sort_values("epoch")
     assert list(test_rows["accuracy"]) == [100 * e.test_accuracy for e in history]
+
+
+def test_replay_draws_the_finished_runs_curves_again_as_they_grew_then_stops():
+    """A lab run is often over before its click's page is drawn: Replay training shows its curves
+    grow, a step of epochs per timer tick (AppTest: each run() is one tick), from the run's own events."""
+    at = set_config(new_app(), epochs=4, num_samples=200)
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    view = runs(at).latest()
+    per_epoch = view.started.batches_per_epoch
+
+    def drawn() -> tuple[list[int], int]:
+        """The epochs on the accuracy chart, and the last batch step on the loss chart."""
+        (accuracy,) = chart_data(at.get("vega_lite_chart")[1])
+        loss = pd.concat(chart_data(at.get("vega_lite_chart")[0]))
+        return sorted(set(accuracy["epoch"])), int(loss["step"].dropna().max())
+
+    assert drawn() == ([1, 2, 3, 4], 4 * per_epoch)
+    at.button(key=f"{state.TRAIN_REPLAY}_{view.run_id}").click().run()
+    frames = [drawn()]
+    while at.session_state[state.TRAIN_REPLAY] is not None:
+        assert "Replaying the run's curves" in " ".join(c.value for c in at.caption)
+        at.run()
+        frames.append(drawn())
+        assert len(frames) <= 4
+    assert frames == [(list(range(1, n + 1)), n * per_epoch) for n in range(1, 5)]
+    at.run()  # the tick after the last frame draws the whole run again, with no timer
+    assert drawn() == ([1, 2, 3, 4], 4 * per_epoch)
+    assert "Replaying" not in " ".join(c.value for c in at.caption) and not at.exception
+    (accuracy,) = chart_data(at.get("vega_lite_chart")[1])
+    history = view.finished.model.history
+    test_rows = accuracy[accuracy["split"] == "test"].sort_values("epoch")
+    assert list(test_rows["accuracy"]) == [100 * e.test_accuracy for e in history]  # its own numbers
 
 
 def test_a_widget_click_during_a_run_does_not_stop_it_and_stop_keeps_the_model():

@@ -221,6 +221,25 @@ def test_a_full_run_draws_its_curves_live_and_ends_with_accuracy_metric(page):
     expect(page.get_by_text(f"Epoch {run.epochs}/{run.epochs} - Loss:")).to_be_visible()
 
 
+def test_replay_grows_a_finished_runs_curves_again_in_place(page):
+    open_app(page, "/")  # the lab run: on a fast machine over before its click's page is drawn
+    click(page, "Train")
+    expect(accuracy_metric(page)).to_contain_text("%", timeout=TIMEOUT)
+    wait_until_idle(page)
+    mark_charts(page, 3)  # the curves and the confusion matrix
+    page.evaluate(RECORD_POINTS)
+    replay = page.get_by_role("button", name="Replay training")
+    replay.click()
+    expect(page.get_by_text("Replaying the run's curves")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("Replaying the run's curves")).to_have_count(0, timeout=TIMEOUT)
+    wait_until_idle(page)
+    drawn = page.evaluate("() => window.pointsDrawn")  # the whole run first, then each frame
+    assert drawn[0] == drawn[-1] == SPLITS * 10 and len(drawn) >= 6, drawn
+    assert drawn[1:] == sorted(drawn[1:]) and drawn[1] < SPLITS * 5, f"the curves did not grow again: {drawn}"
+    assert_charts_kept(page, 3, new=[], when="by the replay")
+    expect(replay).to_be_focused()  # a keyboard user can play it again
+
+
 def test_stop_ends_a_run_at_once_and_keeps_the_model(page):
     open_app(page, long_run())
     click(page, "Train")

@@ -5,11 +5,13 @@ returns at once. While the job trains, the run's part of the page redraws itself
 (page.live; TIMER_SECONDS: a bit over twice a second while training, every 2.5 s while queued,
 twice a second once next in line) from the job's recorded events; clicking other widgets reruns
 the script but never touches the job. When the run ends the whole page is drawn once more, so
-polling stops and the buttons come back.
+polling stops and the buttons come back. A finished run's curves can be drawn again as they grew
+(Replay training): a lab run is often over before its click's page is drawn.
 """
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import streamlit as st
@@ -25,7 +27,8 @@ from rnn_core.words import counted, counted_are
 # shows its place, and a class of queued pages polling fast costs the server and browsers dearly.
 # The run next in line starts as soon as a worker is free: its page looks often, so that the
 # student sees its curves from the first epochs (a lab run is over in well under 2.5 s).
-TIMER_SECONDS = {"running": 0.3, "next": 0.5, "queued": 2.5}
+TIMER_SECONDS = {"running": 0.3, "next": 0.5, "queued": 2.5, "replay": 0.3}
+REPLAY_FRAMES = 15  # a replay takes at most this many steps through the epochs: about 5 s
 QUICK_RUN_WAIT = 1.0  # a run this short (the lab run) shows its result without a polling round trip
 STOP_WAIT = 2.0  # the longest a Stop click waits for its run to end
 BINARY = "application/octet-stream"
@@ -40,6 +43,7 @@ def _start() -> None:
     elif problem := limits.too_big(config):
         st.session_state[state.START_ERROR] = problem
     elif session.runs().start(config, session.pool()) is not None:
+        st.session_state[state.TRAIN_REPLAY] = None  # the new run is shown: no replay goes on
         st.session_state[state.JUST_STARTED] = True
         # Noted here, not only at the end of the page drawn next: a click on Stop before that
         # drawing ends cuts it short (Streamlit starts the next drawing at once), and the page
@@ -73,17 +77,21 @@ def render_progress(view: JobView) -> None:
     st.progress(view.progress, text=text)
 
 
-def render_curves(view: JobView | None, config: TrainConfig) -> None:
+def render_curves(view: JobView | None, config: TrainConfig, replayed: int | None = None) -> None:
     """Loss and accuracy so far, on axes spanning the whole run (before a run, the sidebar's run:
-    the curves will grow there)."""
+    the curves will grow there). `replayed`: a replay's frame, the run as it was after that many
+    epochs."""
     batches, epochs, per_epoch = (), (), 1
     if view is not None:
         batches, epochs = view.batches, view.epochs
         per_epoch = view.started.batches_per_epoch if view.started else 1
+    if replayed is not None:
+        epochs = epochs[:replayed]
+        batches = [batch for batch in batches if batch.step <= replayed * per_epoch]
     epoch_rows = charts.epoch_rows(epochs)
     left, right = st.columns(2)
     batch_rows = charts.batch_rows(batches, per_epoch)
-    training = view is not None and view.active
+    training = view is not None and (view.active or replayed is not None)  # growing, either way
     loss = charts.live_spec("loss", config.epochs, training, epochs=epoch_rows, batches=batch_rows)
     page.chart(loss, left)
     page.chart(charts.live_spec("accuracy", config.epochs, training, epochs=epoch_rows), right)
@@ -137,16 +145,49 @@ def render_downloads(view: JobView) -> None:
         )
 
 
+def _replay(run_id: int) -> None:
+    """Replay training button: the run's curves drawn again from its first epoch (page.live then
+    draws the next frame on each tick of the "replay" timer)."""
+    st.session_state[state.TRAIN_REPLAY] = run_id
+    st.session_state[state.TRAIN_REPLAY_SHOWN] = 0
+
+
+def replay_frame(view: JobView) -> int | None:
+    """While the run's replay plays, the epochs this drawing shows: a step more than the last one
+    (every epoch of a short run, at most REPLAY_FRAMES steps for a long one). The last frame ends the
+    replay, and the page's next tick then draws the whole run again, with no timer. None: no replay."""
+    if view.active or st.session_state.get(state.TRAIN_REPLAY) != view.run_id:
+        return None
+    total = len(view.epochs)
+    shown = min(total, st.session_state.get(state.TRAIN_REPLAY_SHOWN, 0) + math.ceil(total / REPLAY_FRAMES))
+    st.session_state[state.TRAIN_REPLAY_SHOWN] = shown
+    if shown >= total:
+        st.session_state[state.TRAIN_REPLAY] = None
+    return shown
+
+
 def render_run(run_id: int) -> None:
-    """Everything about one run: while it is queued or training, page.live redraws it on a timer."""
+    """Everything about one run: while it is queued or training, or its curves are replayed,
+    page.live redraws it on a timer."""
     view = session.runs().view(run_id)
     config = view.config
     epochs = counted(config.epochs, "epoch")
+    replayed = replay_frame(view)
     st.caption(f"{view.title}; hidden size {config.hidden_size}, {epochs}, seed {config.seed}")
     with st.container():  # progress, then outcome: one place, so the curves under it stay put
         (render_progress if view.state == "queued" or view.active else render_outcome)(view)
-    render_curves(view, view.config)  # empty while queued: the curves fill in where they are
+        if replayed is not None:
+            st.caption(f"Replaying the run's curves: epoch {replayed} of {len(view.epochs)}.")
+    render_curves(view, view.config, replayed)  # empty while queued: the curves fill in where they are
     if not view.active:
+        st.button(
+            "Replay training",
+            key=f"{state.TRAIN_REPLAY}_{run_id}",
+            on_click=_replay,
+            args=(run_id,),
+            disabled=len(view.epochs) < 2,  # never while it plays: a disabled button drops the focus
+            help="Draw the curves again, epoch by epoch, as they grew while the run trained.",
+        )
         render_details(view)
 
 
@@ -160,10 +201,13 @@ def render_before_a_run() -> None:
 
 def timer_mode(view: JobView) -> str | None:
     """What the Train page's timer follows: "running", "next" (first in the queue, or waiting only
-    for a fresh server's workers), "queued", or None once the run is over."""
+    for a fresh server's workers), "queued", "replay" (a finished run's curves drawn again), or
+    None."""
     if view.state == "queued" and (view.queue_place == 1 or session.pool().starting):
         return "next"
-    return view.state if view.active else None
+    if view.active:
+        return view.state
+    return "replay" if st.session_state.get(state.TRAIN_REPLAY) == view.run_id else None
 
 
 def main() -> None:
@@ -197,6 +241,8 @@ def main() -> None:
         if len(views) > 1:  # the student's own pick, unless a run is training: that one is shown
             with picker_place:
                 chosen = page.run_picker("Show run", views, state.RUN_PICKED, latest.run_id, follow=active)
+        if st.session_state.get(state.TRAIN_REPLAY) not in (None, chosen):
+            st.session_state[state.TRAIN_REPLAY] = None  # another run picked: its replay is over
         now = timer_mode(find(views, chosen))
         page.live(partial(render_run, chosen), now, page.run_mode(chosen, timer_mode), TIMER_SECONDS)
         st.caption(session.keeping_note())
