@@ -175,20 +175,28 @@ def render_run(run_id: int) -> None:
     replayed = replay_frame(view)
     st.caption(f"{view.title}; hidden size {config.hidden_size}, {epochs}, seed {config.seed}")
     with st.container():  # progress, then outcome: one place, so the curves under it stay put
-        (render_progress if view.state == "queued" or view.active else render_outcome)(view)
-        if replayed is not None:
-            st.caption(f"Replaying the run's curves: epoch {replayed} of {len(view.epochs)}.")
+        if view.state == "queued" or view.active:
+            render_progress(view)
+        else:
+            render_outcome(view)
+            render_replay(view, replayed)  # above the curves: they stay in sight while it plays
     render_curves(view, view.config, replayed)  # empty while queued: the curves fill in where they are
     if not view.active:
-        st.button(
-            "Replay training",
-            key=f"{state.TRAIN_REPLAY}_{run_id}",
-            on_click=_replay,
-            args=(run_id,),
-            disabled=len(view.epochs) < 2,  # never while it plays: a disabled button drops the focus
-            help="Draw the curves again, epoch by epoch, as they grew while the run trained.",
-        )
         render_details(view)
+
+
+def render_replay(view: JobView, replayed: int | None) -> None:
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.button(
+        "Replay training",
+        key=f"{state.TRAIN_REPLAY}_{view.run_id}",
+        on_click=_replay,
+        args=(view.run_id,),
+        disabled=len(view.epochs) < 2,  # never while it plays: a disabled button drops the focus
+        help="Draw the curves again, epoch by epoch, as they grew while the run trained.",
+    )
+    if replayed is not None:
+        row.caption(f"Replaying the run's curves: epoch {replayed} of {len(view.epochs)}.")
 
 
 def render_before_a_run() -> None:
