@@ -162,13 +162,18 @@ def test_replay_draws_the_finished_runs_curves_again_as_they_grew_then_stops():
 
     assert drawn() == ([1, 2, 3, 4], 4 * per_epoch)
     at.button(key=f"{state.TRAIN_REPLAY}_{view.run_id}").click().run()
-    frames = [drawn()]
+
+    def replaying() -> list[str]:
+        return [c.value for c in at.caption if c.value.startswith("Replaying")]
+
+    frames, said = [drawn()], replaying()
     while at.session_state[state.TRAIN_REPLAY] is not None:
-        assert "Replaying the run's curves" in " ".join(c.value for c in at.caption)
         at.run()
         frames.append(drawn())
+        said += replaying()
         assert len(frames) <= 4
     assert frames == [(list(range(1, n + 1)), n * per_epoch) for n in range(1, 5)]
+    assert said == [f"Replaying the run's curves: epoch {n} of 4." for n in range(1, 5)]  # as drawn
     at.run()  # the tick after the last frame draws the whole run again, with no timer
     assert drawn() == ([1, 2, 3, 4], 4 * per_epoch)
     assert "Replaying" not in " ".join(c.value for c in at.caption) and not at.exception
@@ -176,6 +181,9 @@ def test_replay_draws_the_finished_runs_curves_again_as_they_grew_then_stops():
     history = view.finished.model.history
     test_rows = accuracy[accuracy["split"] == "test"].sort_values("epoch")
     assert list(test_rows["accuracy"]) == [100 * e.test_accuracy for e in history]  # its own numbers
+    at.button(key=f"{state.TRAIN_REPLAY}_{view.run_id}").click().run()
+    at.button(key=state.TRAIN_BUTTON).click().run()  # a new run mid-replay: the replay is over
+    assert at.session_state[state.TRAIN_REPLAY] is None and not at.exception
 
 
 def test_a_widget_click_during_a_run_does_not_stop_it_and_stop_keeps_the_model():

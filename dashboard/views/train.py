@@ -26,7 +26,8 @@ from rnn_core.words import counted, counted_are
 # waits for the previous redraw, so 0.3 s gives a bit over 2 redraws a second); a queued one only
 # shows its place, and a class of queued pages polling fast costs the server and browsers dearly.
 # The run next in line starts as soon as a worker is free: its page looks often, so that the
-# student sees its curves from the first epochs (a lab run is over in well under 2.5 s).
+# student sees its curves from the first epochs (a lab run is over in well under 2.5 s). A replay
+# draws a frame per tick, as a run in training does.
 TIMER_SECONDS = {"running": 0.3, "next": 0.5, "queued": 2.5, "replay": 0.3}
 REPLAY_FRAMES = 15  # a replay takes at most this many steps through the epochs: about 5 s
 QUICK_RUN_WAIT = 1.0  # a run this short (the lab run) shows its result without a polling round trip
@@ -43,7 +44,6 @@ def _start() -> None:
     elif problem := limits.too_big(config):
         st.session_state[state.START_ERROR] = problem
     elif session.runs().start(config, session.pool()) is not None:
-        st.session_state[state.TRAIN_REPLAY] = None  # the new run is shown: no replay goes on
         st.session_state[state.JUST_STARTED] = True
         # Noted here, not only at the end of the page drawn next: a click on Stop before that
         # drawing ends cuts it short (Streamlit starts the next drawing at once), and the page
@@ -186,6 +186,7 @@ def render_run(run_id: int) -> None:
 
 
 def render_replay(view: JobView, replayed: int | None) -> None:
+    """The Replay training button, and while the replay plays, which epoch it has reached."""
     row = st.container(horizontal=True, vertical_alignment="center")
     row.button(
         "Replay training",
@@ -250,7 +251,7 @@ def main() -> None:
             with picker_place:
                 chosen = page.run_picker("Show run", views, state.RUN_PICKED, latest.run_id, follow=active)
         if st.session_state.get(state.TRAIN_REPLAY) not in (None, chosen):
-            st.session_state[state.TRAIN_REPLAY] = None  # another run picked: its replay is over
+            st.session_state[state.TRAIN_REPLAY] = None  # a new run, or another picked: the replay is over
         now = timer_mode(find(views, chosen))
         page.live(partial(render_run, chosen), now, page.run_mode(chosen, timer_mode), TIMER_SECONDS)
         st.caption(session.keeping_note())
