@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from dataclasses import replace
 
 import streamlit as st
 
@@ -207,4 +206,4 @@ def render_sidebar() -> TrainConfig | None:
     link = link_params(config, st.session_state[state.PRESET], st.session_state[state.PROJECTOR])
     if st.query_params.to_dict() != link:
         st.query_params.from_dict(link)
-    return replace(config)
+    return config
