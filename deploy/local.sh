@@ -25,6 +25,19 @@ stop() {
 trap stop EXIT
 trap 'exit 0' INT TERM
 
+# wait_for URL PID LOG NAME: until URL answers; if the process PID stops first, say so with the end
+# of its LOG (the folder holding it goes when this script ends) and stop everything.
+wait_for() {
+  until python -c "import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=1)" "$1" 2>/dev/null; do
+    if ! kill -0 "$2" 2>/dev/null; then
+      echo "$4 did not start; the end of its log:" >&2
+      tail -n 5 "$3" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+}
+
 servers=""
 for i in $(seq 1 "$replicas"); do
   replica_port=$((port + i))
@@ -35,11 +48,20 @@ for i in $(seq 1 "$replicas"); do
   servers+="    server app$i 127.0.0.1:$replica_port check cookie app$i\n"
 done
 
+# The proxy starts once every replica answers: started before them, it counted their first health
+# checks as failures and sent every student to one replica for 3 s more (measured).
+for i in $(seq 1 "$replicas"); do
+  wait_for "http://127.0.0.1:$((port + i))/_stcore/health" "${pids[$((i - 1))]}" "$run/replica$i.log" "replica app$i"
+done
+
 # deploy/haproxy.cfg, with this machine's bind address and servers
 sed -e "s|^\( *bind \).*|\1$bind:$port|" -e '/^ *server /d' deploy/haproxy.cfg >"$run/haproxy.cfg"
 printf "$servers" >>"$run/haproxy.cfg"
 haproxy -f "$run/haproxy.cfg" -db >"$run/haproxy.log" 2>&1 &
 proxy=$!
 pids+=($proxy)
+[ "$bind" = 0.0.0.0 ] && here=127.0.0.1 || here=$bind
+wait_for "http://$here:$port/_stcore/health" "$proxy" "$run/haproxy.log" "HAProxy"
+# said once students can come: every replica is in the proxy's rotation
 echo "proxy: http://$bind:$port (pid $proxy) in front of $replicas replicas, $RNN_LAB_WORKERS training workers each"
 wait "$proxy"  # a replica may stop (its students move to another); the proxy's end is the end

@@ -41,6 +41,7 @@ pytestmark = [
 
 COOKIE = "rnnlab_replica"
 REPLICA = "X-RNN-Lab-Replica"  # the proxy says which replica answered
+LOCAL_ENV = {"RNN_LAB_BIND": "127.0.0.1", "RNN_LAB_WORKERS": "1"}  # local.sh on loopback, a worker each
 
 
 def free_ports(count: int) -> int:
@@ -70,7 +71,7 @@ class Replicas:
         self.process = subprocess.Popen(
             ["bash", "deploy/local.sh", str(count), str(self.port)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log, text=True, start_new_session=True,
-            env={**os.environ, "RNN_LAB_BIND": "127.0.0.1", "RNN_LAB_WORKERS": "1"},
+            env={**os.environ, **LOCAL_ENV},
         )  # fmt: skip
         self.pids: dict[str, int] = {}
         for line in self.process.stdout:
@@ -78,7 +79,10 @@ class Replicas:
                 self.pids[found[1]] = int(found[2])
             if line.startswith("proxy:"):
                 break
-        self.wait_healthy()
+        else:
+            raise RuntimeError(f"deploy/local.sh stopped before its proxy was ready; see {log}")
+        # local.sh says "proxy:" once every replica answers through the proxy, not seconds before
+        assert self.all_healthy(), "a replica was out of the proxy's rotation when local.sh said it was ready"
         asyncio.run(self.warm_up())
         self.wait_healthy()
 
@@ -296,6 +300,23 @@ def test_killing_a_replica_moves_its_students_and_leaves_the_other_ones_alone(tm
             chromium.close()
     finally:
         running.stop()
+
+
+def test_local_sh_stops_with_the_replicas_own_words_when_a_replica_cannot_start():
+    """A teacher whose replica cannot start (here its port is taken) hears why at once, in the
+    replica's own words, and no proxy starts to send students to a replica that is not there."""
+    port = free_ports(3)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port + 1))
+        taken.listen()
+        ended = subprocess.run(
+            ["bash", "deploy/local.sh", "2", str(port)],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, **LOCAL_ENV},
+        )  # fmt: skip
+    assert ended.returncode == 1
+    assert "replica app1 did not start" in ended.stderr
+    assert f"Port {port + 1} is not available" in ended.stderr  # Streamlit's own words, from its log
+    assert "proxy:" not in ended.stdout
 
 
 if __name__ == "__main__":  # python tests/test_replicas.py
