@@ -25,12 +25,14 @@ stop() {
 trap stop EXIT
 trap 'exit 0' INT TERM
 
-# wait_for URL PID LOG NAME: until URL answers; if the process PID stops first, say so with the end
-# of its LOG (the folder holding it goes when this script ends) and stop everything.
+# wait_for URL PID LOG NAME: until URL answers. If the process PID stops first, or nothing answers
+# within 2 minutes, say so with the end of its LOG (the folder holding it goes when this script
+# ends) and stop everything.
 wait_for() {
+  local deadline=$((SECONDS + 120))
   until python -c "import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=1)" "$1" 2>/dev/null; do
-    if ! kill -0 "$2" 2>/dev/null; then
-      echo "$4 did not start; the end of its log:" >&2
+    if ! kill -0 "$2" 2>/dev/null || [ "$SECONDS" -gt "$deadline" ]; then
+      echo "$4 did not start (nothing answered at $1); the end of its log:" >&2
       tail -n 5 "$3" >&2
       exit 1
     fi
@@ -60,7 +62,12 @@ printf "$servers" >>"$run/haproxy.cfg"
 haproxy -f "$run/haproxy.cfg" -db >"$run/haproxy.log" 2>&1 &
 proxy=$!
 pids+=($proxy)
-[ "$bind" = 0.0.0.0 ] && here=127.0.0.1 || here=$bind
+case "$bind" in  # where this machine reaches the proxy
+  0.0.0.0 | "*") here=127.0.0.1 ;;
+  ::) here="[::1]" ;;
+  *:*) here="[$bind]" ;;  # another IPv6 address
+  *) here=$bind ;;
+esac
 wait_for "http://$here:$port/_stcore/health" "$proxy" "$run/haproxy.log" "HAProxy"
 # said once students can come: every replica is in the proxy's rotation
 echo "proxy: http://$bind:$port (pid $proxy) in front of $replicas replicas, $RNN_LAB_WORKERS training workers each"
