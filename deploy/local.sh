@@ -70,5 +70,6 @@ case "$bind" in  # where this machine reaches the proxy
 esac
 wait_for "http://$here:$port/_stcore/health" "$proxy" "$run/haproxy.log" "HAProxy"
 # said once students can come: every replica is in the proxy's rotation
-echo "proxy: http://$bind:$port (pid $proxy) in front of $replicas replicas, $RNN_LAB_WORKERS training workers each"
+case "$bind" in *:*) shown="[$bind]" ;; *) shown=$bind ;; esac  # an IPv6 address goes in brackets
+echo "proxy: http://$shown:$port (pid $proxy) in front of $replicas replicas, $RNN_LAB_WORKERS training workers each"
 wait "$proxy"  # a replica may stop (its students move to another); the proxy's end is the end
