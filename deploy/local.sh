@@ -50,8 +50,9 @@ for i in $(seq 1 "$replicas"); do
   servers+="    server app$i 127.0.0.1:$replica_port check cookie app$i\n"
 done
 
-# The proxy starts once every replica answers: started before them, it counted their first health
-# checks as failures and sent every student to one replica for 3 s more (measured).
+# The proxy starts once every replica answers. HAProxy counts a server up from its start, and one
+# failed first health check takes it down: started beside the replicas, it took down the one not
+# yet listening and sent every student to the other until two good checks 2 s apart (3 s more).
 for i in $(seq 1 "$replicas"); do
   wait_for "http://127.0.0.1:$((port + i))/_stcore/health" "${pids[$((i - 1))]}" "$run/replica$i.log" "replica app$i"
 done
