@@ -52,7 +52,7 @@ def start_server(log_path: Path, app_root: Path = ROOT, **env: str) -> tuple[sub
     port = free_port()
     log = open(log_path, "w")  # noqa: SIM115 - the process writes to it until stop_server
     command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true"]
-    command += ["--server.port", str(port), "--server.fileWatcherType", "none"]
+    command += ["--server.port", str(port)]  # everything else as the checkout's .streamlit/config.toml says
     command += ["--browser.gatherUsageStats", "false"]
     process = subprocess.Popen(
         command, cwd=app_root, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}

@@ -33,3 +33,10 @@ def test_no_full_garbage_collection_after_every_poll():
     """Streamlit's post-run gc.collect(2) holds the GIL ~85 ms per chart poll and starves training."""
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["runner"]["postScriptGC"] is False
+
+
+def test_no_file_watcher_walking_every_module_for_each_new_session():
+    """With Streamlit's default watcher a class of 30 cost the server 4-5 times the CPU per student,
+    and the browser tests and benchmarks start their servers with this file's settings only."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none"
