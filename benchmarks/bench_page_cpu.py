@@ -34,8 +34,7 @@ from protocol_student import ProtocolStudent  # noqa: E402
 from browser_support import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
-    lab_run_lasting,
-    link_query,
+    long_run_query,
     start_server,
     stop_server,
     wait_for_workers,
@@ -64,8 +63,7 @@ async def page_costs(url: str, pid: int) -> dict[str, float]:
             for _ in range(DRAWINGS):
                 await student.load()
             costs[f"{name} page, drawn again"] = (cpu_seconds([pid]) - before) / DRAWINGS * 1000
-    long_run = link_query(lab_run_lasting(20, num_samples=4000))
-    async with ProtocolStudent(url, long_run) as watcher:  # a long run, watched
+    async with ProtocolStudent(url, long_run_query()) as watcher:  # a long run, watched
         await watcher.load()
         drawn = watcher.finished_runs
         await watcher.click("Train")

@@ -149,3 +149,9 @@ def lab_run_lasting(seconds: float, num_samples: int = 1000) -> TrainConfig:
 def link_query(config: TrainConfig) -> str:
     """The app's own link query for a config: `num_samples=2000&epochs=12`."""
     return urlencode(link_params(config))
+
+
+def long_run_query() -> str:
+    """The link query of a lab run of about 20 s on this machine: long enough to act during it
+    (click Stop or another widget, queue a second student, switch pages, measure a page watching)."""
+    return link_query(lab_run_lasting(20, num_samples=4000))

@@ -13,7 +13,15 @@ from urllib.parse import quote
 
 import pytest
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, lab_run_lasting, link_query, start_server, stop_server
+from browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    lab_run_lasting,
+    link_query,
+    long_run_query,
+    start_server,
+    stop_server,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.alone]
 if not CHROMIUM.exists() and not os.environ.get("CI"):
@@ -26,11 +34,6 @@ from rnn_core import TASKS, TrainConfig, checkpoint, fit  # noqa: E402
 from rnn_core.train import make_data  # noqa: E402
 
 TIMEOUT = 30_000  # ms
-
-
-def long_run() -> str:
-    """A link to a lab run of about 20 s on this machine: long enough to act during it."""
-    return "/?" + link_query(lab_run_lasting(20, num_samples=4000))
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +244,7 @@ def test_replay_grows_a_finished_runs_curves_again_in_place(page):
 
 
 def test_stop_ends_a_run_at_once_and_keeps_the_model(page):
-    open_app(page, long_run())
+    open_app(page, "/?" + long_run_query())
     click(page, "Train")
     wait_for_epochs(page, 3)
     mark_charts(page)
@@ -254,7 +257,7 @@ def test_stop_ends_a_run_at_once_and_keeps_the_model(page):
 
 
 def test_clicking_a_widget_during_a_run_does_not_kill_it(page):
-    open_app(page, long_run())
+    open_app(page, "/?" + long_run_query())
     click(page, "Train")
     wait_for_epochs(page, 2)
     sidebar = page.get_by_test_id("stSidebar")
@@ -332,7 +335,7 @@ def test_a_queued_student_sees_their_place_and_starts_when_a_closed_tab_frees_it
         first, second = browser.new_context(), browser.new_context()
         a, b = first.new_page(), second.new_page()
         a.base_url = b.base_url = url
-        open_app(a, long_run())
+        open_app(a, "/?" + long_run_query())
         click(a, "Train")
         wait_for_epochs(a, 1)
         open_app(b)

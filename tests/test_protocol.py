@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from browser_support import lab_run_lasting, link_query, start_server, stop_server
+from browser_support import long_run_query, start_server, stop_server
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -60,7 +60,7 @@ def test_of_the_queued_runs_only_the_one_next_in_line_has_its_page_look_often(ur
         return None if student.timer_seconds is None else round(student.timer_seconds, 3)
 
     async def queue() -> None:
-        long, short = link_query(lab_run_lasting(20, num_samples=4000)), "epochs=3"
+        long, short = long_run_query(), "epochs=3"
         async with (
             ProtocolStudent(url, long) as a,
             ProtocolStudent(url, long) as b,
@@ -128,7 +128,7 @@ def test_a_timer_tick_from_a_page_the_student_left_does_not_bring_that_page_back
     back to the old page: the student picks the page again."""
 
     async def switch_then_stale_tick() -> tuple[str, str]:
-        async with ProtocolStudent(url, query=link_query(lab_run_lasting(20, num_samples=4000))) as student:
+        async with ProtocolStudent(url, query=long_run_query()) as student:
             await student.load()
             await student.click("Train")
             training = 0.3  # views/train.py's timer while a run trains
