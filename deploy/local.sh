@@ -63,14 +63,13 @@ printf "$servers" >>"$run/haproxy.cfg"
 haproxy -f "$run/haproxy.cfg" -db >"$run/haproxy.log" 2>&1 &
 proxy=$!
 pids+=($proxy)
-case "$bind" in  # where this machine reaches the proxy
-  0.0.0.0 | "*") here=127.0.0.1 ;;
-  ::) here="[::1]" ;;
-  *:*) here="[$bind]" ;;  # another IPv6 address
-  *) here=$bind ;;
+case "$bind" in  # the proxy's address as printed (IPv6 in brackets), and where this machine reaches it
+  0.0.0.0 | "*") shown=$bind; here=127.0.0.1 ;;
+  ::) shown="[::]"; here="[::1]" ;;
+  *:*) shown="[$bind]"; here=$shown ;;
+  *) shown=$bind; here=$bind ;;
 esac
 wait_for "http://$here:$port/_stcore/health" "$proxy" "$run/haproxy.log" "HAProxy"
 # said once students can come: every replica is in the proxy's rotation
-case "$bind" in *:*) shown="[$bind]" ;; *) shown=$bind ;; esac  # an IPv6 address goes in brackets
 echo "proxy: http://$shown:$port (pid $proxy) in front of $replicas replicas, $RNN_LAB_WORKERS training workers each"
 wait "$proxy"  # a replica may stop (its students move to another); the proxy's end is the end
