@@ -56,14 +56,41 @@ def browser(playwright):
     chromium.close()
 
 
+@pytest.fixture(scope="module")
+def profile(playwright, tmp_path_factory):
+    """One Chromium profile on disk for the tests' students, one after another. A fresh browser
+    context is an incognito profile, which compiles Streamlit's frontend anew for every page it
+    opens: about 1.8 s of CPU more per page than a profile on disk, which keeps the compiled code
+    (BENCHMARKS.md). `page` wipes everything the app or Streamlit keep in the profile between
+    tests; two students at once, or a phone, still take a context of `browser` each."""
+    context = playwright.chromium.launch_persistent_context(
+        tmp_path_factory.mktemp("profile"),
+        executable_path=str(CHROMIUM),
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1400, "height": 1000},
+    )
+    yield context
+    context.close()
+
+
+# What a site can keep in a browser. Chromium's caches are not among them: Playwright's
+# `set_storage_state` would empty those too.
+SITE_DATA = "cookies,local_storage,indexeddb,service_workers,cache_storage,file_systems"
+
+
 @pytest.fixture
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+def page(profile, server):
+    """A new student: a new tab (a new Streamlit session) of a browser the app has never seen. The
+    cookie that brings a browser's runs back after a reload (dashboard.session) and what Streamlit
+    keeps in local storage are wiped; only Chromium's caches stay."""
+    page = profile.new_page()
+    devtools = profile.new_cdp_session(page)
+    devtools.send("Storage.clearDataForOrigin", {"origin": server, "storageTypes": SITE_DATA})
+    devtools.detach()
     page.base_url = server
     yield page
     expect(page.get_by_test_id("stException")).to_have_count(0)  # no uncaught error, ever
-    context.close()
+    page.close()
 
 
 def open_app(page: Page, path: str = "/") -> Page:
@@ -512,36 +539,32 @@ def sweep(page: Page, moment: str, found: dict) -> None:
         found[f"{name}, {moment}"] = serious_violations(page)
 
 
-def test_every_page_has_no_serious_accessibility_violation_before_and_after_a_run(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.base_url = server
-    try:  # first, that the check can fail: a page with a nameless button and faint text
-        page.set_content("<main><button></button><p style='color:#eee'>faint</p></main>")
-        assert {"button-name", "color-contrast"} <= {v.split(" ")[0] for v in serious_violations(page)}
-        open_app(page, "/?epochs=3")
-        found = {}
-        sweep(page, "before a run", found)
-        for run, cell in enumerate(("rnn", "lstm"), start=1):
-            open_app(page, f"/?epochs=3&cell={cell}")  # a reload: the browser's runs come back with it
-            click(page, "Train")
-            if run == 1:
-                expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
-            else:  # the page shows the newest run, and a picker for the older one
-                picker = page.get_by_role("combobox", name="Show run")
-                done = re.compile(rf"^Run {run}: lab, {cell}, completed, test ")
-                expect(picker).to_have_value(done, timeout=TIMEOUT)
-            sweep(page, f"after an {cell} run", found)
-        # Backprop shows the sheet's run first; picked, the LSTM's gate equations and gradient flow
-        go_to(page, "Backprop through time")
-        wait_for_charts(page)
-        pick(page, page.get_by_role("combobox", name="Run", exact=True), re.compile(r"^Run 2: lab, lstm"))
-        expect(page.get_by_text("Run 2's recurrent layer, one step")).to_be_visible(timeout=TIMEOUT)
-        wait_for_charts(page)
-        found["Backprop through time, the LSTM picked"] = serious_violations(page)
-        assert not any(found.values()), {k: v for k, v in found.items() if v}
-    finally:
-        context.close()
+def test_every_page_has_no_serious_accessibility_violation_before_and_after_a_run(page):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    # first, that the check can fail: a page with a nameless button and faint text
+    page.set_content("<main><button></button><p style='color:#eee'>faint</p></main>")
+    assert {"button-name", "color-contrast"} <= {v.split(" ")[0] for v in serious_violations(page)}
+    open_app(page, "/?epochs=3")
+    found = {}
+    sweep(page, "before a run", found)
+    for run, cell in enumerate(("rnn", "lstm"), start=1):
+        open_app(page, f"/?epochs=3&cell={cell}")  # a reload: the browser's runs come back with it
+        click(page, "Train")
+        if run == 1:
+            expect(accuracy_metric(page)).to_be_visible(timeout=TIMEOUT)
+        else:  # the page shows the newest run, and a picker for the older one
+            picker = page.get_by_role("combobox", name="Show run")
+            done = re.compile(rf"^Run {run}: lab, {cell}, completed, test ")
+            expect(picker).to_have_value(done, timeout=TIMEOUT)
+        sweep(page, f"after an {cell} run", found)
+    # Backprop shows the sheet's run first; picked, the LSTM's gate equations and gradient flow
+    go_to(page, "Backprop through time")
+    wait_for_charts(page)
+    pick(page, page.get_by_role("combobox", name="Run", exact=True), re.compile(r"^Run 2: lab, lstm"))
+    expect(page.get_by_text("Run 2's recurrent layer, one step")).to_be_visible(timeout=TIMEOUT)
+    wait_for_charts(page)
+    found["Backprop through time, the LSTM picked"] = serious_violations(page)
+    assert not any(found.values()), {k: v for k, v in found.items() if v}
 
 
 def set_epochs(page: Page, epochs: int) -> None:
@@ -728,14 +751,16 @@ CLIPPED_TEXT = """() => [...document.querySelectorAll('[data-testid=stMain] *')]
     ids=["laptop", "projector", "phone"],
 )
 def test_every_chart_is_named_readable_and_one_click_from_its_numbers(
-    playwright, browser, server, screen, link, plot, text
+    playwright, browser, page, screen, link, plot, text
 ):
-    if isinstance(screen, str):
-        context = browser.new_context(**playwright.devices[screen])
+    phone = None
+    if isinstance(screen, str):  # a phone's user agent and touch screen take a context of their own
+        phone = browser.new_context(**playwright.devices[screen])
+        on_phone = phone.new_page()
+        on_phone.base_url = page.base_url
+        page = on_phone
     else:
-        context = browser.new_context(viewport={"width": screen[0], "height": screen[1]})
-    page = context.new_page()
-    page.base_url = server
+        page.set_viewport_size({"width": screen[0], "height": screen[1]})
     epochs = 15  # an axis over 0-15 is one Vega-Lite likes to round up to 16
     try:
         open_app(page, f"/?epochs={epochs}{link}")
@@ -784,7 +809,8 @@ def test_every_chart_is_named_readable_and_one_click_from_its_numbers(
         page.keyboard.press("Enter")
         expect(page.get_by_test_id("stDataFrame")).to_have_count(tables + 1, timeout=TIMEOUT)
     finally:
-        context.close()
+        if phone:
+            phone.close()
 
 
 def test_the_notebook_download_is_this_run_and_the_run_printed_the_command_lines_numbers(page):
