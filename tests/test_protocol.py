@@ -135,10 +135,15 @@ def test_a_timer_tick_from_a_page_the_student_left_does_not_bring_that_page_back
             await student.read_until(lambda: round(student.timer_seconds or 0, 3) == training, 60)
             train, fragment = student.page_hash, student.timer_fragment  # the live part of the Train page
             hidden = student.pages["Hidden states"]
+            runs = student.finished_runs
             await student.go_to("Hidden states")
             await student.tick(fragment, page_hash=train)  # the old page's late tick, as the new one is drawn
-            with contextlib.suppress(TimeoutError):  # everything the server answers within 5 s
-                await student.read_until(lambda: False, timeout=5)
+
+            def back_on_the_old_page() -> bool:  # the race has shown; nothing moves the session on from it
+                return student.finished_runs > runs and student.page_hash == train
+
+            with contextlib.suppress(TimeoutError):  # all the server answers within 5 s, or until then
+                await student.read_until(back_on_the_old_page, timeout=5)
             return student.page_hash, hidden
 
     shown, hidden = asyncio.run(switch_then_stale_tick())
