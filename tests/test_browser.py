@@ -1,8 +1,8 @@
 """Real Chromium against `streamlit run`: what only a browser shows.
 
-One server for the module; every test opens its own browser context, which is a separate
-Streamlit session (a separate student). Debian's Chromium is driven by the playwright package;
-nothing is downloaded. Assertions wait on content (`expect`), never on fixed sleeps alone.
+One server for the module; every test is a separate student: its own tab (a separate Streamlit
+session) of a browser the app has never seen (`page`). Debian's Chromium is driven by the playwright
+package; nothing is downloaded. Assertions wait on content (`expect`), never on fixed sleeps alone.
 """
 
 import json
