@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         return command_gradcheck(args.seed)
     except (ConfigError, EncodeError, checkpoint.CheckpointError) as err:
         parser.exit(2, f"{parser.prog}: error: {err}\n")
-    except KeyError as err:  # unknown preset or task: the message lists the choices
+    except KeyError as err:  # an unknown preset (rnn_core.preset): the message lists the presets
         parser.exit(2, f"{parser.prog}: error: {err.args[0]}\n")
 
 

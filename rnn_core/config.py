@@ -215,8 +215,9 @@ class TrainConfig:
                     parsed[name] = FIELDS[name].parse(values[name])
                 except ConfigError as err:
                     problems += err.problems
-        # a new task comes with its own length; a seq_len in `values` replaces it if it fits
-        own = {"seq_len": task_defaults(parsed["task"]).seq_len} if "task" in parsed else {}
+        # a new task comes with its own length; a seq_len in `values` replaces it if it fits (an
+        # unknown task brings none: TrainConfig says which tasks there are)
+        own = {"seq_len": task_defaults(parsed["task"]).seq_len} if parsed.get("task") in TASKS else {}
         try:
             return replace(config, **(own | parsed)), problems
         except ConfigError:

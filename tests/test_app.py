@@ -315,6 +315,14 @@ def test_a_shared_link_restores_its_setup_and_reports_bad_values():
     assert not at.exception
 
 
+def test_a_link_to_a_task_there_is_not_says_which_tasks_there_are():
+    at = new_app(task="sentimnet", epochs="7")  # a typo in a teacher's link
+    values = {name: at.session_state[key] for name, key in state.CONFIG_KEYS.items()}
+    assert (values["task"], values["epochs"]) == ("lab", 7)
+    assert f"Task (task) must be {FIELDS['task'].allowed()}; got 'sentimnet'." in texts(at.sidebar.warning)
+    assert not at.exception
+
+
 def test_try_it_before_any_run_says_how_to_get_one():
     at = new_app()
     at.switch_page("views/try_it.py").run()

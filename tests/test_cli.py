@@ -70,6 +70,10 @@ def test_every_config_field_has_a_flag():
         (["--lr", "50"], "Learning rate (lr) must be a number from 1e-05 to 10; got 50.0."),
         (["--epochs", "ten"], "Epochs (epochs) must be a whole number from 1 to 200; got 'ten'."),
         (["--cell", "cnn"], "Cell (cell) must be one of rnn, lstm, gru; got 'cnn'."),
+        (
+            ["--task", "banana"],
+            "Task (task) must be one of lab, remember, pattern, sentiment, parity; got 'banana'",
+        ),
         (["--preset", "nope"], "Unknown preset 'nope'. Choose one of: lab"),
         (["--bogus", "1"], "unrecognized arguments: --bogus 1"),
     ],

@@ -93,6 +93,14 @@ def test_a_new_task_that_clashes_with_the_base_is_a_problem_not_an_error():
     assert (config.task, config.seq_len, config.num_samples, problems) == ("parity", 12, 500, [])
 
 
+def test_a_task_there_is_not_is_a_problem_not_an_error():
+    """A typo in a shared link's task (`?task=sentimnet`) crashed the page: the new task's own
+    sequence length was looked up before the task was checked."""
+    config, problems = TrainConfig.from_strings({"task": "sentimnet", "epochs": "5", "seq_len": "40"})
+    assert (config.task, config.epochs, config.seq_len) == ("lab", 5, 40)  # the rest of the link applies
+    assert problems == [f"Task (task) must be {FIELDS['task'].allowed()}; got 'sentimnet'."]
+
+
 def test_settings_that_only_fit_together_are_taken_together():
     # parity of 8 bits has 256 sequences: too few for the preset's 2,000, enough for 100
     with pytest.raises(ConfigError):
