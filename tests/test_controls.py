@@ -1,5 +1,6 @@
 """Shared links: a lesson as a URL, restored exactly; bad parts reported, good parts kept."""
 
+import random
 import re
 from dataclasses import replace
 
@@ -8,7 +9,7 @@ import pytest
 from dashboard import limits
 from dashboard.controls import CUSTOM, config_from_link, link_params, matching_preset
 from dashboard.limits import RUN_MEMORY_MB, RUN_SECONDS, too_big
-from rnn_core import PRESETS, TrainConfig, preset
+from rnn_core import FIELDS, PRESETS, TrainConfig, preset
 from rnn_core.cost import estimate
 
 
@@ -47,6 +48,25 @@ def test_a_bad_value_is_reported_and_the_rest_of_the_link_still_applies():
         "Hidden size (hidden_size) must be a whole number from 1 to 256; got 999" in p for p in problems
     )
     assert any("Unknown setting 'colour'" in p for p in problems)
+
+
+# What a link may carry for any setting: good values, values out of bounds or of the wrong kind,
+# typos, and what a hostile link would try.
+LINK_VALUES = ("", " ", "0", "-1", "2", "3", "40", "20000", "1e9", "0.5", "1e-5", "nan", "inf", "1_0",
+               "\u0661\u0662", "lstm", "relu", "sgd", "parity", "sentimnet", "lab", "LSTM ", "x" * 300,
+               "9" * 5000, "\x00", "on", *PRESETS)  # fmt: skip
+
+
+def test_no_link_crashes_the_page_and_a_link_without_a_problem_is_taken_whole():
+    """3,000 links, each mixing up to six settings with values of every kind above."""
+    rng = random.Random(0)
+    names = [*FIELDS, "preset", "projector", "colour"]
+    for _ in range(3000):
+        link = {name: rng.choice(LINK_VALUES) for name in rng.sample(names, rng.randint(1, 6))}
+        config, problems = config_from_link(link)  # never raises
+        assert isinstance(config, TrainConfig) and all(isinstance(p, str) and p for p in problems)
+        if not problems:  # nothing dropped without a word
+            assert all(getattr(config, k) == FIELDS[k].parse(v) for k, v in link.items() if k in FIELDS), link
 
 
 def test_a_linked_task_brings_its_sequence_length_unless_the_link_sets_one():
