@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from .tasks import TASKS
+from .words import quoted
 
 
 class ConfigError(ValueError):
@@ -57,7 +58,7 @@ class FieldSpec:
             ok_type = self.low <= value <= self.high  # NaN fails this too
         if ok_type:
             return None
-        return f"{self.label} ({self.name}) must be {self.allowed()}; got {value!r}."
+        return f"{self.label} ({self.name}) must be {self.allowed()}; got {quoted(value)}."
 
     def parse(self, text: str) -> Any:
         """A typed value from text (a flag or a URL); bounds are checked later, by TrainConfig."""
@@ -66,7 +67,7 @@ class FieldSpec:
         try:
             return self.kind(text) if self.kind is float else int(text.strip())
         except ValueError:
-            problem = f"{self.label} ({self.name}) must be {self.allowed()}; got {text!r}."
+            problem = f"{self.label} ({self.name}) must be {self.allowed()}; got {quoted(text)}."
             raise ConfigError([problem]) from None
 
 
@@ -243,7 +244,7 @@ def flag(name: str) -> str:
 def unknown_settings(names: Iterable[str]) -> list[str]:
     """A sentence for each name that is not a setting: the same words wherever settings are read."""
     return [
-        f"Unknown setting '{name}'. Known settings: {', '.join(FIELDS)}."
+        f"Unknown setting {quoted(name)}. Known settings: {', '.join(FIELDS)}."
         for name in sorted(set(names) - set(FIELDS))
     ]
 
@@ -283,4 +284,4 @@ def preset(name: str) -> TrainConfig:
     try:
         return PRESETS[name][1]
     except KeyError:
-        raise KeyError(f"Unknown preset '{name}'. Choose one of: {', '.join(PRESETS)}.") from None
+        raise KeyError(f"Unknown preset {quoted(name)}. Choose one of: {', '.join(PRESETS)}.") from None

@@ -28,6 +28,7 @@ from .sequences import (
     sentiment,
     sentiment_distinct,
 )
+from .words import quoted
 
 MAX_INPUT_TOKENS = 200  # the longest sequence a student may type
 # Examples shown to a student come from seeds far from the runs' own (0, 1, ...): example_for takes
@@ -155,7 +156,9 @@ class Task:
         ids = []
         for position, token in enumerate(tokens, start=1):
             if token not in self.typeable:
-                raise EncodeError(f"Unknown token '{token}' at position {position}. Allowed: {allowed}.")
+                raise EncodeError(
+                    f"Unknown token {quoted(token)} at position {position}. Allowed: {allowed}."
+                )
             ids.append(self.vocab.index(token))
         return ids
 
@@ -287,4 +290,4 @@ def get_task(name: str) -> Task:
     try:
         return TASKS[name]
     except KeyError:
-        raise KeyError(f"Unknown task '{name}'. Choose one of: {', '.join(TASKS)}.") from None
+        raise KeyError(f"Unknown task {quoted(name)}. Choose one of: {', '.join(TASKS)}.") from None

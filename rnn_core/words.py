@@ -1,6 +1,19 @@
-"""Numbers in a student's sentence: '1 epoch', '10 epochs' (epochs, runs and snapshots can be one)."""
+"""Words in a sentence to a student: counts ('1 epoch', '10 epochs': epochs, runs and snapshots
+can be one), and what the student gave, repeated back ('banana')."""
 
 from __future__ import annotations
+
+QUOTED_LENGTH = 60  # characters of a student's own text a message repeats
+
+
+def quoted(value: object) -> str:
+    """A value someone gave, as a message repeats it: in quotes if it is text, with any control
+    character written out (repr), and a long text cut short with its length, so that a pasted page
+    or a crafted link does not become the whole message."""
+    shown = repr(value)
+    if not isinstance(value, str) or len(shown) <= QUOTED_LENGTH + 2:
+        return shown
+    return f"{shown[: QUOTED_LENGTH + 1]}…{shown[0]} ({len(value):,} characters)"
 
 
 def counted(count: int, noun: str) -> str:

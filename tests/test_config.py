@@ -76,6 +76,15 @@ def test_text_values_are_parsed_and_checked():
     ]
 
 
+def test_a_long_value_is_repeated_in_a_message_only_in_part():
+    """A crafted or garbled link must not make a sidebar message of its whole length."""
+    config, problems = TrainConfig.from_strings({"epochs": "9" * 5000, "x" * 100: "1"})
+    assert config == TrainConfig() and problems == [
+        f"Unknown setting '{'x' * 60}…' (100 characters). Known settings: {', '.join(FIELDS)}.",
+        f"Epochs (epochs) must be a whole number from 1 to 200; got '{'9' * 60}…' (5,000 characters).",
+    ]
+
+
 def test_a_new_task_brings_its_own_sequence_length_unless_one_is_given():
     base, own = preset("remember-lstm"), TASKS["sentiment"].default_seq_len  # 40 digits; 14 words
     assert TrainConfig.from_strings({"task": "sentiment"}, base)[0].seq_len == own

@@ -123,6 +123,13 @@ def test_sentiment_accepts_ordinary_typing():
         ("sentiment", "the movie was fantastic", "Unknown token 'fantastic' at position 4"),
         ("sentiment", "   ", "Type at least one word"),
         ("lab", "1" * (MAX_INPUT_TOKENS + 1), f"at most {MAX_INPUT_TOKENS} are allowed"),
+        pytest.param(
+            "lab",
+            "1 2 " + "b" * 4000,
+            f"Unknown token '{'b' * 60}…' (4,000 characters) at position 3.",
+            id="lab-a-4000-character-token",
+        ),
+        ("lab", "1 \x00", "Unknown token '\\x00' at position 2."),  # written out, not sent on
     ],
 )
 def test_bad_input_says_what_is_wrong_and_allowed(name, text, words):
