@@ -111,26 +111,28 @@ def _train_one(conn: Connection, token: int, config: TrainConfig) -> None:
 
 
 def serve(conn: Connection, memory_budget_mb: float) -> None:
-    """A worker's life: train each run the server sends, until the pipe closes."""
+    """A worker's life: train each run the server sends, until the pipe closes. The server may go
+    mid-run too (stopped or restarted): then there is nobody left to tell anything, and the worker
+    ends at its next look at the pipe."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C on the server: the server ends us
     _limit_memory(memory_budget_mb)
-    while True:
-        try:
+    with contextlib.suppress(EOFError, ConnectionError):  # the server has gone
+        while True:
             message = conn.recv()
-        except EOFError:
-            return  # the server has gone
-        if message[0] != "train":
-            continue  # a stop for a run that already ended
-        _, token, config = message
-        try:
-            _train_one(conn, token, config)
-        except BaseException as err:  # the server must hear why, whatever it was
-            kind = "memory" if _out_of_memory(err) else "error"
-            conn.send((kind, f"{type(err).__name__}: {err}"))
-            if kind == "memory":
-                return  # the server replaces a worker that ran out of memory
-        _release_memory()
-        conn.send(("idle", _own_memory_mb()))  # what this worker still holds, ready for the next run
+            if message[0] != "train":
+                continue  # a stop for a run that already ended
+            _, token, config = message
+            try:
+                _train_one(conn, token, config)
+            except (EOFError, ConnectionError):
+                raise  # the server has gone
+            except BaseException as err:  # the server must hear why, whatever it was
+                kind = "memory" if _out_of_memory(err) else "error"
+                conn.send((kind, f"{type(err).__name__}: {err}"))
+                if kind == "memory":
+                    return  # the server replaces a worker that ran out of memory
+            _release_memory()
+            conn.send(("idle", _own_memory_mb()))  # what this worker still holds, ready for the next run
 
 
 class Worker:

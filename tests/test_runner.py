@@ -11,8 +11,10 @@ from dataclasses import replace
 import pytest
 
 from conftest import ROOT, START_WORKER
+from dashboard import forkserver
 from dashboard.pool import NO_WORKER, TrainingPool
 from dashboard.runner import Job, RunShelf, SessionRuns
+from dashboard.workers import Worker
 from rnn_core import BatchEnd, TrainConfig
 
 QUICK = TrainConfig(num_samples=100, epochs=2)
@@ -189,6 +191,18 @@ def test_a_run_past_its_time_cap_is_stopped_with_the_reason_and_keeps_its_model(
     assert view.state == "stopped" and view.model is not None and len(view.epochs) >= 1
     assert "trained for more than 1.5 s" in view.finished.reason
     assert 1.5 <= view.elapsed < 10
+
+
+def test_a_worker_whose_server_has_gone_mid_run_ends_at_once_without_a_traceback():
+    """A server stopped or restarted while a run trains: the worker ends at its next look at the
+    pipe. It used to try to tell the gone server why the run broke, and printed a BrokenPipeError's
+    traceback into the teacher's terminal (exit code 1)."""
+    worker = Worker(forkserver.context(), 64.0)
+    worker.conn.send(("train", 1, LONG))
+    assert worker.conn.poll(60)  # it trains: its first events come
+    worker.conn.close()
+    worker.process.join(30)
+    assert worker.process.exitcode == 0
 
 
 def test_workers_are_started_once_and_reused_by_later_runs(make_pool):
