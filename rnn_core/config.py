@@ -241,12 +241,20 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+UNKNOWN_NAMED = 5  # unknown setting names a message names; a crafted link can carry thousands
+
+
 def unknown_settings(names: Iterable[str]) -> list[str]:
-    """A sentence for each name that is not a setting: the same words wherever settings are read."""
-    return [
-        f"Unknown setting {quoted(name)}. Known settings: {', '.join(FIELDS)}."
-        for name in sorted(set(names) - set(FIELDS))
-    ]
+    """One sentence naming the names that are not settings, or none: the same words wherever
+    settings are read. It names the first few: 5,000 unknown names in a 39 KB link made 5,000
+    sentences, a megabyte of warning drawn at every rerun of the page."""
+    unknown = sorted(set(names) - set(FIELDS))
+    if not unknown:
+        return []
+    named = ", ".join(quoted(name) for name in unknown[:UNKNOWN_NAMED])
+    more = f" and {len(unknown) - UNKNOWN_NAMED:,} more" if len(unknown) > UNKNOWN_NAMED else ""
+    noun = "setting" if len(unknown) == 1 else "settings"
+    return [f"Unknown {noun} {named}{more}. Known settings: {', '.join(FIELDS)}."]
 
 
 def task_defaults(task: str, base: TrainConfig | None = None) -> TrainConfig:

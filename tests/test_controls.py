@@ -69,6 +69,16 @@ def test_no_link_crashes_the_page_and_a_link_without_a_problem_is_taken_whole():
             assert all(getattr(config, k) == FIELDS[k].parse(v) for k, v in link.items() if k in FIELDS), link
 
 
+def test_a_crafted_link_gets_a_short_answer_however_long_it_is():
+    """5,000 unknown names and 1,000 characters for every setting: a 60 KB link. It made a 1 MB
+    warning, drawn again at every rerun of the page; now a sentence per setting at most."""
+    link = {f"k{i}": "1" for i in range(5000)} | {name: "x" * 1000 for name in FIELDS}
+    config, problems = config_from_link(link)
+    assert config == TrainConfig() and len(problems) == 1 + len(FIELDS)
+    assert problems[0].startswith("Unknown settings 'k0', 'k1', 'k10', 'k100', 'k1000' and 4,995 more.")
+    assert sum(map(len, problems)) < 4000
+
+
 def test_a_linked_task_brings_its_sequence_length_unless_the_link_sets_one():
     assert config_from_link({"task": "sentiment"})[0].seq_len == 14
     assert config_from_link({"task": "sentiment", "seq_len": "9"})[0].seq_len == 9
