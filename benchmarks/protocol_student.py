@@ -39,6 +39,7 @@ class ProtocolStudent:
     old_session: str = ""  # on a reconnect, the session the browser had, as the frontend names it
     session_id: str = ""  # this connection's session, as the server names it in new_session
     buttons: dict[str, str] = field(default_factory=dict)  # label -> widget id
+    widgets: dict[str, str] = field(default_factory=dict)  # the app's key for a widget -> widget id
     metrics: dict[str, str] = field(default_factory=dict)  # label -> value shown
     texts: list[str] = field(default_factory=list)  # every text, caption and message box drawn, in order
     exceptions: list[str] = field(default_factory=list)  # uncaught errors the page showed
@@ -104,6 +105,13 @@ class ProtocolStudent:
     async def click(self, label: str) -> None:
         await self._send([WidgetState(id=self.buttons[label], trigger_value=True)])
 
+    async def set_widget(self, key: str, **value: object) -> None:
+        """Send one widget's value as a hand-made client may, such as an option the widget does not
+        offer (`set_widget("cfg_task", string_value="banana")`), and read until the page is drawn."""
+        runs = self.finished_runs
+        await self._send([WidgetState(id=self.widgets[key], **value)])
+        await self.read_until(lambda: self.finished_runs > runs)
+
     async def go_to(self, name: str) -> None:
         """Open another page from the navigation, as the frontend does (its onPageChange): stop the
         page's timers, then ask for a full run of the other page."""
@@ -137,6 +145,9 @@ class ProtocolStudent:
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
             self.drawn_in.append(message.delta.fragment_id)
             element = message.delta.new_element
+            widget = getattr(element, element.WhichOneof("type"))
+            if "id" in widget.DESCRIPTOR.fields_by_name and widget.id.count("-") >= 2:
+                self.widgets[widget.id.split("-", 2)[2]] = widget.id  # "$$ID-<hash>-<key>"
             if element.WhichOneof("type") == "button":
                 self.buttons[element.button.label] = element.button.id
             elif element.WhichOneof("type") == "metric":

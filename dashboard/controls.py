@@ -85,7 +85,7 @@ def _current_values() -> dict:
 
 def _on_preset() -> None:
     chosen = st.session_state[state.PRESET]
-    if chosen != CUSTOM:
+    if chosen in PRESETS:  # not custom (nor what a hand-made client may send instead of an option)
         _load(preset(chosen))
 
 
@@ -103,7 +103,8 @@ def _on_setting() -> None:
 
 def _on_task() -> None:
     task = st.session_state[state.CONFIG_KEYS["task"]]
-    st.session_state[state.CONFIG_KEYS["seq_len"]] = task_defaults(task).seq_len  # its own length
+    if task in TASKS:  # a hand-made client may send anything: the config's check then says what is allowed
+        st.session_state[state.CONFIG_KEYS["seq_len"]] = task_defaults(task).seq_len  # its own length
     _on_setting()
 
 

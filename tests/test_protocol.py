@@ -17,6 +17,7 @@ import pytest
 
 from browser_support import long_run_query, start_server, stop_server
 from conftest import ROOT
+from dashboard import state
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from protocol_student import ProtocolStudent
@@ -109,6 +110,23 @@ def test_a_timer_tick_meant_for_an_earlier_drawing_of_the_page_draws_nothing(url
     (first, second), after_the_ticks = asyncio.run(draw_twice_then_tick())
     assert first and second and set(first).isdisjoint(second)  # one live part per drawing
     assert after_the_ticks == second  # the part on show drawn once more, nothing for the first
+
+
+def test_a_hand_made_client_sending_a_task_or_preset_the_app_does_not_offer_gets_a_working_page(url):
+    """A browser sends only the options a selectbox shows; a hand-made client may send anything. The
+    app's own callbacks looked such a task or preset up and crashed the page (KeyError 'banana').
+    (Streamlit's own number inputs still fail on text or NaN from such a client, before any of the
+    app's code runs: nothing the app can catch, and only that client's page.)"""
+
+    async def send(key: str) -> ProtocolStudent:
+        async with ProtocolStudent(url) as student:
+            await student.load()
+            await student.set_widget(key, string_value="banana")
+            return student
+
+    for key in (state.CONFIG_KEYS["task"], state.PRESET):
+        student = asyncio.run(send(key))
+        assert student.exceptions == [] and "Train" in student.buttons, (key, student.exceptions)
 
 
 @pytest.mark.xfail(
