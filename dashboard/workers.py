@@ -111,9 +111,10 @@ def _train_one(conn: Connection, token: int, config: TrainConfig) -> None:
 
 
 def serve(conn: Connection, memory_budget_mb: float) -> None:
-    """A worker's life: train each run the server sends, until the pipe closes. The server may go
-    mid-run too (stopped or restarted): then there is nobody left to tell anything, and the worker
-    ends at its next look at the pipe."""
+    """A worker's life: train each run the server sends, until the pipe closes. The server may also
+    die mid-run (killed: a dead replica, the out-of-memory killer); then there is nobody left to
+    tell anything, and the worker ends at its next look at the pipe. A server that stops normally
+    ends its workers itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C on the server: the server ends us
     _limit_memory(memory_budget_mb)
     with contextlib.suppress(EOFError, ConnectionError):  # the server has gone

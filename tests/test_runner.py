@@ -194,9 +194,9 @@ def test_a_run_past_its_time_cap_is_stopped_with_the_reason_and_keeps_its_model(
 
 
 def test_a_worker_whose_server_has_gone_mid_run_ends_at_once_without_a_traceback():
-    """A server stopped or restarted while a run trains: the worker ends at its next look at the
-    pipe. It used to try to tell the gone server why the run broke, and printed a BrokenPipeError's
-    traceback into the teacher's terminal (exit code 1)."""
+    """A server killed while a run trains: the worker ends at its next look at the pipe. It used to
+    try to tell the gone server why the run broke, and printed a BrokenPipeError's traceback into
+    the server's log (exit code 1)."""
     worker = Worker(forkserver.context(), 64.0)
     worker.conn.send(("train", 1, LONG))
     assert worker.conn.poll(60)  # it trains: its first events come
