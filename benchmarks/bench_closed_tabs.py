@@ -38,7 +38,7 @@ BIGGEST = TrainConfig(
     num_samples=20,
     epochs=1,
 )
-RUN_SECONDS = 1.5  # a click's run is over by then (the biggest network's takes about 0.4 s here)
+RUN_WAIT = 1.5  # seconds after a Train click by which its run is over (the biggest network: ~0.4 s)
 
 
 def resident_mb(pid: int) -> float:
@@ -52,7 +52,7 @@ async def tab(url: str, query: str, runs: int) -> int:
         await student.load()
         for _ in range(runs):
             await student.click("Train")
-            await asyncio.sleep(RUN_SECONDS)
+            await asyncio.sleep(RUN_WAIT)
             await student.load()  # the page drawn again, with the run's end
         return sum("Trained for" in text for text in student.texts)
 

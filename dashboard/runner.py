@@ -18,6 +18,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from rnn_core import BatchEnd, EpochEnd, ProbeSnapshot, RunFinished, RunStarted, TrainConfig, TrainedModel
+from rnn_core.words import QUOTED_LENGTH
 
 if TYPE_CHECKING:  # the pool runs jobs; a session only hands them to it
     from dashboard.pool import TrainingPool
@@ -241,8 +242,9 @@ class SessionRuns:
     def add_upload(self, file_name: str, model: TrainedModel) -> str:
         """Keep an uploaded model (dropping the oldest past the limit); returns its label."""
         self.uploads += 1
-        # a file name is outside text: letters, digits, dots, dashes and spaces only
-        shown = re.sub(r"[^\w.\- ]", "_", file_name)[:60]
+        # a file name is outside text: letters, digits, dots, dashes and spaces only, and no longer
+        # than any other outside text a page repeats
+        shown = re.sub(r"[^\w.\- ]", "_", file_name)[:QUOTED_LENGTH]
         label = f"Uploaded {self.uploads}: {shown}"
         self.uploaded[label] = model
         while len(self.uploaded) > self.max_uploads:

@@ -456,6 +456,7 @@ def test_uploads_are_bounded_per_session_and_their_names_made_plain():
     labels = [runs.add_upload(name, object()) for name in ("a.safetensors", "[x](http://e.example)", "c")]
     assert list(runs.uploaded) == labels[1:]  # the oldest went first
     assert labels[1] == "Uploaded 2: _x__http___e.example_"
+    assert runs.add_upload("y" * 100, object()) == "Uploaded 4: " + "y" * 60  # as long as a quoted text
 
 
 def test_a_session_ending_stops_its_run_and_lets_go_of_its_uploads(make_pool):
