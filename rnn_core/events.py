@@ -8,7 +8,8 @@
 They carry plain numbers and NumPy arrays, never tensors that hold a graph, so a command line, a
 notebook or the dashboard can keep every event but the last without keeping the model's memory
 alive. The last, RunFinished, hands the trained model over (`model`): whoever keeps it keeps the
-weights, on purpose. Accuracies are fractions from 0 to 1; a viewer formats them as percentages.
+weights, on purpose, and may let them go and keep the rest (`replace(finished, model=None)`).
+Accuracies are fractions from 0 to 1; a viewer formats them as percentages.
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ class ProbeSnapshot:
     dh_norms: np.ndarray  # (T,) mean over the probe set of ‖∂L/∂h_t‖ (all layers)
     spectral_radius: float | None  # largest |eigenvalue| of W (first layer); None for lstm/gru
 
+    @property
+    def nbytes(self) -> int:
+        """The memory its arrays take (a viewer that keeps many snapshots counts them)."""
+        return self.hidden.nbytes + self.probs.nbytes + self.dh_norms.nbytes
+
 
 @dataclass(frozen=True)
 class RunFinished:
@@ -85,7 +91,8 @@ class RunFinished:
     test_accuracy: float
     confusion: np.ndarray  # (C, C) counts: row = true class, column = predicted class
     elapsed: float
-    model: TrainedModel = field(repr=False)  # the trained network itself: the one event that holds it
+    # the trained network itself, the one event that holds it; None where its holder let it go
+    model: TrainedModel | None = field(repr=False)
 
     def log_line(self) -> str:
         return f"Test Accuracy : {100 * self.test_accuracy:.2f}%"  # the sheet's spacing, as it prints it

@@ -18,6 +18,7 @@ from importlib import metadata
 
 import numpy as np
 
+from .config import TrainConfig
 from .cost import parameter_count
 from .events import EpochEnd, RunFinished
 from .notebook_text import network, network_title
@@ -57,11 +58,11 @@ def confusion_table(confusion: np.ndarray, class_names: tuple[str, ...]) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def lab_report(finished: RunFinished, when: datetime | None = None) -> str:
-    """The whole report as Markdown text."""
-    config = finished.model.config
+def lab_report(
+    config: TrainConfig, history: Sequence[EpochEnd], finished: RunFinished, when: datetime | None = None
+) -> str:
+    """The whole report of a run as Markdown text: its config, its epochs and how it ended."""
     task = get_task(config.task)
-    history = finished.model.history
     when = when or datetime.now(UTC)
     lines = [
         "# RNN Lab report",

@@ -59,6 +59,11 @@ class TrainedModel:
     def task(self) -> Task:
         return get_task(self.config.task)
 
+    @property
+    def weight_bytes(self) -> int:
+        """The memory its weights take: every parameter and buffer of the network (θ once)."""
+        return sum(tensor.numel() * tensor.element_size() for tensor in self.model.state_dict().values())
+
     def predict_ids(self, ids: list[int]) -> Prediction:
         """The network's reading of one sequence of token ids."""
         task = self.task

@@ -134,7 +134,7 @@ def test_metrics_csv_has_one_row_per_epoch_with_exact_values(finished):
 
 
 def test_lab_report_holds_config_seed_versions_log_curves_and_result(finished):
-    text = lab_report(finished)
+    text = lab_report(finished.model.config, finished.model.history, finished)
     for name in FIELDS:
         assert f"| {name} |" in text
     assert "torch " in text and "python " in text
@@ -148,7 +148,7 @@ def test_lab_report_writes_the_network_as_the_notebook_does_and_counts_its_weigh
     """What was trained, in the sheet's notation: the exported notebook's section 2, word for word
     (test_notebook checks its equations and shapes), and the number of weights the model holds."""
     config = finished.model.config
-    text = lab_report(finished)
+    text = lab_report(finished.model.config, finished.model.history, finished)
     section = text.split(f"\n## {network_title(config)}\n\n", 1)[1].split("\n## ", 1)[0]
     body, count_line = section.rstrip().rsplit("\n\n", 1)
     assert f"## 2. {network_title(config)}\n\n{body}" == markdown(config)["model"]
