@@ -11,7 +11,7 @@ per-run budget; otherwise the lab run.
 Streamlit keeps a closed tab's whole session, its session_state with the runs and their networks,
 for a reconnect: at most 128 sessions, each until 120 s after it closed, and an expired one goes
 only at the next disconnect. These students send no cookie, so RNN Lab's own shelf
-(dashboard.runner.RunShelf) keeps nothing of theirs: what grows is Streamlit's store.
+(dashboard.keeping.RunShelf) keeps nothing of theirs: what grows is Streamlit's store.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ async def measure(url: str, pid: int, tabs: int, runs: int, query: str) -> None:
     for number in range(1, tabs + 1):
         ended = await tab(url, query, runs)
         now = resident_mb(pid)
-        grew = "" if before is None else f" (+{now - before:.0f} MB)"
+        grew = "" if before is None else f" ({now - before:+.0f} MB)"
         print(f"after tab {number} closed ({ended} run results drawn): server {now:.0f} MB{grew}", flush=True)
         before = now
 

@@ -3,6 +3,7 @@
 - `pool()`: one per server process, shared by every student (st.cache_resource is global): the
   training workers and their queue.
 - `runs()`: one per browser session, in st.session_state, so it survives page switches.
+- `kept_memory()`: one per server process: the budget for what every session's runs keep.
 - a session-scoped guard whose release hook stops the session's job when the tab closes
   (Streamlit also releases it on a network drop: the run stops, the finished runs stay), and
   puts the session's runs on the `shelf()` for a while: the same browser takes them back after a
@@ -19,8 +20,8 @@ import streamlit as st
 
 import rnn_core
 from dashboard import limits, state
+from dashboard.keeping import KeptMemory, RunShelf, SessionRuns
 from dashboard.pool import TrainingPool
-from dashboard.runner import RunShelf, SessionRuns
 
 XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit sets it in every browser while XSRF protection is on
 MOVED_NOTE = (
@@ -47,6 +48,12 @@ def pool() -> TrainingPool:
 def shelf() -> RunShelf:
     """The runs of closed tabs, kept for their browsers (one per server process)."""
     return RunShelf(limits.KEEP_MINUTES * 60, limits.MAX_SHELVED_SESSIONS)
+
+
+@st.cache_resource(show_spinner=False)
+def kept_memory() -> KeptMemory:
+    """The memory budget that every session's networks and snapshots share (one per server process)."""
+    return KeptMemory(limits.KEPT_MB * 1e6)
 
 
 def browser_key() -> str | None:
@@ -115,11 +122,15 @@ def runs() -> SessionRuns:
         if kept is not None:
             st.session_state[state.WELCOME_BACK] = len(kept.jobs)
         st.session_state[state.MOVED] = moved_here()
-        st.session_state[state.RUNS] = kept or SessionRuns(
-            limits.MAX_RUNS_KEPT, limits.RUNS_WITH_SNAPSHOTS, limits.MAX_BATCH_POINTS, limits.MAX_UPLOADS
-        )
+        if kept is None:
+            kept = SessionRuns(
+                limits.MAX_RUNS_KEPT, limits.RUNS_WITH_SNAPSHOTS, limits.MAX_BATCH_POINTS, limits.MAX_UPLOADS
+            )
+            kept_memory().join(kept)
+        st.session_state[state.RUNS] = kept
         st.session_state[state.BROWSER_KEY] = key
     session_runs = st.session_state[state.RUNS]
+    session_runs.closed_since = None  # open again if its connection had dropped
     _guard(session_runs, st.session_state[state.BROWSER_KEY])
     return session_runs
 

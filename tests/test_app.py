@@ -13,8 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import EPOCH_LINE, ROOT, TEST_LINE
 from dashboard import page, session, state
+from dashboard.keeping import SessionRuns
 from dashboard.pool import TrainingPool
-from dashboard.runner import SessionRuns
 from rnn_core import FIELDS, EpochEnd, preset
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -109,6 +109,32 @@ def test_a_lab_run_shows_test_accuracy_the_sheets_log_charts_and_downloads():
     assert len(at.get("vega_lite_chart")) == 3  # loss, accuracy, confusion matrix
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Metrics (CSV)", "Config (JSON)", "Checkpoint", "Lab report", "Notebook"]
+
+
+def test_a_run_whose_network_the_server_let_go_keeps_its_results_and_every_page_says_so():
+    at = new_app()
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    assert runs(at).kept is not None  # the session counts against the server's budget (dashboard.keeping)
+    job = runs(at).jobs[-1]
+    while job.let_go():  # as the budget does when the server is full: snapshots, then the network
+        pass
+    note = job.view().let_go_note
+    assert note.startswith("To make room on the shared server, run 1's hidden-state snapshots and its")
+    at.run()
+    assert not at.exception and note in texts(at.caption)
+    metric = next(m for m in at.metric if m.label == "Test accuracy")
+    assert (
+        metric.value == f"{100 * job.view().finished.test_accuracy:.2f}%"
+        and len(at.code[0].value.splitlines()) == 11
+    )
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Metrics (CSV)", "Config (JSON)", "Lab report", "Notebook"]  # no network to download
+    for name in ("try_it", "hidden_states"):
+        at.switch_page(f"views/{name}.py").run()
+        assert note in texts(at.info) and not at.exception
+    for name in ("backprop", "compare"):
+        assert not at.switch_page(f"views/{name}.py").run().exception
 
 
 def test_a_run_clicked_while_a_fresh_server_starts_its_workers_says_so_then_trains(monkeypatch, held_start):

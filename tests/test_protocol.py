@@ -7,6 +7,8 @@
   crashing on a missing one, which had stalled a benchmark's whole class.
 - The page timers the server sets for a queue: which students' pages look often, and which rarely.
 - A timer tick meant for an earlier drawing of a page draws nothing (dashboard.page.live).
+- What closed tabs keep makes room for what open ones train (dashboard.keeping), and a browser that
+  comes back is told what went.
 """
 
 import asyncio
@@ -14,8 +16,10 @@ import contextlib
 import sys
 
 import pytest
+import requests
+from test_keeping import BIG
 
-from browser_support import long_run_query, start_server, stop_server
+from browser_support import link_query, long_run_query, start_server, stop_server
 from conftest import ROOT
 from dashboard import state
 
@@ -25,10 +29,15 @@ from protocol_student import ProtocolStudent
 pytestmark = [pytest.mark.slow, pytest.mark.alone]  # a real server, clients waiting on it
 
 
+KEPT_MB = 10
+
+
 @pytest.fixture(scope="module")
 def url(tmp_path_factory):
-    """A fresh server with one training place, so that a second run queues."""
-    process, url = start_server(tmp_path_factory.mktemp("server") / "streamlit.log", RNN_LAB_WORKERS="1")
+    """A fresh server with one training place, so that a second run queues, and room for what the
+    runs keep (dashboard.keeping) below two of the biggest networks (5.8 MB each)."""
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    process, url = start_server(log, RNN_LAB_WORKERS="1", RNN_LAB_KEPT_MB=str(KEPT_MB))
     yield url
     stop_server(process)
 
@@ -166,3 +175,33 @@ def test_a_timer_tick_from_a_page_the_student_left_does_not_bring_that_page_back
 
     shown, hidden = asyncio.run(switch_then_stale_tick())
     assert shown == hidden
+
+
+def test_a_closed_tabs_network_makes_room_for_an_open_tabs_and_its_browser_is_told_when_back(url):
+    browser = requests.Session()  # a browser's cookie jar: the XSRF cookie keys the shelf (session.py)
+    assert browser.get(url + "/_stcore/health", timeout=10).text == "ok"
+    token, query = browser.cookies["_streamlit_xsrf"], link_query(BIG)
+
+    async def train_big(cookies: bool) -> ProtocolStudent:
+        with_cookies = {"cookie": f"_streamlit_xsrf={token}", "xsrf": token} if cookies else {}
+        async with ProtocolStudent(url, query, **with_cookies) as student:
+            await student.load()
+            if not cookies or not any("Welcome back" in text for text in student.texts):
+                await student.click("Train")
+                await student.read_until(lambda: "Test accuracy" in student.metrics, timeout=120)
+            return student
+
+    async def lesson() -> tuple[ProtocolStudent, ProtocolStudent, ProtocolStudent]:
+        first = await train_big(cookies=True)  # then the tab closes: its run waits on the shelf
+        other = await train_big(cookies=False)  # 2 × 5.8 MB > KEPT_MB: the closed tab's must go
+        return first, other, await train_big(cookies=True)  # the first browser comes back
+
+    first, other, back = asyncio.run(lesson())
+    note = "To make room on the shared server, run 1's hidden-state snapshots and its trained network"
+    assert not any(note in text for text in [*first.texts, *other.texts])
+    assert any("Welcome back" in text for text in back.texts)  # its run, from the shelf
+    assert (
+        any(note in text for text in back.texts)
+        and back.metrics["Test accuracy"] == first.metrics["Test accuracy"]
+    )
+    assert not (first.exceptions or other.exceptions or back.exceptions)

@@ -12,8 +12,9 @@ import pytest
 
 from conftest import ROOT, START_WORKER
 from dashboard import forkserver
+from dashboard.keeping import SessionRuns
 from dashboard.pool import NO_WORKER, TrainingPool
-from dashboard.runner import Job, RunShelf, SessionRuns
+from dashboard.runner import Job
 from dashboard.workers import Worker
 from rnn_core import BatchEnd, TrainConfig
 
@@ -241,7 +242,7 @@ def test_a_server_starts_its_forkserver_before_it_imports_pytorch():
 FORKSERVER_KILLED = """
 import os, signal, time
 from dashboard.pool import TrainingPool
-from dashboard.runner import SessionRuns
+from dashboard.keeping import SessionRuns
 from rnn_core import TrainConfig
 pool = TrainingPool(2, 64.0, 120.0)
 assert pool.ready(60)
@@ -436,19 +437,6 @@ def test_a_diverged_run_does_not_end_its_series(make_pool):
     first, second = runs.start_series([("too high", too_high), ("next", QUICK)], pool)
     assert second.done.wait(60)
     assert first.view().state == "diverged" and second.view().state == "completed"
-
-
-def test_the_shelf_gives_a_browsers_runs_back_once_and_forgets_them_after_a_while():
-    shelf, runs = RunShelf(keep_seconds=0.3, max_sessions=2), new_runs()
-    shelf.put("browser a", runs)
-    assert shelf.take("browser b") is None  # another browser gets nothing
-    assert shelf.take("browser a") is runs and shelf.take("browser a") is None  # once
-    shelf.put("browser a", runs)
-    time.sleep(0.4)
-    assert shelf.take("browser a") is None and len(shelf) == 0  # kept a while, not for ever
-    for name in ("a", "b", "c"):
-        shelf.put(name, new_runs())
-    assert len(shelf) == 2 and shelf.take("a") is None  # bounded: the oldest goes first
 
 
 def test_uploads_are_bounded_per_session_and_their_names_made_plain():

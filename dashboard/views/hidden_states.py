@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import charts_inside, page, plain, session, state
-from dashboard.runner import JobView, find
+from dashboard.runner import SNAPSHOTS_LET_GO, JobView, find
 from rnn_core import EncodeError, Prediction, get_task
 from rnn_core.probes import probe_accuracy, project, snapshot_basis
 from rnn_core.train import MAX_SNAPSHOTS
@@ -207,12 +207,16 @@ def render_view(run_id: int) -> None:
 
 def main() -> None:
     page.title("Hidden states")
+    latest = session.runs().latest()
+    if latest is not None and SNAPSHOTS_LET_GO in latest.let_go:
+        st.info(latest.let_go_note)  # the newest run's states were let go to make room: say so
     views = runs_with_snapshots()
     if not views:
-        st.info(
-            "No run yet. Click **Train** on the Train page; this page shows the run's hidden states, "
-            "even while it trains."
-        )
+        if latest is None or SNAPSHOTS_LET_GO not in latest.let_go:
+            st.info(
+                "No run yet. Click **Train** on the Train page; this page shows the run's hidden states, "
+                "even while it trains."
+            )
         return
     run_id = page.run_picker("Run", views, state.HIDDEN_RUN, views[0].run_id)  # views: newest first
     now = timer_mode(find(views, run_id))

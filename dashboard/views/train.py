@@ -20,6 +20,7 @@ from dashboard import charts, limits, page, session, state
 from dashboard.runner import JobView, find
 from rnn_core import TrainConfig, checkpoint, report
 from rnn_core.notebook import notebook_bytes
+from rnn_core.tasks import get_task
 from rnn_core.words import counted, counted_are
 
 # Redraw timer per state, none once a run is over. A running run redraws often (Streamlit's timer
@@ -106,7 +107,7 @@ def render_outcome(view: JobView) -> None:
         return
     headline = "**The run diverged.** " if finished.status == "diverged" else ""
     STATUS[finished.status](f"{headline}{finished.reason} Training took {finished.elapsed:.2f} s.")
-    chance = 100 / finished.model.task.num_classes
+    chance = 100 / get_task(view.config.task).num_classes
     st.metric(
         "Test accuracy", f"{100 * finished.test_accuracy:.2f}%", help=f"Guessing scores about {chance:.0f}%."
     )
@@ -122,27 +123,32 @@ def render_details(view: JobView) -> None:
     side_by_side = st.container(horizontal=True, gap="large")
     log = "\n".join([*(e.log_line() for e in view.epochs), finished.log_line()])
     side_by_side.code(log, language=None, width="content", wrap_lines=True)  # wraps only on a phone
-    matrix = charts.confusion_chart(finished.confusion, finished.model.task.class_names)
+    matrix = charts.confusion_chart(finished.confusion, get_task(view.config.task).class_names)
     page.chart(matrix, side_by_side, "content")
     render_downloads(view)
 
 
 def render_downloads(view: JobView) -> None:
-    """The run's files. Each is built when its button is clicked, not on every redraw."""
+    """The run's files. Each is built when its button is clicked, not on every redraw. A run whose
+    network the server let go of has no checkpoint, and says so."""
     finished, name = view.finished, f"rnn-lab-run-{view.run_id}"
-    model = finished.model
+    report_of_run = partial(report.lab_report, view.config, view.epochs, finished)
     files = [
         ("Metrics (CSV)", partial(report.metrics_csv, view.epochs), f"{name}-metrics.csv", "text/csv"),
         ("Config (JSON)", view.config.to_json, f"{name}-config.json", "application/json"),
-        ("Checkpoint", partial(checkpoint.to_bytes, model), f"{name}.safetensors", BINARY),
-        ("Lab report", partial(report.lab_report, finished), f"{name}-report.md", "text/markdown"),
+        ("Checkpoint", partial(checkpoint.to_bytes, view.model), f"{name}.safetensors", BINARY),
+        ("Lab report", report_of_run, f"{name}-report.md", "text/markdown"),
         ("Notebook", partial(notebook_bytes, view.config), f"{name}.ipynb", "application/x-ipynb+json"),
     ]
+    if view.model is None:
+        files = [file for file in files if file[0] != "Checkpoint"]
     row = st.container(horizontal=True)  # each button as wide as its label, on a second line if need be
     for label, data, filename, mime in files:
         row.download_button(
             label, data, filename, mime, key=f"download_{label}_{view.run_id}", on_click="ignore"
         )
+    if view.let_go:
+        st.caption(view.let_go_note)
 
 
 def _replay(run_id: int) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, limits, page, plain, session, state
+from dashboard.runner import NETWORK_LET_GO
 from rnn_core import EncodeError, TrainedModel, checkpoint
 from rnn_core.tasks import EXAMPLE_SEED, MAX_INPUT_TOKENS
+from rnn_core.words import counted_are
 
 
 def available_models() -> dict[str, TrainedModel]:
@@ -47,6 +49,11 @@ def render_upload() -> None:
     )
     if error := st.session_state.pop(state.UPLOAD_ERROR, None):
         plain.error(error)  # the message quotes the file's own metadata
+    if let_go := session.runs().uploads_let_go:
+        st.caption(
+            f"To make room on the shared server, {counted_are(let_go, 'uploaded model')} let go: "
+            "upload a file again to bring its model back."
+        )
 
 
 def _random_example(model: TrainedModel) -> None:
@@ -99,6 +106,9 @@ def main() -> None:
     page.title("Try it")
     models = available_models()
     if not models:
+        latest = session.runs().latest()
+        if latest is not None and NETWORK_LET_GO in latest.let_go:
+            st.info(latest.let_go_note)
         st.info(
             "No trained network yet. Open **Train**, click **Train**, and come back here; "
             "or upload a checkpoint you downloaded earlier."
