@@ -9,10 +9,12 @@
 - A timer tick meant for an earlier drawing of a page draws nothing (dashboard.page.live).
 - What closed tabs keep makes room for what open ones train (dashboard.keeping), and a browser that
   comes back is told what went.
+- A client that sends file after file into its session grows the server by one file at most.
 """
 
 import asyncio
 import contextlib
+import os
 import sys
 
 import pytest
@@ -33,13 +35,18 @@ KEPT_MB = 10
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory):
+def server(tmp_path_factory):
     """A fresh server with one training place, so that a second run queues, and room for what the
     runs keep (dashboard.keeping) below two of the biggest networks (5.8 MB each)."""
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
     process, url = start_server(log, RNN_LAB_WORKERS="1", RNN_LAB_KEPT_MB=str(KEPT_MB))
-    yield url
+    yield process, url
     stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def url(server):
+    return server[1]
 
 
 def test_clicks_that_leave_the_settings_out_train_the_linked_setup_every_time(url):
@@ -205,3 +212,35 @@ def test_a_closed_tabs_network_makes_room_for_an_open_tabs_and_its_browser_is_to
         and back.metrics["Test accuracy"] == first.metrics["Test accuracy"]
     )
     assert not (first.exceptions or other.exceptions or back.exceptions)
+
+
+def test_a_client_sending_file_after_file_into_its_session_grows_the_server_by_one_file_at_most(server):
+    """Streamlit keeps each file a session uploads until the session ends, and takes any number;
+    the app keeps the newest only (session._keep_one_upload_per_session)."""
+    process, url = server
+    browser = requests.Session()
+    browser.get(url + "/_stcore/health", timeout=10)
+    token, size = browser.cookies["_streamlit_xsrf"], 7 * 1024 * 1024  # under maxUploadSize (8 MB)
+
+    def resident_mb() -> float:
+        with open(f"/proc/{process.pid}/status") as status:
+            return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS"))
+
+    async def send_files(count: int) -> list[int]:
+        async with ProtocolStudent(url, cookie=f"_streamlit_xsrf={token}", xsrf=token) as student:
+            await student.load()
+            answers = []
+            for number in range(count):
+                answer = browser.put(
+                    f"{url}/_stcore/upload_file/{student.session_id}/file-{number}",
+                    files={"file": (f"{number}.safetensors", os.urandom(size), "application/octet-stream")},
+                    headers={"X-Xsrftoken": token},
+                    timeout=30,
+                )
+                answers.append(answer.status_code)
+            return answers
+
+    asyncio.run(send_files(1))  # the server's first upload: what any upload costs it, once
+    before = resident_mb()
+    assert asyncio.run(send_files(12)) == [204] * 12  # Streamlit took every one: 84 MB sent
+    assert resident_mb() - before < 3 * size / 2**20  # (every one kept: +88 MB)
