@@ -9,7 +9,8 @@
 - A timer tick meant for an earlier drawing of a page draws nothing (dashboard.page.live).
 - What closed tabs keep makes room for what open ones train (dashboard.keeping), and a browser that
   comes back is told what went.
-- A client that sends file after file into its session grows the server by one file at most.
+- A client that sends file after file into its session grows the server by one file at most, and
+  one that sends a huge websocket message is cut off before the server reads it.
 """
 
 import asyncio
@@ -19,6 +20,7 @@ import sys
 
 import pytest
 import requests
+import websockets
 from test_keeping import BIG
 
 from browser_support import link_query, long_run_query, start_server, stop_server
@@ -222,10 +224,6 @@ def test_a_client_sending_file_after_file_into_its_session_grows_the_server_by_o
     browser.get(url + "/_stcore/health", timeout=10)
     token, size = browser.cookies["_streamlit_xsrf"], 7 * 1024 * 1024  # under maxUploadSize (8 MB)
 
-    def resident_mb() -> float:
-        with open(f"/proc/{process.pid}/status") as status:
-            return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS"))
-
     async def send_files(count: int) -> list[int]:
         async with ProtocolStudent(url, cookie=f"_streamlit_xsrf={token}", xsrf=token) as student:
             await student.load()
@@ -241,6 +239,35 @@ def test_a_client_sending_file_after_file_into_its_session_grows_the_server_by_o
             return answers
 
     asyncio.run(send_files(1))  # the server's first upload: what any upload costs it, once
-    before = resident_mb()
+    before = memory_mb(process, "VmRSS")
     assert asyncio.run(send_files(12)) == [204] * 12  # Streamlit took every one: 84 MB sent
-    assert resident_mb() - before < 3 * size / 2**20  # (every one kept: +88 MB)
+    assert memory_mb(process, "VmRSS") - before < 3 * size / 2**20  # (every one kept: +88 MB)
+
+
+def test_a_client_sending_a_huge_message_is_cut_off_before_the_server_holds_it(server):
+    """Streamlit's own limit (server.maxMessageSize, 200 MB) let one 150 MB message lift the server
+    by 290 MB; .streamlit/config.toml sets 16 MB, so it stops at the message's first frame."""
+    process, url = server
+    huge = os.urandom(100_000_000)  # random: the connection's compression cannot shrink it
+
+    async def send_huge() -> ProtocolStudent:
+        async with ProtocolStudent(url) as student:
+            await student.load()
+            with pytest.raises(websockets.ConnectionClosedError, match="message too big"):
+                await student._ws.send(huge)
+                await student.read_until(lambda: False, timeout=30)  # the server's answer: it closes
+        async with ProtocolStudent(url) as other:
+            await other.load()  # and the server goes on serving
+            return other
+
+    peak = memory_mb(process, "VmHWM")  # the server's highest memory so far
+    other = asyncio.run(send_huge())
+    assert (
+        memory_mb(process, "VmHWM") - peak < 16 and not other.exceptions and other.pages
+    )  # (+200 MB before)
+
+
+def memory_mb(process, field: str) -> float:
+    """A line of the process's /proc status: VmRSS (resident now) or VmHWM (its peak so far)."""
+    with open(f"/proc/{process.pid}/status") as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith(field + ":"))
