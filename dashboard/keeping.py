@@ -42,6 +42,7 @@ class SessionRuns:
     max_batch_points: int
     max_uploads: int = 3
     kept: Callable[[], None] | None = None  # told when this session keeps more (the server's budget)
+    owner: str = ""  # its browser (session.browser_key), the same in all its tabs; "" if unknown
     jobs: list[Job] = field(default_factory=list)
     uploaded: dict[str, TrainedModel] = field(default_factory=dict)  # label -> model, oldest first
     started: int = 0  # runs started in this session, kept or not
@@ -90,7 +91,7 @@ class SessionRuns:
     def _add(self, config: TrainConfig, label: str) -> Job:
         self.started += 1
         job = Job(config, self.started, self.max_batch_points, label)
-        job.kept = self.kept
+        job.kept, job.owner = self.kept, self.owner
         self.jobs.append(job)
         if len(self.jobs) > self.max_kept:
             self.jobs.pop(0)

@@ -2,7 +2,8 @@
 
 Why a queue: a classroom shares one server. `TrainingPool` has one worker process per place
 (dashboard.workers); a run takes a free worker, and the others wait first come, first served, see
-their place, and start by themselves. Each run waits in a plain `threading.Thread` of its own
+their place, and start by themselves. A browser's second run at once (from a second tab) waits
+behind every other browser's first. Each run waits in a plain `threading.Thread` of its own
 (never Streamlit's script thread), then hands its config to a worker and records the events that
 come back in its `Job`.
 """
@@ -10,7 +11,8 @@ come back in its `Job`.
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import Counter, deque
+from itertools import count
 
 from dashboard import forkserver
 from dashboard.runner import Job
@@ -41,6 +43,9 @@ class TrainingPool:
         self._context = forkserver.context()
         self._cond = threading.Condition()
         self._queue: deque[Job] = deque()
+        self._in_flight: list[Job] = []  # queued or training, in the order they came (see _line_up)
+        self._order: dict[Job, list[int]] = {}  # each queued run's place in line: [rank, arrival]
+        self._arrivals = count()
         self._running = 0
         self._all: list[Worker] = []  # every worker started, to end them all on close()
         self._closed = False
@@ -109,8 +114,11 @@ class TrainingPool:
     def submit(self, job: Job) -> None:
         """Queue the job and start its thread; it trains when its turn comes."""
         with self._cond:
+            rank = sum(1 for other in self._in_flight if job.owner and other.owner == job.owner)
             self._queue.append(job)
-            self._renumber()
+            self._in_flight.append(job)
+            self._order[job] = [rank, next(self._arrivals)]
+            self._line_up()
             self._refill()  # a place whose worker could not be started is tried again
         threading.Thread(
             target=self._work, args=(job,), name=f"rnn-lab-run-{job.run_id}", daemon=True
@@ -129,7 +137,30 @@ class TrainingPool:
             self._all = [w for w in self._all if w.alive()] + [worker]
         return worker
 
-    def _renumber(self) -> None:
+    def _left(self, job: Job) -> None:
+        """The run is over, or left the queue before it started (with the lock held)."""
+        self._in_flight.remove(job)
+        self._line_up()
+
+    def _line_up(self) -> None:
+        """Order the queue fairly and tell each run its place (with the lock held).
+
+        First come, first served, with one run at a time per browser (Job.owner, shared by its
+        tabs): a run's rank is how many runs its browser has in flight before it, and the queue
+        goes rank 0 first, then rank 1, each by arrival. So one student with many tabs cannot push
+        the class back: their second run at once waits behind every other browser's first. When
+        a browser's earlier run ends, its next moves up a rank and joins that rank at the back,
+        so nobody already waiting there goes back a place. A run with no owner is a browser of
+        its own.
+        """
+        ahead: Counter[str] = Counter()
+        for job in self._in_flight:
+            rank = ahead[job.owner] if job.owner else 0
+            ahead[job.owner] += 1
+            entry = self._order.get(job)  # None: training
+            if entry is not None and rank < entry[0]:  # an earlier run of its browser has ended
+                entry[:] = [rank, next(self._arrivals)]
+        self._queue = deque(sorted(self._queue, key=self._order.__getitem__))
         for place, queued in enumerate(self._queue, start=1):
             queued.queue_place = place
 
@@ -140,13 +171,15 @@ class TrainingPool:
             while not (self._queue[0] is job and self._live_free()):
                 if job.stop.is_set() or self.max_running <= 0:  # stopped, or no worker can come
                     self._queue.remove(job)
-                    self._renumber()
+                    del self._order[job]
+                    self._left(job)
                     self._cond.notify_all()
                     return None
                 self._cond.wait(timeout=0.1)  # wakes on notify; the timeout notices a stop
             self._queue.popleft()
+            del self._order[job]
             job.queue_place = None
-            self._renumber()
+            self._line_up()
             self._running += 1
             return self._free.pop()
 
@@ -204,6 +237,8 @@ class TrainingPool:
         except Exception as err:  # a bug must not take the server down or hang the page
             job.end("failed", f"The run failed with an internal error ({type(err).__name__}: {err}).")
         finally:
+            with self._cond:
+                self._left(job)
             self._give_back(worker)
             if job.then is not None:
                 job.then()  # the next run of a series joins the queue, or is called off

@@ -100,6 +100,7 @@ class Job:
 
     def __init__(self, config: TrainConfig, run_id: int, max_batch_points: int, label: str = ""):
         self.run_id = run_id  # numbered per browser session: a student's first run is run 1
+        self.owner = ""  # the browser it was started in, for the pool's fair queue ("": unknown)
         self.label = label  # e.g. which experiment and which side of it
         self.then: Callable[[], None] | None = None  # called by the worker when the job is over
         self.kept: Callable[[], None] | None = None  # called when the job keeps more memory (a budget)

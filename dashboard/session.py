@@ -152,7 +152,11 @@ def runs() -> SessionRuns:
         st.session_state[state.MOVED] = moved_here()
         if kept is None:
             kept = SessionRuns(
-                limits.MAX_RUNS_KEPT, limits.RUNS_WITH_SNAPSHOTS, limits.MAX_BATCH_POINTS, limits.MAX_UPLOADS
+                limits.MAX_RUNS_KEPT,
+                limits.RUNS_WITH_SNAPSHOTS,
+                limits.MAX_BATCH_POINTS,
+                limits.MAX_UPLOADS,
+                owner=key or "",  # its tabs share one place at a time in the queue
             )
             kept_memory().join(kept)
         st.session_state[state.RUNS] = kept

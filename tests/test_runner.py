@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from functools import partial
 
 import pytest
 
@@ -94,6 +95,43 @@ def test_the_queue_is_first_come_first_served_and_shows_each_place(make_pool):
     assert [j.state for j in jobs] == [j.view().state for j in jobs]
     assert all(s.active is None for s in sessions)
     wait_until(lambda: pool.running == 0 and pool.waiting == 0)
+
+
+def test_a_browsers_second_run_at_once_waits_behind_every_other_browsers_first(make_pool):
+    pool = make_pool(1)
+    tabs = [SessionRuns(3, 1, 2000, owner="browser a") for _ in range(3)]  # one student, three tabs
+    other, unknown = SessionRuns(3, 1, 2000, owner="browser b"), new_runs()  # and two more browsers
+    started = []
+    first = tabs[0].start(LONG, pool)
+    wait_until(lambda: first.view().state == "running")
+    second, third = (tab.start(QUICK, pool) for tab in tabs[1:])
+    assert [second.queue_place, third.queue_place] == [1, 2]  # nobody else waits: first come, first served
+    theirs, its = other.start(QUICK, pool), unknown.start(QUICK, pool)
+    queued = [theirs, its, second, third]
+    assert [job.queue_place for job in queued] == [1, 2, 3, 4]  # the others' first runs go first
+    for job in queued:
+        job.then = partial(started.append, job)  # called as each ends (one place: the order they ran in)
+    tabs[0].stop_active()
+    wait_until(lambda: len(started) == 4, timeout=60)
+    assert started == queued and all(job.view().state == "completed" for job in queued)
+    assert pool._in_flight == [] and pool._order == {}  # nothing kept of runs that are over
+
+
+def test_when_a_browsers_run_ends_its_next_joins_the_line_at_the_back_and_nobody_goes_back(make_pool):
+    pool = make_pool(1)
+    a, a_again, b, c, d = (SessionRuns(3, 1, 2000, owner=name) for name in ("a", "a", "b", "c", "d"))
+    first = a.start(LONG, pool)
+    wait_until(lambda: first.view().state == "running")
+    extra, b_run = a_again.start(QUICK, pool), b.start(LONG, pool)
+    c_run = c.start(QUICK, pool)
+    assert [b_run.queue_place, c_run.queue_place, extra.queue_place] == [1, 2, 3]  # the extra run yields
+    a.stop_active()  # a's first run ends: b's starts, and a's extra run is an ordinary one now...
+    wait_until(lambda: b_run.view().state == "running")
+    assert [c_run.queue_place, extra.queue_place] == [1, 2]  # ...at the back of the line: c stays first
+    d_run = d.start(QUICK, pool)
+    assert d_run.queue_place == 3  # and it no longer yields to newcomers: it cannot wait for ever
+    for runs in (b, c, a_again, d):
+        runs.stop_active(wait=30)
 
 
 def test_stopping_a_queued_job_frees_its_place_without_training(make_pool):
