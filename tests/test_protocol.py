@@ -9,6 +9,7 @@
 - A timer tick meant for an earlier drawing of a page draws nothing (dashboard.page.live).
 - What closed tabs keep makes room for what open ones train (dashboard.keeping), and a browser that
   comes back is told what went.
+- Tabs of one browser share one place at a time in the queue.
 - A client that sends file after file into its session grows the server by one file at most, and
   one that sends a huge websocket message is cut off before the server reads it.
 """
@@ -102,6 +103,38 @@ def test_of_the_queued_runs_only_the_one_next_in_line_has_its_page_look_often(ur
             assert a.exceptions == b.exceptions == c.exceptions == []
 
     asyncio.run(queue())
+
+
+def test_a_second_tab_of_one_browser_queues_behind_another_browsers_run(url):
+    """Tabs of one browser share its cookie, and so one place at a time in the queue (pool._line_up)."""
+
+    def cookies() -> dict[str, str]:
+        browser = requests.Session()
+        browser.get(url + "/_stcore/health", timeout=10)
+        token = browser.cookies["_streamlit_xsrf"]
+        return {"cookie": f"_streamlit_xsrf={token}", "xsrf": token}
+
+    async def queue() -> tuple[str, str]:
+        mine, theirs = cookies(), cookies()
+        async with (
+            ProtocolStudent(url, long_run_query(), **mine) as first_tab,
+            ProtocolStudent(url, "epochs=3", **mine) as second_tab,
+            ProtocolStudent(url, "epochs=3", **theirs) as other,
+        ):
+            for student in (first_tab, second_tab, other):
+                await student.load()
+            await first_tab.click("Train")
+            await first_tab.read_until(lambda: round(first_tab.timer_seconds or 0, 3) == 0.3, timeout=60)
+            places = []  # while its run trains (the page redraws every 0.3 s: views/train.py)
+            for student in (second_tab, other):  # the second tab clicks first
+                await student.click("Train")
+                await student.read_until(lambda s=student: any("in the queue" in t for t in s.texts))
+                places.append(next(t for t in student.texts if "in the queue" in t))
+            return places
+
+    second_tab, other = asyncio.run(queue())  # (closing the tabs stops their runs)
+    assert "you are number 1 in the queue" in second_tab  # alone in the queue when it clicked
+    assert "you are number 1 in the queue" in other  # and the other browser's run went before it
 
 
 def test_a_timer_tick_meant_for_an_earlier_drawing_of_the_page_draws_nothing(url):
