@@ -27,6 +27,10 @@ from dashboard.keeping import KeptMemory, RunShelf, SessionRuns
 from dashboard.pool import TrainingPool
 
 XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit sets it in every browser while XSRF protection is on
+# Who owns the runs of sessions that sent no cookie: a script, not a browser (every browser sends
+# the XSRF cookie). The queue treats them all as one browser, so a script opening session after
+# session waits behind every student's first run instead of filling the queue ahead of them.
+NO_COOKIE = "no cookie"
 MOVED_NOTE = (
     "The server you were on has stopped or restarted, and the runs you trained there are gone with it: "
     "each server keeps only its own runs. You are connected again now. Train again to get a run back; "
@@ -156,7 +160,7 @@ def runs() -> SessionRuns:
                 limits.RUNS_WITH_SNAPSHOTS,
                 limits.MAX_BATCH_POINTS,
                 limits.MAX_UPLOADS,
-                owner=key or "",  # its tabs share one place at a time in the queue
+                owner=key or NO_COOKIE,  # its tabs share one place at a time in the queue
             )
             kept_memory().join(kept)
         st.session_state[state.RUNS] = kept

@@ -9,7 +9,7 @@
 - A timer tick meant for an earlier drawing of a page draws nothing (dashboard.page.live).
 - What closed tabs keep makes room for what open ones train (dashboard.keeping), and a browser that
   comes back is told what went.
-- Tabs of one browser share one place at a time in the queue.
+- Tabs of one browser share one place at a time in the queue, and so do sessions with no cookie.
 - A client that sends file after file into its session grows the server by one file at most, and
   one that sends a huge websocket message is cut off before the server reads it.
 """
@@ -17,6 +17,7 @@
 import asyncio
 import contextlib
 import os
+import re
 import sys
 
 import pytest
@@ -105,8 +106,9 @@ def test_of_the_queued_runs_only_the_one_next_in_line_has_its_page_look_often(ur
     asyncio.run(queue())
 
 
-def test_a_second_tab_of_one_browser_queues_behind_another_browsers_run(url):
-    """Tabs of one browser share its cookie, and so one place at a time in the queue (pool._line_up)."""
+def test_a_browsers_second_tab_and_sessions_without_a_cookie_queue_behind_other_browsers(url):
+    """Tabs of one browser share its cookie, and so one place at a time in the queue
+    (pool._line_up); sessions that send no cookie (scripts) share one place between them all."""
 
     def cookies() -> dict[str, str]:
         browser = requests.Session()
@@ -114,27 +116,33 @@ def test_a_second_tab_of_one_browser_queues_behind_another_browsers_run(url):
         token = browser.cookies["_streamlit_xsrf"]
         return {"cookie": f"_streamlit_xsrf={token}", "xsrf": token}
 
-    async def queue() -> tuple[str, str]:
+    async def queue() -> list[str]:
         mine, theirs = cookies(), cookies()
         async with (
             ProtocolStudent(url, long_run_query(), **mine) as first_tab,
             ProtocolStudent(url, "epochs=3", **mine) as second_tab,
+            ProtocolStudent(url, "epochs=3") as script,
+            ProtocolStudent(url, "epochs=3") as another_script,
             ProtocolStudent(url, "epochs=3", **theirs) as other,
         ):
-            for student in (first_tab, second_tab, other):
+            students = (second_tab, script, another_script, other)  # they click in this order
+            for student in (first_tab, *students):
                 await student.load()
             await first_tab.click("Train")
             await first_tab.read_until(lambda: round(first_tab.timer_seconds or 0, 3) == 0.3, timeout=60)
             places = []  # while its run trains (the page redraws every 0.3 s: views/train.py)
-            for student in (second_tab, other):  # the second tab clicks first
+            for student in students:
                 await student.click("Train")
                 await student.read_until(lambda s=student: any("in the queue" in t for t in s.texts))
-                places.append(next(t for t in student.texts if "in the queue" in t))
+                place = next(t for t in student.texts if "in the queue" in t)
+                places.append(int(re.search(r"you are number (\d+) in the queue", place).group(1)))
             return places
 
-    second_tab, other = asyncio.run(queue())  # (closing the tabs stops their runs)
-    assert "you are number 1 in the queue" in second_tab  # alone in the queue when it clicked
-    assert "you are number 1 in the queue" in other  # and the other browser's run went before it
+    # each place as its page said right after its click (closing the tabs stops their runs)
+    second_tab, script, another_script, other = asyncio.run(queue())
+    assert (second_tab, script) == (1, 1)  # the second tab, alone in the queue; the script before it
+    assert another_script == 3  # the scripts' second run waits behind the second tab's...
+    assert other == 2  # ...and another browser's first run goes before both second runs
 
 
 def test_a_timer_tick_meant_for_an_earlier_drawing_of_the_page_draws_nothing(url):
