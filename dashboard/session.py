@@ -181,5 +181,6 @@ def keeping_note() -> str:
     return (
         f"If you close or reload this tab, your finished runs wait on this server for "
         f"{limits.KEEP_MINUTES:g} minutes, for this browser only (a shared link never carries them); "
-        "a run still training stops."
+        "a run still training stops. If the server needs the room meanwhile, their networks and hidden "
+        "states go first; their curves and results stay."
     )
