@@ -162,7 +162,7 @@ class TrainingPool:
                 entry[:] = [rank, next(self._arrivals)]
         self._queue = deque(sorted(self._queue, key=self._order.__getitem__))
         for place, queued in enumerate(self._queue, start=1):
-            queued.queue_place = place
+            queued.queue_place, queued.behind_own_run = place, self._order[queued][0] > 0
 
     def _wait_for_turn(self, job: Job) -> Worker | None:
         """Block until the job is first in line and a worker is free; None if the job was stopped

@@ -33,6 +33,7 @@ class JobView:
     config: TrainConfig
     state: str  # queued | running | completed | stopped | diverged | failed
     queue_place: int | None  # 1 = next to start
+    behind_own_run: bool  # queued behind others' first runs: its browser has another run in flight
     started: RunStarted | None
     batches: tuple[BatchEnd, ...]  # evenly thinned
     epochs: tuple[EpochEnd, ...]
@@ -123,6 +124,7 @@ class Job:
         self._t0: float | None = None
         self._t1: float | None = None
         self.queue_place: int | None = None  # kept up to date by the pool
+        self.behind_own_run = False  # so is this (dashboard.pool, _line_up)
 
     def record(self, event: object) -> None:
         """Keep one event from rnn_core.train (called in the worker thread)."""
@@ -205,6 +207,7 @@ class Job:
                 config=self.config,
                 state=self._state,
                 queue_place=self.queue_place,
+                behind_own_run=self.behind_own_run,
                 started=self._started,
                 batches=tuple(self._batches),
                 epochs=tuple(self._epochs),

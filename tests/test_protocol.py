@@ -116,7 +116,9 @@ def test_a_browsers_second_tab_and_sessions_without_a_cookie_queue_behind_other_
         token = browser.cookies["_streamlit_xsrf"]
         return {"cookie": f"_streamlit_xsrf={token}", "xsrf": token}
 
-    async def queue() -> list[str]:
+    said = []  # whether each page said why it waits behind others' first runs
+
+    async def queue() -> list[int]:
         mine, theirs = cookies(), cookies()
         async with (
             ProtocolStudent(url, long_run_query(), **mine) as first_tab,
@@ -136,6 +138,7 @@ def test_a_browsers_second_tab_and_sessions_without_a_cookie_queue_behind_other_
                 await student.read_until(lambda s=student: any("in the queue" in t for t in s.texts))
                 place = next(t for t in student.texts if "in the queue" in t)
                 places.append(int(re.search(r"you are number (\d+) in the queue", place).group(1)))
+                said.append("other students' first runs go before this one" in place)
             return places
 
     # each place as its page said right after its click (closing the tabs stops their runs)
@@ -143,6 +146,7 @@ def test_a_browsers_second_tab_and_sessions_without_a_cookie_queue_behind_other_
     assert (second_tab, script) == (1, 1)  # the second tab, alone in the queue; the script before it
     assert another_script == 3  # the scripts' second run waits behind the second tab's...
     assert other == 2  # ...and another browser's first run goes before both second runs
+    assert said == [True, False, True, False]  # and the pages of both second runs say why
 
 
 def test_a_timer_tick_meant_for_an_earlier_drawing_of_the_page_draws_nothing(url):

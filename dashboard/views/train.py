@@ -70,6 +70,11 @@ def render_progress(view: JobView) -> None:
             why = f"The server is starting its training processes: {place}."
         else:
             why = f"Waiting for a free place: {place} ({counted_are(pool.running, 'run')} training now)."
+        if view.behind_own_run:  # the pool's fair queue (pool._line_up)
+            why += (
+                " This browser has another run waiting or training in another tab, so other "
+                "students' first runs go before this one."
+            )
         st.info(f"{why} Your run starts by itself.")
         return
     epochs_done = len(view.epochs)
