@@ -50,7 +50,7 @@ MAX_UPLOADS = int(_env_number("RNN_LAB_MAX_UPLOADS", 3))
 KEEP_MINUTES = _env_number("RNN_LAB_KEEP_MINUTES", 30)
 # Memory, in MB, that the networks and hidden-state snapshots of every session's runs may keep in
 # the server, all together; past it the closed tabs' go first, then the oldest of whoever keeps the
-# most (dashboard.keeping). A class of 30 with 10 lab runs each keeps about 17 MB (README.md).
+# most (dashboard.keeping). README.md says how much a class of lab runs keeps: far less.
 KEPT_MB = _env_number("RNN_LAB_KEPT_MB", 64)
 # Closed sessions whose runs are kept at once (each at most MAX_RUNS_KEPT small runs).
 MAX_SHELVED_SESSIONS = 200

@@ -13,12 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from rnn_core import BatchEnd, EpochEnd, ProbeSnapshot, RunFinished, RunStarted, TrainConfig, TrainedModel
-
-if TYPE_CHECKING:  # the pool runs jobs; a session only hands them to it
-    pass
 
 ACTIVE = ("queued", "running")
 SNAPSHOTS_LET_GO, NETWORK_LET_GO = "hidden-state snapshots", "trained network"  # what a job can let go of

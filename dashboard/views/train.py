@@ -141,12 +141,13 @@ def render_downloads(view: JobView) -> None:
     files = [
         ("Metrics (CSV)", partial(report.metrics_csv, view.epochs), f"{name}-metrics.csv", "text/csv"),
         ("Config (JSON)", view.config.to_json, f"{name}-config.json", "application/json"),
-        ("Checkpoint", partial(checkpoint.to_bytes, view.model), f"{name}.safetensors", BINARY),
+    ]
+    if view.model is not None:  # a network the server let go of cannot be downloaded
+        files.append(("Checkpoint", partial(checkpoint.to_bytes, view.model), f"{name}.safetensors", BINARY))
+    files += [
         ("Lab report", report_of_run, f"{name}-report.md", "text/markdown"),
         ("Notebook", partial(notebook_bytes, view.config), f"{name}.ipynb", "application/x-ipynb+json"),
     ]
-    if view.model is None:
-        files = [file for file in files if file[0] != "Checkpoint"]
     row = st.container(horizontal=True)  # each button as wide as its label, on a second line if need be
     for label, data, filename, mime in files:
         row.download_button(
