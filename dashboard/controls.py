@@ -92,7 +92,9 @@ def _on_preset() -> None:
 def _on_setting() -> None:
     """After any setting changes: keep the others consistent. The preset the setup started from
     stays named (the sidebar lists what changed from it); a custom setup that now equals a preset
-    takes that preset's name."""
+    takes that preset's name. (A callback runs before the script: a client that left the other
+    settings out, with the run that would have kept them cut short, has them back first.)"""
+    _keep_values()
     values = _current_values()
     if values["cell"] != "rnn":
         st.session_state[state.CONFIG_KEYS["nonlinearity"]] = "tanh"  # only the rnn cell has one

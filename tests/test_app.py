@@ -452,3 +452,21 @@ def test_the_server_leaves_what_it_imported_out_of_full_collections():
     when it starts its pool (dashboard/session.py), as the workers do."""
     new_app()
     assert gc.get_freeze_count() > 100_000
+
+
+def test_a_settings_callback_finds_the_other_settings_when_a_hand_made_client_left_them_out():
+    """A callback runs before the script. When a hand-made client had left the settings out of a
+    request (Streamlit then drops their values) and that run was cut short by its next request, a
+    setting's callback found none of the others and crashed the page (KeyError: cfg_task, seen in a
+    flood of requests, tests/test_protocol.py): it brings them back first, from the last config."""
+
+    def changed_seed_with_nothing_else() -> None:
+        import streamlit as st
+
+        from dashboard import controls, state
+
+        controls._on_setting()
+        st.write(st.session_state[state.CONFIG_KEYS["task"]], st.session_state[state.PRESET])
+
+    at = AppTest.from_function(changed_seed_with_nothing_else).run()
+    assert not at.exception and [m.value for m in at.markdown] == ["lab lab"]  # the task, and its preset
