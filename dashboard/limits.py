@@ -52,6 +52,11 @@ KEEP_MINUTES = _env_number("RNN_LAB_KEEP_MINUTES", 30)
 # the server, all together; past it the closed tabs' go first, then the oldest of whoever keeps the
 # most (dashboard.keeping). README.md says how much a class of lab runs keeps: far less.
 KEPT_MB = _env_number("RNN_LAB_KEPT_MB", 64)
+# Script runs a session may start a second, after a burst of RERUN_BURST: a page that polls asks for
+# 3.3 a second at most, and a hand can click no faster; a hand-made client asking for more waits, its
+# requests merged (dashboard.serving), so it cannot take the server's page drawing from the class.
+RERUNS_PER_SECOND = _env_number("RNN_LAB_RERUNS_PER_SECOND", 5)
+RERUN_BURST = 10
 # Closed sessions whose runs are kept at once (each at most MAX_RUNS_KEPT small runs).
 MAX_SHELVED_SESSIONS = 200
 # Probe snapshots (hidden states) are kept for this many of a session's newest runs.

@@ -17,12 +17,9 @@ import gc
 import hashlib
 
 import streamlit as st
-from streamlit import runtime
-from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
-from streamlit.runtime.uploaded_file_manager import UploadedFileRec
 
 import rnn_core
-from dashboard import limits, state
+from dashboard import limits, serving, state
 from dashboard.keeping import KeptMemory, RunShelf, SessionRuns
 from dashboard.pool import TrainingPool
 
@@ -41,39 +38,17 @@ MOVED_NOTE = (
 @st.cache_resource(show_spinner="Starting RNN Lab…")
 def pool() -> TrainingPool:
     """The server's training workers, started once; they start in the background (pool.TrainingPool).
-    First the process is set up for serving: one PyTorch thread, what it has imported frozen, and
-    one uploaded file kept per session."""
+    First the process is set up for serving: one PyTorch thread, what it has imported frozen, one
+    uploaded file kept per session, and a pace for each session's script runs (dashboard.serving)."""
     rnn_core.limit_threads(1)  # this process only predicts and explains: one core is plenty
-    _keep_one_upload_per_session()
+    serving.keep_one_upload_per_session()
+    serving.pace_reruns(limits.RERUNS_PER_SECOND, limits.RERUN_BURST)
     # What the server has imported by now (PyTorch, Streamlit, pandas: ~280k objects) lives as long
     # as the process, so Python's full collections leave it alone from here, as the workers' do
     # (forkserver_preload.py): a full collection during a class then walked all of it, 170-300 ms
     # holding the interpreter lock while every student waited; after this, ~6k objects and 25 ms.
     gc.freeze()
     return TrainingPool(limits.WORKERS, limits.RUN_MEMORY_MB, limits.RUN_WALL_SECONDS)
-
-
-def _keep_one_upload_per_session() -> None:
-    """Keep only the newest file each session uploaded in the server's memory.
-
-    Streamlit keeps every file a session sends to /_stcore/upload_file/<session>/<file id> for as
-    long as the session lives, each up to maxUploadSize (8 MB) but with no limit on how many: a
-    hand-made client sent 20 files in two seconds and the server grew by 140 MB, and nothing stopped
-    it at a hundred. The app has one uploader, which takes one file at a time, so a session's
-    earlier files are never read again. (AppTest has no server: nothing to do.)
-    """
-    manager = runtime.get_instance().uploaded_file_mgr if runtime.exists() else None
-    if not isinstance(manager, MemoryUploadedFileManager):
-        return
-    add_file = manager.add_file
-
-    def add_newest(session_id: str, file: UploadedFileRec) -> None:
-        kept = manager.file_storage.get(session_id, {})
-        for earlier in [file_id for file_id in kept if file_id != file.file_id]:
-            manager.remove_file(session_id, earlier)
-        add_file(session_id, file)
-
-    manager.add_file = add_newest
 
 
 @st.cache_resource(show_spinner=False)

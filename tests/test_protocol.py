@@ -10,7 +10,8 @@
 - What closed tabs keep makes room for what open ones train (dashboard.keeping), and a browser that
   comes back is told what went.
 - Tabs of one browser share one place at a time in the queue, and so do sessions with no cookie.
-- A client that sends file after file into its session grows the server by one file at most, and
+- A client that asks for script runs as fast as it can gets them at its session's pace, its clicks
+  kept; one that sends file after file into its session grows the server by one file at most, and
   one that sends a huge websocket message is cut off before the server reads it.
 """
 
@@ -19,6 +20,7 @@ import contextlib
 import os
 import re
 import sys
+import time
 
 import pytest
 import requests
@@ -27,15 +29,17 @@ from test_keeping import BIG
 
 from browser_support import link_query, long_run_query, start_server, stop_server
 from conftest import ROOT
-from dashboard import state
+from dashboard import limits, state
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from protocol_student import ProtocolStudent
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 pytestmark = [pytest.mark.slow, pytest.mark.alone]  # a real server, clients waiting on it
 
 
 KEPT_MB = 10
+SEED = state.CONFIG_KEYS["seed"]
 
 
 @pytest.fixture(scope="module")
@@ -261,9 +265,62 @@ def test_a_closed_tabs_network_makes_room_for_an_open_tabs_and_its_browser_is_to
     assert not (first.exceptions or other.exceptions or back.exceptions)
 
 
+def test_a_client_asking_for_script_runs_as_fast_as_it_can_gets_them_at_its_pace_and_loses_no_click(server):
+    """A browser asks for a script run when its student acts or its page's timer comes due, 3.3 times
+    a second at most. A hand-made client asking for 100 a second kept the server, which draws every
+    student's page, busy: 70 page runs' worth of its CPU in 1.6 s. The server runs each session's
+    requests at its pace (dashboard.serving, limits.RERUNS_PER_SECOND); those that wait are merged,
+    so a click of Train in the middle of a flood still trains. (A setting sent after runs that the
+    flood cut short crashed the page: controls._on_setting.)"""
+    process, url = server
+
+    def cpu_seconds() -> float:
+        with open(f"/proc/{process.pid}/stat") as stat:
+            user, system = stat.read().rsplit(")", 1)[1].split()[11:13]
+        return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
+
+    async def flood(student: ProtocolStudent, click_at: int | None = None) -> tuple[float, float]:
+        """100 requests, one every 10 ms, then a page load: the server's CPU seconds, and the wall's.
+        With `click_at`, that one clicks Train and the last one sets the seed to 7."""
+        cpu, started = cpu_seconds(), time.monotonic()
+        for number in range(100):
+            if number == click_at:
+                await student.click("Train")
+            else:
+                seed = (
+                    [WidgetState(id=student.widgets[SEED], int_value=7)] if click_at and number == 99 else []
+                )
+                await student._send(seed)
+            await asyncio.sleep(0.01)
+        await student.load()  # the last request waits its turn too
+        return cpu_seconds() - cpu, time.monotonic() - started
+
+    async def measure() -> tuple[float, float, float, ProtocolStudent]:
+        async with ProtocolStudent(url, query="epochs=1", follow_timers=False) as student:
+            for _ in range(2):
+                await student.load()  # the page's first runs fill Streamlit's caches
+            cpu = cpu_seconds()
+            for _ in range(10):
+                await student.load()
+            page_run = (cpu_seconds() - cpu) / 10
+            flooded, seconds = await flood(student)
+        async with ProtocolStudent(url, query="epochs=1") as clicked:
+            await clicked.load()
+            await flood(clicked, click_at=50)
+            await clicked.read_until(lambda: "Test accuracy" in clicked.metrics or clicked.exceptions, 120)
+        return page_run, flooded, seconds, clicked
+
+    page_run, flooded, seconds, clicked = asyncio.run(measure())
+    allowed = limits.RERUN_BURST + limits.RERUNS_PER_SECOND * seconds + 1
+    assert flooded <= 1.5 * allowed * page_run, (flooded / page_run, allowed)  # (70 page runs before)
+    assert clicked.exceptions == []
+    run = re.compile(r"Run 1: lab, rnn; hidden size 32, 1 epoch, seed [07]\b")  # the seed may come first
+    assert any(run.search(text) for text in clicked.texts)
+
+
 def test_a_client_sending_file_after_file_into_its_session_grows_the_server_by_one_file_at_most(server):
     """Streamlit keeps each file a session uploads until the session ends, and takes any number;
-    the app keeps the newest only (session._keep_one_upload_per_session)."""
+    the app keeps the newest only (serving.keep_one_upload_per_session)."""
     process, url = server
     browser = requests.Session()
     browser.get(url + "/_stcore/health", timeout=10)

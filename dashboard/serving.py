@@ -1,0 +1,161 @@
+"""What one client may cost the server process that every student's page shares.
+
+A browser only sends what its student does, but the websocket and the upload address take whatever
+a hand-made client sends. Two such limits are set on Streamlit 1.67's runtime once per server
+process (session.pool()), and a browser never meets either:
+
+- `keep_one_upload_per_session`: a session's earlier uploaded files are dropped when a new one comes.
+- `pace_reruns`: a session may start at most a few script runs a second. Every page is drawn by the
+  server process, under one interpreter lock: a client asking for 50 runs a second kept it 0.8 of a
+  core busy; with two such clients every other student's page took 17 times as long to draw, and
+  with three none was drawn within 30 s (BENCHMARKS.md). A request over the pace waits until the
+  session may run again, merged with any that came meanwhile: the newest widget values win, and a
+  click (a trigger) in any of them is kept, as Streamlit itself merges the requests that reach a
+  script while it runs.
+
+AppTest has no server: it has no upload manager to set, and its script runs never come through a
+session's request handler, so they are never paced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from streamlit import runtime
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.runtime.app_session import AppSession
+from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+
+# Streamlit's own merge of two requests' widget states (it keeps the older one's click); pinned with
+# streamlit in requirements.txt, and tests/test_serving.py checks what it does.
+from streamlit.runtime.scriptrunner_utils.script_requests import _coalesce_widget_states
+from streamlit.runtime.uploaded_file_manager import UploadedFileRec
+
+
+def keep_one_upload_per_session() -> None:
+    """Keep only the newest file each session uploaded in the server's memory.
+
+    Streamlit keeps every file a session sends to /_stcore/upload_file/<session>/<file id> for as
+    long as the session lives, each up to maxUploadSize (8 MB) but with no limit on how many: a
+    hand-made client sent 20 files in two seconds and the server grew by 140 MB, and nothing stopped
+    it at a hundred. The app has one uploader, which takes one file at a time, so a session's
+    earlier files are never read again.
+    """
+    manager = runtime.get_instance().uploaded_file_mgr if runtime.exists() else None
+    if not isinstance(manager, MemoryUploadedFileManager):
+        return
+    add_file = manager.add_file
+
+    def add_newest(session_id: str, file: UploadedFileRec) -> None:
+        kept = manager.file_storage.get(session_id, {})
+        for earlier in [file_id for file_id in kept if file_id != file.file_id]:
+            manager.remove_file(session_id, earlier)
+        add_file(session_id, file)
+
+    manager.add_file = add_newest
+
+
+@dataclass
+class RerunPace:
+    """One session's allowance of script runs: a token bucket. It holds up to `burst` runs and
+    gains `per_second` a second; each run started spends one. A page that polls (every 0.3 s at the
+    fastest, views/train.py) and a student who clicks as fast as a hand can never empty it."""
+
+    per_second: float
+    burst: float
+    now: float  # when the bucket was last filled up, on time.monotonic's clock
+    tokens: float = field(init=False)
+    waiting: ClientState | None = None  # the request held back until the session may run again
+
+    def __post_init__(self) -> None:
+        self.tokens = self.burst
+
+    def wait(self, now: float) -> float:
+        """Seconds until a run may start: 0 (and the run spent) if it may start now."""
+        self._fill(now)
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.per_second
+
+    def spend(self, now: float) -> None:
+        """A held-back run starts, when `wait` said it could."""
+        self._fill(now)
+        self.tokens -= 1
+
+    def _fill(self, now: float) -> None:
+        self.tokens = min(self.burst, self.tokens + (now - self.now) * self.per_second)
+        self.now = now
+
+
+def merge(older: ClientState, newer: ClientState) -> ClientState:
+    """One request that does what two did, one after the other.
+
+    The newer request's widget values win, and the older one's click stays (Streamlit's own merge).
+    A full run of the page also runs every fragment on it, so a full run and a fragment's run merge
+    into the full run (a timer tick that comes after a click that opened another page must not take
+    the student back), and two different fragments' runs into a full run.
+    """
+    merged = ClientState()
+    fragments = {older.fragment_id, newer.fragment_id}
+    merged.CopyFrom(older if newer.fragment_id and not older.fragment_id else newer)
+    if len(fragments) == 2 and "" not in fragments:
+        merged.fragment_id, merged.is_auto_rerun = "", False
+    states = _coalesce_widget_states(older.widget_states, newer.widget_states)
+    if states is not None:
+        merged.widget_states.CopyFrom(states)
+    return merged
+
+
+class Pacer:
+    """Holds back a session's requests for a script run beyond its `RerunPace`, merging those that
+    wait, and hands each request that may run to `handle` (Streamlit's own handler)."""
+
+    def __init__(
+        self,
+        handle: Callable[[AppSession, ClientState | None], None],
+        per_second: float,
+        burst: float,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.handle, self.per_second, self.burst, self.clock = handle, per_second, burst, clock
+        self.paces: weakref.WeakKeyDictionary[AppSession, RerunPace] = weakref.WeakKeyDictionary()
+
+    def __call__(self, session: AppSession, client_state: ClientState | None = None) -> None:
+        if client_state is None:  # "run with the state you have": not from a client
+            self.handle(session, client_state)
+            return
+        pace = self.paces.setdefault(session, RerunPace(self.per_second, self.burst, self.clock()))
+        if pace.waiting is not None:  # a request waits already: this one joins it, in order
+            pace.waiting = merge(pace.waiting, client_state)
+            return
+        delay = pace.wait(self.clock())
+        if delay == 0:
+            self.handle(session, client_state)
+            return
+        pace.waiting = client_state
+        asyncio.get_running_loop().call_later(delay, self._release, session)
+
+    def _release(self, session: AppSession) -> None:
+        pace = self.paces[session]
+        waiting, pace.waiting = pace.waiting, None
+        pace.spend(self.clock())
+        self.handle(session, waiting)
+
+
+def pace_reruns(per_second: float, burst: float) -> None:
+    """Pace every session's requests from its client for a script run (see the module's docstring).
+    Streamlit's own reruns (a page's `st.rerun()`) do not come this way and are never held back."""
+    if isinstance(getattr(AppSession, "_pacer", None), Pacer):
+        return  # set already, by an earlier run of pool() (a cleared cache)
+    pacer = Pacer(AppSession._handle_rerun_script_request, per_second, burst)
+
+    def paced(session: AppSession, client_state: ClientState | None = None) -> None:
+        pacer(session, client_state)
+
+    AppSession._pacer = pacer
+    AppSession._handle_rerun_script_request = paced

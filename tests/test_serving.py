@@ -1,0 +1,87 @@
+"""What one client may cost the server (dashboard.serving): the pace of a session's script runs, and
+how the requests that wait are merged. tests/test_protocol.py floods a real server."""
+
+import asyncio
+
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from dashboard.serving import Pacer, RerunPace, merge
+
+
+def request(page: str = "train", fragment: str = "", **widgets: object) -> ClientState:
+    """A client's request for a script run: `click="Train"` is a button's trigger; any other
+    keyword a number widget's value."""
+    state = ClientState(page_script_hash=page, fragment_id=fragment, is_auto_rerun=bool(fragment))
+    for name, value in widgets.items():
+        if name == "click":
+            state.widget_states.widgets.append(WidgetState(id=str(value), trigger_value=True))
+        else:
+            state.widget_states.widgets.append(WidgetState(id=name, double_value=float(value)))
+    return state
+
+
+def widgets(state: ClientState) -> dict[str, object]:
+    return {w.id: getattr(w, w.WhichOneof("value")) for w in state.widget_states.widgets}
+
+
+def test_a_session_may_run_a_burst_at_once_and_then_at_its_pace():
+    pace = RerunPace(per_second=2, burst=3, now=100.0)
+    assert [pace.wait(100.0) for _ in range(3)] == [0, 0, 0]
+    assert pace.wait(100.0) == 0.5  # the bucket is empty: one run more after half a second
+    pace.spend(100.5)
+    assert pace.wait(100.6) > 0  # and it was spent
+    assert pace.wait(110.0) == 0 and pace.tokens == 2  # ten quiet seconds fill it up to the burst only
+
+
+def test_requests_that_wait_merge_newest_values_first_and_keep_every_click():
+    merged = merge(request(click="train", seed=1, lr=0.01), request(seed=2))
+    assert widgets(merged) == {"seed": 2.0, "train": True}
+    assert widgets(merge(request(click="train"), request(click="stop"))) == {"stop": True, "train": True}
+
+
+def test_a_full_run_and_a_fragment_run_merge_into_the_full_run():
+    opened = request(page="compare")  # a click on another page, then a tick of the page it left
+    for merged in (
+        merge(opened, request(page="train", fragment="live")),
+        merge(request(fragment="live"), opened),
+    ):
+        assert (merged.page_script_hash, merged.fragment_id, merged.is_auto_rerun) == ("compare", "", False)
+    ticks = merge(request(fragment="live", seed=1), request(fragment="live", seed=2))
+    assert (ticks.fragment_id, ticks.is_auto_rerun, widgets(ticks)) == ("live", True, {"seed": 2.0})
+    two = merge(request(fragment="live"), request(fragment="other"))
+    assert (two.fragment_id, two.is_auto_rerun) == ("", False)  # a full run runs both
+
+
+class Session:  # stands for Streamlit's AppSession: the pacer only tells sessions apart
+    pass
+
+
+def test_a_flooding_session_runs_at_its_pace_and_its_last_request_keeps_what_the_others_asked():
+    async def flood() -> list[tuple[Session, ClientState, float]]:
+        loop = asyncio.get_running_loop()
+        handled = []
+        pacer = Pacer(lambda s, state: handled.append((s, state, loop.time())), 20, 2, clock=loop.time)
+        flooding, other = Session(), Session()
+        start = loop.time()
+        for number in range(10):  # at once: two run, the other eight wait as one
+            pacer(
+                flooding,
+                request(page=f"page {number}", seed=number, **({"click": "train"} if number == 3 else {})),
+            )
+        pacer(other, request(page="other"))  # another session is not held back by this one
+        pacer(flooding, None)  # not from a client (Streamlit's "run again as you are"): never held
+        await asyncio.sleep(0.2)
+        return [(s, state, when - start) for s, state, when in handled]
+
+    handled = asyncio.run(flood())
+    assert [state.page_script_hash if state else None for _, state, _ in handled] == [
+        "page 0",
+        "page 1",
+        "other",
+        None,
+        "page 9",
+    ]
+    *_, (_, last, when) = handled
+    assert widgets(last) == {"seed": 9.0, "train": True}  # the newest value, and the click of request 3
+    assert when >= 0.05 - 1e-3  # one run more after 1/20 s
