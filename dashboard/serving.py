@@ -1,8 +1,8 @@
-"""What one client may cost the server process that every student's page shares.
+"""What the server does with what a client sends, before Streamlit handles it.
 
 A browser only sends what its student does, but the websocket and the upload address take whatever
-a hand-made client sends. Two such limits are set on Streamlit 1.67's runtime once per server
-process (session.pool()), and a browser never meets either:
+a hand-made client sends. Three things are set on Streamlit 1.67's runtime once per server process
+(session.pool()); a browser never meets the first two:
 
 - `keep_one_upload_per_session`: a session's earlier uploaded files are dropped when a new one comes.
 - `pace_reruns`: a session may start at most a few script runs a second. Every page is drawn by the
@@ -12,9 +12,14 @@ process (session.pool()), and a browser never meets either:
   session may run again, merged with any that came meanwhile: the newest widget values win, and a
   click (a trigger) in any of them is kept, as Streamlit itself merges the requests that reach a
   script while it runs.
+- and, with the pace, a timer tick from a page the student has left is dropped. The browser stops a
+  page's timers when its student picks another page, but a redraw of the old page under way can
+  send one more tick, with the old page's name, before the new page has come back. Streamlit 1.67
+  runs a fragment on the page its request names, so that tick took the student back to the page
+  they had left (on a busy class server, now and then, as a run started or ended).
 
 AppTest has no server: it has no upload manager to set, and its script runs never come through a
-session's request handler, so they are never paced.
+session's request handler.
 """
 
 from __future__ import annotations
@@ -111,9 +116,17 @@ def merge(older: ClientState, newer: ClientState) -> ClientState:
     return merged
 
 
+def left(tick_page: str, newest_page: str) -> bool:
+    """Whether a fragment's run was asked for on a page the student has left since; a page not
+    named ("") is never taken for another."""
+    return bool(tick_page and newest_page) and tick_page != newest_page
+
+
 class Pacer:
     """Holds back a session's requests for a script run beyond its `RerunPace`, merging those that
-    wait, and hands each request that may run to `handle` (Streamlit's own handler)."""
+    wait, and hands each request that may run to `handle` (Streamlit's own handler). A fragment's
+    run asked for on another page than the newest full run was asked for is dropped: a tick from a
+    page the student has left."""
 
     def __init__(
         self,
@@ -124,11 +137,18 @@ class Pacer:
     ):
         self.handle, self.per_second, self.burst, self.clock = handle, per_second, burst, clock
         self.paces: weakref.WeakKeyDictionary[AppSession, RerunPace] = weakref.WeakKeyDictionary()
+        # the page each session's newest full run was asked for, by its script's hash (a browser's
+        # first request may leave it empty, and Streamlit then opens the page the address names)
+        self.pages: weakref.WeakKeyDictionary[AppSession, str] = weakref.WeakKeyDictionary()
 
     def __call__(self, session: AppSession, client_state: ClientState | None = None) -> None:
         if client_state is None:  # "run with the state you have": not from a client
             self.handle(session, client_state)
             return
+        if not client_state.fragment_id:
+            self.pages[session] = client_state.page_script_hash
+        elif left(client_state.page_script_hash, self.pages.get(session, "")):
+            return  # a tick from a page the student has left: its own run would take them back
         pace = self.paces.setdefault(session, RerunPace(self.per_second, self.burst, self.clock()))
         if pace.waiting is not None:  # a request waits already: this one joins it, in order
             pace.waiting = merge(pace.waiting, client_state)

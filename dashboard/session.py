@@ -39,7 +39,8 @@ MOVED_NOTE = (
 def pool() -> TrainingPool:
     """The server's training workers, started once; they start in the background (pool.TrainingPool).
     First the process is set up for serving: one PyTorch thread, what it has imported frozen, one
-    uploaded file kept per session, and a pace for each session's script runs (dashboard.serving)."""
+    uploaded file kept per session, and a pace for each session's script runs, which also drops a
+    timer tick from a page the student has left (dashboard.serving)."""
     rnn_core.limit_threads(1)  # this process only predicts and explains: one core is plenty
     serving.keep_one_upload_per_session()
     serving.pace_reruns(limits.RERUNS_PER_SECOND, limits.RERUN_BURST)

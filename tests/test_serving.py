@@ -85,3 +85,21 @@ def test_a_flooding_session_runs_at_its_pace_and_its_last_request_keeps_what_the
     *_, (_, last, when) = handled
     assert widgets(last) == {"seed": 9.0, "train": True}  # the newest value, and the click of request 3
     assert when >= 0.05 - 1e-3  # one run more after 1/20 s
+
+
+def test_a_tick_from_a_page_the_student_left_is_dropped_and_the_new_pages_own_ticks_run():
+    async def switch() -> list[ClientState]:
+        handled = []
+        pacer = Pacer(lambda s, state: handled.append(state), 5, 10)
+        session = Session()
+        pacer(session, request(page=""))  # a browser's first request: the page its address names
+        pacer(session, request(page="train", fragment="live"))  # that page's ticks: its name was not sent
+        pacer(session, request(page="hidden"))  # the student picks Hidden states
+        pacer(session, request(page="train", fragment="live"))  # Train's late tick: dropped
+        pacer(session, request(page="hidden", fragment="live"))  # Hidden states' own
+        return handled
+
+    handled = asyncio.run(switch())
+    assert [(state.page_script_hash, state.fragment_id) for state in handled] == [
+        ("", ""), ("train", "live"), ("hidden", ""), ("hidden", "live")
+    ]  # fmt: skip
