@@ -11,7 +11,7 @@ come back in its `Job`.
 from __future__ import annotations
 
 import threading
-from collections import Counter, deque
+from collections import Counter
 from itertools import count
 
 from dashboard import forkserver
@@ -42,9 +42,9 @@ class TrainingPool:
         self.wall_seconds = wall_seconds
         self._context = forkserver.context()
         self._cond = threading.Condition()
-        self._queue: deque[Job] = deque()
         self._in_flight: list[Job] = []  # queued or training, in the order they came (see _line_up)
         self._order: dict[Job, list[int]] = {}  # each queued run's place in line: [rank, arrival]
+        self._queue: list[Job] = []  # the queued runs in that order, first to start first (_line_up)
         self._arrivals = count()
         self._running = 0
         self._all: list[Worker] = []  # every worker started, to end them all on close()
@@ -115,7 +115,6 @@ class TrainingPool:
         """Queue the job and start its thread; it trains when its turn comes."""
         with self._cond:
             rank = sum(1 for other in self._in_flight if job.owner and other.owner == job.owner)
-            self._queue.append(job)
             self._in_flight.append(job)
             self._order[job] = [rank, next(self._arrivals)]
             self._line_up()
@@ -160,7 +159,7 @@ class TrainingPool:
             entry = self._order.get(job)  # None: training
             if entry is not None and rank < entry[0]:  # an earlier run of its browser has ended
                 entry[:] = [rank, next(self._arrivals)]
-        self._queue = deque(sorted(self._queue, key=self._order.__getitem__))
+        self._queue = sorted(self._order, key=self._order.__getitem__)
         for place, queued in enumerate(self._queue, start=1):
             queued.queue_place, queued.behind_own_run = place, self._order[queued][0] > 0
 
@@ -170,13 +169,11 @@ class TrainingPool:
         with self._cond:
             while not (self._queue[0] is job and self._live_free()):
                 if job.stop.is_set() or self.max_running <= 0:  # stopped, or no worker can come
-                    self._queue.remove(job)
                     del self._order[job]
                     self._left(job)
                     self._cond.notify_all()
                     return None
                 self._cond.wait(timeout=0.1)  # wakes on notify; the timeout notices a stop
-            self._queue.popleft()
             del self._order[job]
             job.queue_place = None
             self._line_up()

@@ -114,7 +114,7 @@ class Job:
         self._snapshots: list[ProbeSnapshot] = []
         self._keeps_snapshots = True
         self._finished: RunFinished | None = None
-        self._kept_bytes = {"network": 0, "snapshots": 0}  # what this job keeps in memory, in bytes
+        self._kept_bytes = {SNAPSHOTS_LET_GO: 0, NETWORK_LET_GO: 0}  # what it keeps in memory, in bytes
         self._let_go: list[str] = []
         self._steps = 0
         self._t0: float | None = None
@@ -136,13 +136,13 @@ class Job:
             elif isinstance(event, ProbeSnapshot):
                 if self._keeps_snapshots:
                     self._snapshots.append(event)
-                    self._kept_bytes["snapshots"] += event.nbytes
+                    self._kept_bytes[SNAPSHOTS_LET_GO] += event.nbytes
             elif isinstance(event, RunStarted):
                 self._started = event
             elif isinstance(event, RunFinished):
                 self._finished, self._state, self._message = event, event.status, event.reason
                 self._epochs = event.model.history  # the same EpochEnds, kept once: the model's
-                self._kept_bytes["network"] = event.model.weight_bytes
+                self._kept_bytes[NETWORK_LET_GO] = event.model.weight_bytes
         if self.kept is not None and isinstance(event, ProbeSnapshot | RunFinished):
             self.kept()  # outside the lock: the budget reads every job's
 
@@ -165,7 +165,7 @@ class Job:
     def drop_snapshots(self) -> None:
         """Free the hidden-state snapshots, and keep no more (an older run keeps only its curves)."""
         with self._lock:
-            self._snapshots, self._keeps_snapshots, self._kept_bytes["snapshots"] = [], False, 0
+            self._snapshots, self._keeps_snapshots, self._kept_bytes[SNAPSHOTS_LET_GO] = [], False, 0
 
     def kept_bytes(self) -> int:
         """The memory this job keeps: its trained network and its hidden-state snapshots."""
@@ -176,15 +176,15 @@ class Job:
         """Let go of the heaviest kind of thing this job keeps, snapshots first, then the network
         (for the server's budget: dashboard.keeping); the bytes freed, 0 if it keeps nothing."""
         with self._lock:
-            if self._kept_bytes["snapshots"]:
+            if self._kept_bytes[SNAPSHOTS_LET_GO]:
                 self._snapshots, self._keeps_snapshots = [], False
-                kind, what = "snapshots", SNAPSHOTS_LET_GO
-            elif self._kept_bytes["network"] and self._finished is not None:
+                what = SNAPSHOTS_LET_GO
+            elif self._kept_bytes[NETWORK_LET_GO] and self._finished is not None:
                 self._finished = replace(self._finished, model=None)  # its numbers stay
-                kind, what = "network", NETWORK_LET_GO
+                what = NETWORK_LET_GO
             else:
                 return 0
-            freed, self._kept_bytes[kind] = self._kept_bytes[kind], 0
+            freed, self._kept_bytes[what] = self._kept_bytes[what], 0
             self._let_go.append(what)
             return freed
 

@@ -68,13 +68,17 @@ def keep_one_upload_per_session() -> None:
 class RerunPace:
     """One session's allowance of script runs: a token bucket. It holds up to `burst` runs and
     gains `per_second` a second; each run started spends one. A page that polls (every 0.3 s at the
-    fastest, views/train.py) and a student who clicks as fast as a hand can never empty it."""
+    fastest, views/train.py) and a student who clicks as fast as a hand can never empty it. It also
+    keeps what the pacer needs to know of the session's requests."""
 
     per_second: float
     burst: float
     now: float  # when the bucket was last filled up, on time.monotonic's clock
     tokens: float = field(init=False)
     waiting: ClientState | None = None  # the request held back until the session may run again
+    # the page the newest full run was asked for, by its script's hash ("" until a request names
+    # one: a browser's first request may not, and Streamlit then opens the page its address names)
+    page: str = ""
 
     def __post_init__(self) -> None:
         self.tokens = self.burst
@@ -137,19 +141,16 @@ class Pacer:
     ):
         self.handle, self.per_second, self.burst, self.clock = handle, per_second, burst, clock
         self.paces: weakref.WeakKeyDictionary[AppSession, RerunPace] = weakref.WeakKeyDictionary()
-        # the page each session's newest full run was asked for, by its script's hash (a browser's
-        # first request may leave it empty, and Streamlit then opens the page the address names)
-        self.pages: weakref.WeakKeyDictionary[AppSession, str] = weakref.WeakKeyDictionary()
 
     def __call__(self, session: AppSession, client_state: ClientState | None = None) -> None:
         if client_state is None:  # "run with the state you have": not from a client
             self.handle(session, client_state)
             return
-        if not client_state.fragment_id:
-            self.pages[session] = client_state.page_script_hash
-        elif left(client_state.page_script_hash, self.pages.get(session, "")):
-            return  # a tick from a page the student has left: its own run would take them back
         pace = self.paces.setdefault(session, RerunPace(self.per_second, self.burst, self.clock()))
+        if not client_state.fragment_id:
+            pace.page = client_state.page_script_hash
+        elif left(client_state.page_script_hash, pace.page):
+            return  # a tick from a page the student has left: its own run would take them back
         if pace.waiting is not None:  # a request waits already: this one joins it, in order
             pace.waiting = merge(pace.waiting, client_state)
             return

@@ -208,11 +208,12 @@ def render_view(run_id: int) -> None:
 def main() -> None:
     page.title("Hidden states")
     latest = session.runs().latest()
-    if latest is not None and SNAPSHOTS_LET_GO in latest.let_go:
+    lost = latest is not None and SNAPSHOTS_LET_GO in latest.let_go
+    if lost:
         st.info(latest.let_go_note)  # the newest run's states were let go to make room: say so
     views = runs_with_snapshots()
     if not views:
-        if latest is None or SNAPSHOTS_LET_GO not in latest.let_go:
+        if not lost:
             st.info(
                 "No run yet. Click **Train** on the Train page; this page shows the run's hidden states, "
                 "even while it trains."
