@@ -137,6 +137,23 @@ def test_a_run_whose_network_the_server_let_go_keeps_its_results_and_every_page_
         assert not at.switch_page(f"views/{name}.py").run().exception
 
 
+def test_try_it_says_how_many_uploaded_models_the_server_let_go():
+    at = new_app()
+    at.button(key=state.TRAIN_BUTTON).click().run()
+    at = wait_for(at, lambda v: not v.active)
+    session_runs = runs(at)
+    for name in ("a.safetensors", "b.safetensors"):
+        session_runs.add_upload(name, session_runs.jobs[-1].view().model)
+    said = []
+    while session_runs.uploaded:  # the run's snapshots and network go first, then the oldest upload
+        session_runs.let_go()
+        at.switch_page("views/try_it.py").run()
+        said.append(texts(at.caption))
+    assert not at.exception and session_runs.uploads_let_go == 2
+    assert "1 uploaded model was let go: upload a file again" in said[-2]
+    assert "2 uploaded models were let go: upload a file again" in said[-1]
+
+
 def test_a_run_clicked_while_a_fresh_server_starts_its_workers_says_so_then_trains(monkeypatch, held_start):
     starting = TrainingPool(2, 64.0, 120.0)  # what a server's first page finds
     monkeypatch.setattr(session, "pool", lambda: starting)
