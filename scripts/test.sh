@@ -14,18 +14,39 @@ fi
 
 python -m pip install --quiet -r requirements-dev.txt
 
+# Python's bytecode caches (git-ignored __pycache__): without them every pytest process compiles the
+# tests and rewrites their asserts anew, about 4 s of CPU each (a machine whose environment sets
+# PYTHONDONTWRITEBYTECODE); with them, once.
+unset PYTHONDONTWRITEBYTECODE
+
 python -m ruff check .
 python -m ruff format --check .
-# Two passes. First everything that does not wait on what a student would see, spread over the
-# machine's cores by pytest-xdist (the Jupyter kernels too). Then the tests marked `alone`
-# (Chromium, replicas behind HAProxy, a protocol-level class), one at a time with the machine to
-# themselves: they wait on a page or a class, and the browser tests alone keep both cores of a
-# 2-core machine busy (benchmarks/suite_cpu.py measures it).
-# `--dist loadgroup`: tests marked with one xdist_group share a worker, so the runs they share
-# (conftest.run_events) are trained once.
-# Extra arguments go to both passes; one pass selecting nothing (pytest's exit 5) is fine, both is not.
-ran=0
-pass_or_empty() { if "$@"; then ran=1; else status=$?; [ "$status" -eq 5 ] || exit "$status"; fi; }
-pass_or_empty python -m pytest -m "not alone" -n auto --dist loadgroup "$@"
-pass_or_empty python -m pytest -m alone "$@"
+# pytest in two parts.
+# - First the tests marked `quiet`, one at a time with the machine to themselves: replicas behind
+#   HAProxy, whose health checks failed under load once.
+# - Then the other tests marked `alone` (Chromium against `streamlit run`, protocol-level classes),
+#   one at a time at the machine's normal priority: they wait on what a student would see, and
+#   need the CPU when a page draws. Beside them, everything that does not wait on a page, spread
+#   over the cores by pytest-xdist at the lowest priority (`nice -n 19`): it takes only the CPU the
+#   waiting tests leave idle, about a third of two cores. Its report is printed when it is over.
+#   `--dist loadgroup`: tests marked with one xdist_group share a worker, so the runs they share
+#   (conftest.run_events) are trained once.
+# BENCHMARKS.md ("The quick tests beside the waiting ones") has the measurements.
+# Extra arguments go to every part; a part selecting nothing (pytest's exit 5) is fine, all of them is not.
+ran=0 failed=0
+record() { if [ "$1" -eq 0 ]; then ran=1; elif [ "$1" -ne 5 ]; then failed=$1; fi; }
+python -m pytest -m "alone and quiet" "$@" && status=0 || status=$?
+record "$status"
+quick_log=$(mktemp) quick=""
+trap '[ -z "$quick" ] || kill "$quick" 2>/dev/null; rm -f "$quick_log"' EXIT
+nice -n 19 python -m pytest -m "not alone" -n auto --dist loadgroup "$@" > "$quick_log" 2>&1 &
+quick=$!
+python -m pytest -m "alone and not quiet" "$@" && status=0 || status=$?
+record "$status"
+wait "$quick" && status=0 || status=$?
+quick=""
+echo "---- beside them: the tests that do not wait on a page ----"
+cat "$quick_log"
+record "$status"
+[ "$failed" -eq 0 ] || exit "$failed"
 [ "$ran" -eq 1 ] || { echo "scripts/test.sh: no test matched $*" >&2; exit 5; }
