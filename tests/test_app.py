@@ -485,5 +485,5 @@ def test_a_settings_callback_finds_the_other_settings_when_a_hand_made_client_le
         controls._on_setting()
         st.write(st.session_state[state.CONFIG_KEYS["task"]], st.session_state[state.PRESET])
 
-    at = AppTest.from_function(changed_seed_with_nothing_else).run()
+    at = AppTest.from_function(changed_seed_with_nothing_else, default_timeout=60).run()
     assert not at.exception and [m.value for m in at.markdown] == ["lab lab"]  # the task, and its preset
