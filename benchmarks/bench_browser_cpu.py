@@ -25,13 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
-from bench_classroom import cpu_seconds  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from browser_support import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     command_line,
+    cpu_seconds,
     family,
     lab_run_lasting,
     link_query,

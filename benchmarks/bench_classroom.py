@@ -50,6 +50,7 @@ from protocol_student import ProtocolStudent  # noqa: E402
 from browser_support import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
+    cpu_seconds,
     family,
     start_server,
     stop_server,
@@ -190,18 +191,6 @@ def pss_mb(pids: list[int]) -> float:
         except OSError:
             pass  # a worker that was just replaced
     return total / 1024
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])  # u, s, cu, cs
-    return total / ticks
 
 
 @dataclass

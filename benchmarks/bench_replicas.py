@@ -24,13 +24,12 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
-from bench_classroom import cpu_seconds  # noqa: E402
 from protocol_student import ProtocolStudent  # noqa: E402
 from test_replicas import Replicas  # noqa: E402
 
-from browser_support import family  # noqa: E402
+from browser_support import cpu_seconds, family  # noqa: E402
 
 
 def through_proxy(url: str) -> tuple[str, str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
 import statistics
 import sys
 import tempfile
@@ -28,16 +27,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
 from protocol_student import ProtocolStudent  # noqa: E402
 
-from browser_support import start_server, stop_server  # noqa: E402
+from browser_support import cpu_seconds, start_server, stop_server  # noqa: E402
 
 LOADS = 12
 GIVE_UP = 30  # seconds
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        user, system = stat.read().rsplit(")", 1)[1].split()[11:13]
-    return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
 
 
 async def flood(url: str, rate: float, stop: asyncio.Event) -> None:
@@ -45,7 +38,7 @@ async def flood(url: str, rate: float, stop: asyncio.Event) -> None:
     async with ProtocolStudent(url, follow_timers=False) as client:
         await client.load()
         while not stop.is_set():
-            await client._send()
+            await client.rerun()
             await asyncio.sleep(1 / rate)
 
 
@@ -70,9 +63,9 @@ async def measure(url: str, pid: int, floods: int, rate: float) -> tuple[list[fl
     stop = asyncio.Event()
     clients = [asyncio.create_task(flood(url, rate, stop)) for _ in range(floods)]
     await asyncio.sleep(1.5)  # the floods under way
-    cpu, started = cpu_seconds(pid), time.monotonic()
+    cpu, started = cpu_seconds([pid]), time.monotonic()
     times = await student(url)
-    cores = (cpu_seconds(pid) - cpu) / (time.monotonic() - started)
+    cores = (cpu_seconds([pid]) - cpu) / (time.monotonic() - started)
     stop.set()
     await asyncio.gather(*clients)
     return times, cores

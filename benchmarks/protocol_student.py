@@ -102,6 +102,11 @@ class ProtocolStudent:
         await self._send()
         await self.read_until(lambda: self.finished_runs > runs)
 
+    async def rerun(self, widget_states: list[WidgetState] = ()) -> None:
+        """Ask for a full run of the page, with these widgets' values only (as a hand-made client
+        may: Streamlit then drops the others'), and read nothing of it."""
+        await self._send(widget_states)
+
     async def click(self, label: str) -> None:
         await self._send([WidgetState(id=self.buttons[label], trigger_value=True)])
 

@@ -24,3 +24,8 @@ def counted(count: int, noun: str) -> str:
 def counted_are(count: int, noun: str) -> str:
     """The count and its noun as the subject of a sentence: '1 run is', '3 runs are'."""
     return f"{counted(count, noun)} {'is' if count == 1 else 'are'}"
+
+
+def counted_were(count: int, noun: str) -> str:
+    """The same in the past: '1 run was', '3 runs were'."""
+    return f"{counted(count, noun)} {'was' if count == 1 else 'were'}"

@@ -18,6 +18,7 @@
 
 import asyncio
 import contextlib
+import functools
 import os
 import re
 import sys
@@ -28,7 +29,7 @@ import requests
 import websockets
 from test_keeping import BIG
 
-from browser_support import link_query, long_run_query, start_server, stop_server
+from browser_support import cpu_seconds, link_query, long_run_query, start_server, stop_server
 from conftest import ROOT
 from dashboard import limits, state
 
@@ -269,16 +270,12 @@ def test_a_client_asking_for_script_runs_as_fast_as_it_can_gets_them_at_its_pace
     so a click of Train in the middle of a flood still trains. (A setting sent after runs that the
     flood cut short crashed the page: controls._on_setting.)"""
     process, url = server
-
-    def cpu_seconds() -> float:
-        with open(f"/proc/{process.pid}/stat") as stat:
-            user, system = stat.read().rsplit(")", 1)[1].split()[11:13]
-        return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
+    server_cpu = functools.partial(cpu_seconds, [process.pid])
 
     async def flood(student: ProtocolStudent, click_at: int | None = None) -> tuple[float, float]:
         """100 requests, one every 10 ms, then a page load: the server's CPU seconds, and the wall's.
         With `click_at`, that one clicks Train and the last one sets the seed to 7."""
-        cpu, started = cpu_seconds(), time.monotonic()
+        cpu, started = server_cpu(), time.monotonic()
         for number in range(100):
             if number == click_at:
                 await student.click("Train")
@@ -286,19 +283,19 @@ def test_a_client_asking_for_script_runs_as_fast_as_it_can_gets_them_at_its_pace
                 seed = (
                     [WidgetState(id=student.widgets[SEED], int_value=7)] if click_at and number == 99 else []
                 )
-                await student._send(seed)
+                await student.rerun(seed)
             await asyncio.sleep(0.01)
         await student.load()  # the last request waits its turn too
-        return cpu_seconds() - cpu, time.monotonic() - started
+        return server_cpu() - cpu, time.monotonic() - started
 
     async def measure() -> tuple[float, float, float, ProtocolStudent]:
         async with ProtocolStudent(url, query="epochs=1", follow_timers=False) as student:
             for _ in range(2):
                 await student.load()  # the page's first runs fill Streamlit's caches
-            cpu = cpu_seconds()
+            cpu = server_cpu()
             for _ in range(10):
                 await student.load()
-            page_run = (cpu_seconds() - cpu) / 10
+            page_run = (server_cpu() - cpu) / 10
             flooded, seconds = await flood(student)
         async with ProtocolStudent(url, query="epochs=1") as clicked:
             await clicked.load()

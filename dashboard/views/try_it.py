@@ -13,7 +13,7 @@ from dashboard import charts, limits, page, plain, session, state
 from dashboard.runner import NETWORK_LET_GO
 from rnn_core import EncodeError, TrainedModel, checkpoint
 from rnn_core.tasks import EXAMPLE_SEED, MAX_INPUT_TOKENS
-from rnn_core.words import counted
+from rnn_core.words import counted_were
 
 
 def available_models() -> dict[str, TrainedModel]:
@@ -51,8 +51,8 @@ def render_upload() -> None:
         plain.error(error)  # the message quotes the file's own metadata
     if let_go := session.runs().uploads_let_go:
         st.caption(
-            f"To make room on the shared server, {counted(let_go, 'uploaded model')} "
-            f"{'was' if let_go == 1 else 'were'} let go: upload a file again to bring its model back."
+            f"To make room on the shared server, {counted_were(let_go, 'uploaded model')} let go: "
+            "upload a file again to bring its model back."
         )
 
 
