@@ -28,6 +28,7 @@ import pytest
 import requests
 import websockets
 from test_keeping import BIG
+from test_serving import page_timers
 
 from browser_support import cpu_seconds, link_query, long_run_query, start_server, stop_server
 from conftest import ROOT
@@ -80,7 +81,7 @@ def test_clicks_that_leave_the_settings_out_train_the_linked_setup_every_time(ur
 def test_of_the_queued_runs_only_the_one_next_in_line_has_its_page_look_often(url):
     """A queued page looks every 2.5 s (a class of them is cheap); the run next in line starts as
     soon as the place is free, and its page looks twice a second to show it from its first epochs."""
-    seconds = {"running": 0.3, "next": 0.5, "queued": 2.5}  # views/train.py TIMER_SECONDS
+    seconds = {mode: page_timers()[f"train {mode}"] for mode in ("running", "next", "queued")}
 
     def timer(student: ProtocolStudent) -> float | None:
         """The page's timer in seconds (the protocol carries it as a 32-bit float)."""
