@@ -1,6 +1,8 @@
 """What the test suite costs the machine: wall time and CPU per test file, as a pytest plugin.
 
     python -m pytest -p benchmarks.suite_cpu            # the whole suite, or any selection
+    python benchmarks/suite_cpu.py now                  # "wall CPU": the clocks, for `since` later
+    python benchmarks/suite_cpu.py since WALL CPU       # the floor line and the pace since then
 
 pytest's own timings (`--durations`) and the resource usage of the pytest process miss most of
 what the suite spends: the Streamlit servers' training workers are forked by a forkserver that
@@ -11,16 +13,21 @@ number of cores is the floor under the suite's wall time however the tests are s
 cores; the table says which files hold it. It times one test at a time, so it refuses pytest-xdist.
 Its last line is the machine's pace that hour (a lab epoch, a plain Python loop): the same kind of
 machine runs the suite twice as fast one day as another, so set a run beside those numbers.
+scripts/test.sh ends with the same two lines for the whole suite as it runs it, parts side by side
+(`now` before pytest, `since` after): how near its wall time came to the floor its CPU sets.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[1]
 TICKS = os.sysconf("SC_CLK_TCK")
 BUSY_FIELDS = (0, 1, 2, 5, 6, 7)  # user nice system (idle iowait) irq softirq steal
 
@@ -59,11 +66,25 @@ class SuiteCpu:
             write(f"{name[-100:]:100} {w:8.1f} {c:8.1f}")
         write("")
         wall, cpu = time.monotonic() - self.started[0], busy_seconds() - self.started[1]
-        cores = os.cpu_count() or 1
         write(f"{'whole session (with collection)':40} {'':5} {wall:8.1f} {cpu:8.1f} {cpu / wall:8.2f}")
-        write(f"floor on {cores} cores: {cpu / cores:.0f} s of wall time, however the tests are spread")
-        epoch, loop = machine_pace()
-        write(f"this machine's pace now: a lab epoch {epoch:.3f} s, 10 million Python additions {loop:.2f} s")
+        write(floor_line(wall, cpu))
+        write(pace_line())
+
+
+def floor_line(wall: float, cpu: float, cores: int | None = None) -> str:
+    """The machine's CPU over its cores is the least wall time the tests could take, however they
+    are spread; how near a run came to it says how well they were spread."""
+    cores = cores or os.cpu_count() or 1
+    floor = cpu / cores
+    return (
+        f"{wall:.0f} s of wall time, {cpu:.0f} s of the machine's CPU: a floor of {floor:.0f} s on {cores} "
+        f"cores, however the tests are spread; this run took {wall / max(floor, 1e-9):.2f}× the floor"
+    )
+
+
+def pace_line() -> str:
+    epoch, loop = machine_pace()
+    return f"this machine's pace now: a lab epoch {epoch:.3f} s, 10 million Python additions {loop:.2f} s"
 
 
 def machine_pace() -> tuple[float, float]:
@@ -83,3 +104,21 @@ def pytest_configure(config):
     if getattr(config.option, "numprocesses", None):  # pytest-xdist: tests would share the machine
         raise pytest.UsageError("benchmarks.suite_cpu times one test at a time: run it without -n")
     config.pluginmanager.register(SuiteCpu(), "suite_cpu_table")
+
+
+def main(argv: list[str]) -> None:
+    """`now` prints the clocks (time.monotonic is the system's own clock on Linux, the same in every
+    process); `since WALL CPU` prints the floor and pace lines for the time since they were read."""
+    if argv[:1] == ["now"] and len(argv) == 1:
+        print(f"{time.monotonic():.3f} {busy_seconds():.2f}")
+    elif argv[:1] == ["since"] and len(argv) == 3:
+        wall, cpu = time.monotonic() - float(argv[1]), busy_seconds() - float(argv[2])
+        sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # machine_pace trains the lab run
+        print(floor_line(wall, cpu))
+        print(pace_line())
+    else:
+        sys.exit(__doc__.split("\n\n")[1])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -73,7 +73,7 @@ class RerunPace:
 
     per_second: float
     burst: float
-    now: float  # when the bucket was last filled up, on time.monotonic's clock
+    now: float  # when the bucket was last filled up, on the Pacer's clock (a server's: time.monotonic)
     tokens: float = field(init=False)
     waiting: ClientState | None = None  # the request held back until the session may run again
     # the page the newest full run was asked for, by its script's hash ("" until a request names

@@ -34,6 +34,7 @@ python -m ruff format --check .
 # BENCHMARKS.md ("The quick tests beside the waiting ones") has the measurements.
 # Extra arguments go to every part; a part selecting nothing (pytest's exit 5) is fine, all of them is not.
 ran=0 failed=0
+clocks=$(python benchmarks/suite_cpu.py now)  # for the suite's floor line at the end
 record() { if [ "$1" -eq 0 ]; then ran=1; elif [ "$1" -ne 5 ]; then failed=$1; fi; }
 python -m pytest -m "alone and quiet" "$@" && status=0 || status=$?
 record "$status"
@@ -48,5 +49,9 @@ quick=""
 echo "---- beside them: the tests that do not wait on a page ----"
 cat "$quick_log"
 record "$status"
+# Wall time against the floor the machine's CPU sets on its cores, and the machine's pace this hour:
+# a number of minutes says more about the hour than about the suite (BENCHMARKS.md).
+echo "---- the whole suite ----"
+python benchmarks/suite_cpu.py since $clocks
 [ "$failed" -eq 0 ] || exit "$failed"
 [ "$ran" -eq 1 ] || { echo "scripts/test.sh: no test matched $*" >&2; exit 5; }

@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -36,3 +38,31 @@ def test_every_test_that_waits_on_a_page_or_a_class_runs_alone_and_the_proxys_wi
             assert "pytest.mark.alone" in marks, f"{path.name} is not marked alone"
         if path.name != "test_readme.py" and "deploy/local.sh" in text:
             assert "pytest.mark.quiet" in marks, f"{path.name} is not marked quiet"
+
+
+def test_the_test_command_ends_with_how_near_the_suite_came_to_the_floor_its_cpu_sets(capsys, monkeypatch):
+    """scripts/test.sh reads the clocks before pytest (`now`) and prints, after it, the wall time
+    against the machine's CPU over its cores (`since`), with the machine's pace."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("suite_cpu", ROOT / "benchmarks" / "suite_cpu.py")
+    suite_cpu = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite_cpu)
+    script = (ROOT / "scripts" / "test.sh").read_text()
+    before, after = script.index("suite_cpu.py now"), script.rindex("suite_cpu.py since")
+    assert before < script.index("python -m pytest") and script.rindex("python -m pytest") < after
+
+    assert suite_cpu.floor_line(299, 563, cores=2) == (
+        "299 s of wall time, 563 s of the machine's CPU: a floor of 282 s on 2 cores, however the tests "
+        "are spread; this run took 1.06× the floor"
+    )
+    suite_cpu.main(["now"])
+    wall, cpu = map(float, capsys.readouterr().out.split())
+    sum(range(3_000_000))  # some CPU for the machine's clock to count
+    monkeypatch.setattr(suite_cpu, "machine_pace", lambda: (0.05, 0.3))  # one lab epoch, a loop: seconds
+    suite_cpu.main(["since", str(wall), str(cpu)])
+    floor, pace = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"\d+ s of wall time, \d+ s of the machine's CPU: a floor of \d+ s on \d+ .*", floor)
+    assert pace == "this machine's pace now: a lab epoch 0.050 s, 10 million Python additions 0.30 s"
+    with pytest.raises(SystemExit, match="since WALL CPU"):
+        suite_cpu.main(["since"])

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from browser_support import free_port, wait_for_workers
+from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_workers
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -236,10 +236,13 @@ def test_a_browser_back_from_a_session_this_server_does_not_know_is_told_once(re
     assert asyncio.run(visit("")) == []  # a first visit says nothing
 
 
+@pytest.mark.browser
+@pytest.mark.skipif(
+    not CHROMIUM.exists() and not os.environ.get("CI"),
+    reason="Debian's chromium is not installed (scripts/test.sh installs it)",
+)
 def test_killing_a_replica_moves_its_students_and_leaves_the_other_ones_alone(tmp_path):
     from playwright.sync_api import expect, sync_playwright
-
-    from browser_support import CHROMIUM, CHROMIUM_ARGS
 
     running = Replicas(2, tmp_path / "local.log")
     try:
