@@ -91,10 +91,11 @@ def too_big(config: TrainConfig) -> str | None:
         changes = SHRINK_TIME
         if config.batch_size < 32:  # every batch has a fixed cost: tiny batches are the slowest runs
             changes = (("batch_size", "a larger"), *SHRINK_TIME[:3])
+        need, allowed = _durations(cost.seconds, RUN_SECONDS)
         return (
-            f"This run would take too long on the shared classroom server: about "
-            f"{_duration(cost.seconds)} of training, and each run may take at most "
-            f"{_duration(RUN_SECONDS)}. Use {_advice(config, changes)}; or run it from the command line."
+            f"This run would take too long on the shared classroom server: about {need} of training, "
+            f"and each run may take at most {allowed}. Use {_advice(config, changes)}; or run it from "
+            f"the command line."
         )
     return None
 
@@ -107,10 +108,18 @@ def _apart(needed: float, allowed: float) -> tuple[str, str]:
     return f"{needed:,.{decimals}f}", f"{allowed:,.{decimals}f}"
 
 
+def _durations(needed: float, allowed: float) -> tuple[str, str]:
+    """Both, each in the unit that reads best (`2.6 hours`, `60 s`); two that would read the same
+    (`2 minutes`) in seconds, with as many decimals as it takes for them to read differently."""
+    need, allow = _duration(needed), _duration(allowed)
+    if need == allow:
+        need, allow = (f"{seconds} s" for seconds in _apart(needed, allowed))
+    return need, allow
+
+
 def _duration(seconds: float) -> str:
     if seconds < 120:
-        need, _ = _apart(seconds, RUN_SECONDS)
-        return f"{need} s"
+        return f"{seconds:.0f} s"
     if seconds < 7200:
         return f"{seconds / 60:.0f} minutes"
     return f"{seconds / 3600:.1f} hours"

@@ -113,7 +113,25 @@ def test_the_server_refuses_runs_too_big_to_share_and_says_what_to_shrink():
     assert estimate(slow).seconds > 3600 > RUN_SECONDS
     message = too_big(slow)
     assert "would take too long" in message and "hours of training" in message
+    assert f"each run may take at most {RUN_SECONDS:.0f} s." in message  # not "60.000 s"
     assert "a larger batch size (now 1)" in message and "fewer epochs (now 200)" in message
+
+
+@pytest.mark.parametrize(
+    ("budget", "needed", "said"),
+    [
+        (60, 9360, ("2.6 hours", "60 s")),
+        (60, 61.2, ("61 s", "60 s")),
+        (60, 60.3, ("60.3 s", "60.0 s")),  # "60 s" twice would not say why it was refused
+        (120, 125, ("125 s", "120 s")),  # "2 minutes" twice
+        (600, 1500, ("25 minutes", "10 minutes")),  # a teacher's budget (RNN_LAB_RUN_SECONDS)
+    ],
+)
+def test_a_run_over_the_time_budget_is_told_both_durations_each_readable(monkeypatch, budget, needed, said):
+    monkeypatch.setattr(limits, "RUN_SECONDS", budget)
+    monkeypatch.setattr(limits, "estimate", lambda config: replace(estimate(config), seconds=needed))
+    message = too_big(preset("lab"))
+    assert f"about {said[0]} of training, and each run may take at most {said[1]}." in message
 
 
 def test_a_run_just_over_a_budget_is_told_two_numbers_that_differ(monkeypatch):
