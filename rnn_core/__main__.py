@@ -79,14 +79,17 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def write_run(folder: Path, finished: RunFinished) -> None:
-    """Checkpoint, per-epoch metrics as CSV and the config as JSON."""
-    checkpoint.save(finished.model, folder)
+    """Checkpoint, per-epoch metrics as CSV and the config as JSON, into a folder made already
+    (`runs/lr0.2` is a folder too, though checkpoint.save would take its '.2' for a file's suffix)."""
+    checkpoint.save(finished.model, folder / checkpoint.FILENAME)
     (folder / "config.json").write_text(finished.model.config.to_json() + "\n")
     (folder / "metrics.csv").write_text(metrics_csv(finished.model.history))
 
 
 def command_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    if args.save:  # before training: a folder that cannot be made must not cost the run
+        args.save.mkdir(parents=True, exist_ok=True)
     for event in train(config):
         if isinstance(event, EpochEnd) and not args.quiet:
             print(event.log_line(), flush=True)
@@ -158,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(2, f"{parser.prog}: error: {err}\n")
     except KeyError as err:  # an unknown preset (rnn_core.preset): the message lists the presets
         parser.exit(2, f"{parser.prog}: error: {err.args[0]}\n")
+    except OSError as err:  # a folder or file that cannot be written: a missing folder, a file in the way
+        parser.exit(2, f"{parser.prog}: error: cannot write {err.filename}: {err.strerror}.\n")
 
 
 if __name__ == "__main__":

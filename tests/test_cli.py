@@ -56,6 +56,32 @@ def test_train_lab_prints_the_sheet_format_and_saves(tmp_path):
     assert bad.returncode == 2 and "Unknown token 'x' at position 3" in bad.stderr
 
 
+def test_a_save_folder_may_have_a_dot_in_its_name_and_one_that_cannot_be_made_stops_before_training(
+    tmp_path,
+):
+    small = ("--epochs", "1", "--num-samples", "100")
+    cli("train", *small, "--quiet", "--save", str(tmp_path / "runs" / "lr0.002"))  # not a file's suffix
+    assert {p.name for p in (tmp_path / "runs" / "lr0.002").iterdir()} == {
+        "model.safetensors",
+        "metrics.csv",
+        "config.json",
+    }
+    (tmp_path / "taken").write_text("a file, not a folder")
+    for folder in (tmp_path / "taken", tmp_path / "taken" / "run"):
+        result = cli("train", *small, "--save", str(folder), check=False)
+        assert result.returncode == 2 and result.stdout == ""  # not one epoch trained
+        assert result.stderr.strip() == f"python -m rnn_core: error: cannot write {folder}: " + (
+            "File exists." if folder.name == "taken" else "Not a directory."
+        )
+
+
+def test_a_notebook_into_a_missing_folder_gets_one_clear_line(tmp_path):
+    out = tmp_path / "missing" / "lab.ipynb"
+    result = cli("notebook", "--epochs", "1", str(out), check=False)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == f"python -m rnn_core: error: cannot write {out}: No such file or directory.\n"
+
+
 def test_every_config_field_has_a_flag():
     from rnn_core import FIELDS
 
