@@ -15,6 +15,7 @@ import os
 
 from rnn_core import FIELDS, TrainConfig
 from rnn_core.cost import estimate
+from rnn_core.words import apart
 
 
 def _env_number(name: str, default: float) -> float:
@@ -81,7 +82,7 @@ def too_big(config: TrainConfig) -> str | None:
     """None if the server takes this run, else a sentence saying which budget is over and what to shrink."""
     cost = estimate(config)
     if cost.memory_mb > RUN_MEMORY_MB:
-        need, allowed = _apart(cost.memory_mb, RUN_MEMORY_MB)
+        need, allowed = apart(cost.memory_mb, RUN_MEMORY_MB, "f", 0)
         return (
             f"This run is too big for the shared classroom server: it would need about {need} MB of "
             f"memory while training, and each run may use {allowed} MB. Use "
@@ -100,20 +101,12 @@ def too_big(config: TrainConfig) -> str | None:
     return None
 
 
-def _apart(needed: float, allowed: float) -> tuple[str, str]:
-    """Both numbers, with as many decimals as it takes for them to read differently."""
-    for decimals in range(4):
-        if f"{needed:,.{decimals}f}" != f"{allowed:,.{decimals}f}":
-            break
-    return f"{needed:,.{decimals}f}", f"{allowed:,.{decimals}f}"
-
-
 def _durations(needed: float, allowed: float) -> tuple[str, str]:
     """Both, each in the unit that reads best (`2.6 hours`, `60 s`); two that would read the same
     (`2 minutes`) in seconds, with as many decimals as it takes for them to read differently."""
     need, allow = _duration(needed), _duration(allowed)
     if need == allow:
-        need, allow = (f"{seconds} s" for seconds in _apart(needed, allowed))
+        need, allow = (f"{seconds} s" for seconds in apart(needed, allowed, "f", 0))
     return need, allow
 
 

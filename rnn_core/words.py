@@ -1,5 +1,5 @@
 """Words in a sentence to a student: counts ('1 epoch', '10 epochs': epochs, runs and snapshots
-can be one), and what the student gave, repeated back ('banana')."""
+can be one), what the student gave, repeated back ('banana'), and two numbers set side by side."""
 
 from __future__ import annotations
 
@@ -29,3 +29,14 @@ def counted_are(count: int, noun: str) -> str:
 def counted_were(count: int, noun: str) -> str:
     """The same in the past: '1 run was', '3 runs were'."""
     return f"{counted(count, noun)} {'was' if count == 1 else 'were'}"
+
+
+def apart(first: float, second: float, kind: str = "g", least: int = 4) -> tuple[str, str]:
+    """Two numbers a sentence sets side by side, written with `least` digits (significant digits for
+    kind "g", decimals for "f") or as many more as it takes for them to read differently, up to six
+    more: a loss that "goes from 0.001438 to 0.001272", not "from 0.0014 to 0.0014"."""
+    for digits in range(least, least + 7):
+        shown = f"{first:,.{digits}{kind}}", f"{second:,.{digits}{kind}}"
+        if shown[0] != shown[1]:
+            break
+    return shown

@@ -188,7 +188,12 @@ def test_backprop_page_fills_the_equations_and_matches_autograd(lab_app):
     params = bptt.params_from_model(view.model.model)
     x = bptt.embed(view.model.model, [int(i) for i in view.started.probe_tokens[0]])
     cache = bptt.forward(params, x, int(view.started.probe_labels[0]))
-    assert f"{float(cache.L_t[-1]):.4f}" in " ".join(m.value for m in at.latex)
+    # L_T is small once the network has learned: written with a power of ten, never as 0.0014 or 0.0000
+    loss, T = float(cache.L_t[-1]), len(cache.L_t)
+    power = int(np.floor(np.log10(loss)))
+    assert power < -1 and rf"L_{{{T}}} = {loss / 10.0**power:.3f} \times 10^{{{power}}}" in " ".join(
+        m.value for m in at.latex
+    )
     # ∂L/∂h_T is small: written with a common power of ten, its leading entry in 3 decimals
     trace = bptt.backward_steps(params, cache)
     dh = trace.dh[-1].numpy()
@@ -246,8 +251,9 @@ def test_step_through_walks_forward_loss_backward_update(lab_app):
     said = " ".join(m.value for m in at.markdown)
     for stage in ("**Forward:**", "**Loss:**", "**Backward:**", "**Update:**"):
         assert stage in said
-    before, after = (float(v) for v in said.split("goes from ")[1].rstrip(".").split(" to "))
-    assert after < before
+    before, after = said.split("goes from ")[1].rstrip(".").split(" to ")
+    assert f"L = Σ_t L_t = {before}" in said  # the loss the step starts from, as the update says it
+    assert float(after) < float(before)
 
 
 def test_backprop_page_writes_an_lstms_own_step_and_fills_in_with_the_next_sheet_run():

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from rnn_core import build_model, fit, get_task, lesson, preset, task_defaults
+from rnn_core.words import apart
 
 QUICK = replace(preset("lab"), epochs=2, num_samples=200)
 
@@ -110,6 +111,26 @@ def test_one_small_gradient_step_lowers_the_loss_on_its_example(trained):
     assert step.loss_after < step.loss
     assert set(step.grad_norms) == {"U", "W", "V", "b_h", "b_y"}
     assert np.isclose(step.last_y_hat.sum(), 1.0)
+
+
+def test_a_step_on_a_learned_example_is_told_with_two_losses_that_read_differently():
+    """The Backprop page says "the loss on this example goes from … to …". A learned example's loss
+    is tiny and one step moves it in its fifth digit: four decimals said 0.0001 twice, or 0.0000."""
+    from conftest import trained as trained_once
+
+    model = trained_once(preset("lab")).model
+    steps = [
+        lesson.training_step(lesson.walkthrough(model, "lab", *one_example("lab", seed)), lr)
+        for seed in range(5)
+        for lr in (0.001, 0.5)  # the page's smallest and first learning rate
+    ]
+    assert any(f"{s.loss:.4f}" == f"{s.loss_after:.4f}" for s in steps)  # the case that read the same
+    for step in steps:
+        before, after = apart(step.loss, step.loss_after)
+        assert before != after and float(after) > 0  # a loss is never shown as 0.0000
+        assert float(before) == pytest.approx(step.loss, rel=1e-3)
+        assert float(after) == pytest.approx(step.loss_after, rel=1e-3)
+    assert apart(60, 60.3, "f", 0) == ("60.0", "60.3") and apart(2600.4, 64, "f", 0) == ("2,600", "64")
 
 
 def test_cells_the_sheet_does_not_describe_are_refused(trained):

@@ -17,6 +17,7 @@ import streamlit as st
 from dashboard import charts_inside, page, session, state
 from dashboard.runner import JobView, find
 from rnn_core import bptt, equations, get_task, lesson
+from rnn_core.words import apart
 
 TIMER_SECONDS = {"training": 1.0}  # page.live: look once a second whether the run has ended
 FILL_IN = (
@@ -108,7 +109,7 @@ def render_numbers(walk: lesson.Walkthrough, t: int) -> None:
     equation(rf"x_{{{t + 1}}} = \text{{embed}}(\texttt{{{walk.tokens[t]}}}) = {vec(cache.x[t])}")
     equation(rf"U x_{{{t + 1}}} + W h_{{{t}}} + b_h = {vec(cache.a[t])}")
     equation(rf"h_{{{t + 1}}} = \tanh(\cdot) = {vec(cache.h[t])}")
-    equation(rf"\hat y_{{{t + 1}}} = {vec(cache.y_hat[t])} \qquad L_{{{t + 1}}} = {float(cache.L_t[t]):.4f}")
+    equation(rf"\hat y_{{{t + 1}}} = {vec(cache.y_hat[t])} \qquad L_{{{t + 1}}} = {sci(float(cache.L_t[t]))}")
     note = st.container()  # always there: the charts further down keep their place as t moves
     if int(cache.y[t]) == bptt.NO_LABEL:
         note.caption(f"Step {t + 1} has no label (only the last step does), so L_{t + 1} = 0.")
@@ -209,15 +210,13 @@ def render_step_through(walk: lesson.Walkthrough, config) -> None:
     T = len(walk.tokens)
     if stage >= 1:
         st.write(f"**Forward:** h_1 … h_{T} computed; at the last step ŷ_{T} = {plain(step.last_y_hat)}.")
+    before, after = apart(step.loss, step.loss_after)  # a well-learned example's loss moves little
     if stage >= 2:
-        st.write(f"**Loss:** L = Σ_t L_t = {step.loss:.4f}")
+        st.write(f"**Loss:** L = Σ_t L_t = {before}")
     if stage >= 3:
         st.write("**Backward:** " + ", ".join(f"‖∂L/∂{n}‖ = {g:.3e}" for n, g in step.grad_norms.items()))
     if stage >= 4:
-        st.write(
-            f"**Update:** θ ← θ − {lr:g} ∂L/∂θ. The loss on this example goes from {step.loss:.4f} "
-            f"to {step.loss_after:.4f}."
-        )
+        st.write(f"**Update:** θ ← θ − {lr:g} ∂L/∂θ. The loss on this example goes from {before} to {after}.")
 
 
 def render_other_cell(view: JobView) -> None:
