@@ -58,6 +58,8 @@ def test_hidden_states_says_which_layers_h_t_it_shows():
     shown = torch.as_tensor(view.snapshots[-1].hidden[:, -1])  # the heatmap's last column, every probe
     torch.testing.assert_close(shown, last[1], atol=1e-5, rtol=0)  # the top layer's h_T ...
     assert not torch.allclose(shown, last[0], atol=1e-2) and not at.exception  # ... not the first layer's
+    at.switch_page("views/backprop.py").run()  # which names the network its equations do not fit
+    assert "Run 1 is a 2-layer RNN with tanh. The lab sheet's equations" in texts(at.info)
 
 
 def test_hidden_states_heatmap_shows_the_recorded_h_t(lab_app):
@@ -266,6 +268,7 @@ def test_backprop_page_writes_an_lstms_own_step_and_fills_in_with_the_next_sheet
     at = stop_after_an_epoch(at)  # a stopped run keeps its model
     at.switch_page("views/backprop.py").run()
     said = texts(at.info)
+    assert "Run 1 is a one-layer LSTM. The lab sheet's equations at the top describe a one-layer" in said
     assert "but the LSTM's gates have equations of their own (above), so the hand computation" in said
     assert "Train a run with the **rnn** cell" in said
     drawn = [latex.value for latex in at.latex]  # the sheet's equations, then the LSTM's step

@@ -230,8 +230,10 @@ def render_other_cell(view: JobView) -> None:
         differs.append(f"{config.nonlinearity} changes the slope in δ_t")
     if config.num_layers > 1:
         differs.append("extra layers feed h_t upward")
+    layers = "one-layer" if config.num_layers == 1 else f"{config.num_layers}-layer"
+    kind = config.cell.upper() + (f" with {config.nonlinearity}" if config.cell == "rnn" else "")
     st.info(
-        f"{view.name} is a {config.num_layers}-layer {config.cell} network. The lab sheet's "
+        f"{view.name} is a {layers} {kind}. The lab sheet's "
         f"equations at the top describe a one-layer tanh RNN, but {' and '.join(differs)}, so the hand "
         "computation does not apply. What can be shown is how the gradient flowed back in time, measured "
         "with autograd:"
