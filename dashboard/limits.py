@@ -11,19 +11,40 @@ trains (dashboard.workers): memory, and time.
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 
 from rnn_core import FIELDS, TrainConfig
 from rnn_core.cost import estimate
 from rnn_core.words import apart
 
+_log = logging.getLogger(__name__)
+
 
 def _env_number(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
+    """The teacher's setting, if it is a number above 0; else the default, and a line in the server's
+    log saying so (the server starts either way: a typo must not stop a class)."""
+    given = os.environ.get(name)
+    if given is None:
         return default
-    return value if value > 0 else default
+    try:
+        value = float(given)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        _log.warning("%s=%r is not a number above 0: using %s, the default.", name, given, f"{default:g}")
+        return default
+    return value
+
+
+def _env_count(name: str, default: int) -> int:
+    """A setting that counts (workers, runs, uploads): a whole number, at least 1."""
+    value = _env_number(name, default)
+    if value != int(value):
+        _log.warning("%s=%r is not a whole number: using %d, the default.", name, os.environ[name], default)
+        return default
+    return int(value)
 
 
 def _cores() -> int:
@@ -34,7 +55,7 @@ def _cores() -> int:
 
 
 # Worker processes that train, one run each; more runs wait in a fair first-come queue.
-WORKERS = int(_env_number("RNN_LAB_WORKERS", _cores()))
+WORKERS = _env_count("RNN_LAB_WORKERS", _cores())
 # Memory one run may add to its worker. Two workers at this cap, the server, and the preloaded
 # PyTorch they share fit 690 MB (BENCHMARKS.md). Every classroom preset needs under 30 MB.
 RUN_MEMORY_MB = _env_number("RNN_LAB_RUN_MEMORY_MB", 64)
@@ -44,9 +65,9 @@ RUN_SECONDS = _env_number("RNN_LAB_RUN_SECONDS", 60)
 # kept): the estimate's budget with room for a busy server.
 RUN_WALL_SECONDS = 2 * RUN_SECONDS
 # Runs a browser session keeps for comparison; the oldest finished one goes first.
-MAX_RUNS_KEPT = int(_env_number("RNN_LAB_MAX_RUNS_KEPT", 10))  # a 6-run sweep and a few own runs
+MAX_RUNS_KEPT = _env_count("RNN_LAB_MAX_RUNS_KEPT", 10)  # a 6-run sweep and a few own runs
 # Uploaded models a browser session keeps (Try it); the oldest goes first.
-MAX_UPLOADS = int(_env_number("RNN_LAB_MAX_UPLOADS", 3))
+MAX_UPLOADS = _env_count("RNN_LAB_MAX_UPLOADS", 3)
 # Minutes a closed or reloaded tab's runs are kept for the same browser to take back.
 KEEP_MINUTES = _env_number("RNN_LAB_KEEP_MINUTES", 30)
 # Memory, in MB, that the networks and hidden-state snapshots of every session's runs may keep in

@@ -154,3 +154,33 @@ def test_projector_mode_is_a_link_setting_beside_the_run_not_part_of_it():
     assert config.epochs == 3 and problems == [
         "Projector mode is set with 'projector=on'; leave it out for a laptop."
     ]
+
+
+@pytest.mark.parametrize(
+    ("given", "count", "said"),
+    [
+        ("4", 4, None),
+        ("two", 2, "RNN_LAB_WORKERS='two' is not a number above 0: using 2, the default."),
+        ("0", 2, "RNN_LAB_WORKERS='0' is not a number above 0: using 2, the default."),
+        ("inf", 2, "RNN_LAB_WORKERS='inf' is not a number above 0: using 2, the default."),
+        ("1.5", 2, "RNN_LAB_WORKERS='1.5' is not a whole number: using 2, the default."),  # was int(): 1
+        ("0.5", 2, "RNN_LAB_WORKERS='0.5' is not a whole number: using 2, the default."),  # was 0 workers
+    ],
+)
+def test_a_teachers_setting_that_is_not_a_count_is_said_in_the_log_and_the_default_used(
+    monkeypatch, caplog, given, count, said
+):
+    monkeypatch.setenv("RNN_LAB_WORKERS", given)
+    assert limits._env_count("RNN_LAB_WORKERS", 2) == count
+    assert [record.getMessage() for record in caplog.records] == ([said] if said else [])
+
+
+def test_a_teachers_budget_may_be_any_number_above_0(monkeypatch, caplog):
+    monkeypatch.setenv("RNN_LAB_RUN_SECONDS", "7.5")
+    assert limits._env_number("RNN_LAB_RUN_SECONDS", 60) == 7.5 and not caplog.records
+    monkeypatch.setenv("RNN_LAB_RUN_SECONDS", "-5")
+    assert limits._env_number("RNN_LAB_RUN_SECONDS", 60) == 60
+    assert (
+        caplog.records[0].getMessage()
+        == "RNN_LAB_RUN_SECONDS='-5' is not a number above 0: using 60, the default."
+    )
