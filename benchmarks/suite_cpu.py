@@ -110,7 +110,7 @@ def main(argv: list[str]) -> None:
     """`now` prints the clocks (time.monotonic is the system's own clock on Linux, the same in every
     process); `since WALL CPU` prints the floor and pace lines for the time since they were read."""
     if argv[:1] == ["now"] and len(argv) == 1:
-        print(f"{time.monotonic():.3f} {busy_seconds():.2f}")
+        print(time.monotonic(), busy_seconds())  # as read: rounded, `since` could find time went back
     elif argv[:1] == ["since"] and len(argv) == 3:
         wall, cpu = time.monotonic() - float(argv[1]), busy_seconds() - float(argv[2])
         sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # machine_pace trains the lab run

@@ -211,6 +211,10 @@ def load(path: str | Path) -> TrainedModel:
         path = path / FILENAME
     if not path.is_file():
         raise CheckpointError(f"No checkpoint at {path}.")
-    if path.stat().st_size > MAX_BYTES:
-        raise CheckpointError(f"{path} is too large to be an RNN Lab checkpoint.")
-    return from_bytes(path.read_bytes())
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise CheckpointError(f"{path} is too large to be an RNN Lab checkpoint.")
+        data = path.read_bytes()
+    except OSError as err:  # a file this user may not read, say
+        raise CheckpointError(f"Cannot read {path}: {err.strerror}.") from err
+    return from_bytes(data)

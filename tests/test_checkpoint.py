@@ -94,6 +94,19 @@ def test_missing_file_is_reported(tmp_path):
         load(tmp_path / "nothing-here")
 
 
+def test_a_file_that_cannot_be_read_is_reported_as_such(tmp_path, monkeypatch):
+    """Not as the command line's "cannot write", which is for the files it writes."""
+    locked = tmp_path / "locked.safetensors"
+    locked.write_bytes(b"")
+
+    def refused(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(type(locked), "read_bytes", refused)
+    with pytest.raises(CheckpointError, match=f"^Cannot read {locked}: Permission denied.$"):
+        load(locked)
+
+
 def test_loading_never_unpickles(trained, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("unpickling attempted")

@@ -58,7 +58,7 @@ def test_the_test_command_ends_with_how_near_the_suite_came_to_the_floor_its_cpu
     )
     suite_cpu.main(["now"])
     wall, cpu = map(float, capsys.readouterr().out.split())
-    sum(range(3_000_000))  # some CPU for the machine's clock to count
+    sum(range(3_000_000))  # time passes and CPU is spent before `since`: its line has numbers to show
     monkeypatch.setattr(suite_cpu, "machine_pace", lambda: (0.05, 0.3))  # one lab epoch, a loop: seconds
     suite_cpu.main(["since", str(wall), str(cpu)])
     floor, pace = capsys.readouterr().out.splitlines()
