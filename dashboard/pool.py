@@ -104,11 +104,12 @@ class TrainingPool:
             return [w.pid for w in self._all if w.alive()]
 
     def close(self) -> None:
-        """End every worker (a server's workers end with it anyway: they are daemons)."""
+        """End every worker (a server's workers end with it anyway: they are daemons). A run's
+        thread that is still reading its worker's pipe reads the end of it, and closes it itself."""
         with self._cond:
             self._closed = True
             for worker in self._all:
-                worker.kill()
+                worker.kill(close_pipe=worker in self._free)
             self._free.clear()
 
     def submit(self, job: Job) -> None:
@@ -197,13 +198,14 @@ class TrainingPool:
     def _give_back(self, worker: Worker) -> None:
         """Return a worker to the free list, or a fresh one if it died or kept too much memory."""
         holds = worker.wait_idle()  # it says so once it has freed the run's memory; None if it is gone
-        if self._closed:
-            worker = None
-        elif holds is None or holds - worker.baseline_mb > self.memory_budget_mb / 2:
+        if not self._closed and (holds is None or holds - worker.baseline_mb > self.memory_budget_mb / 2):
             worker.kill()
             worker = self._try_new_worker()
             self.replaced += 1
         with self._cond:
+            if self._closed and worker is not None:
+                worker.kill()  # close() ended its process (or missed this new one) and left its pipe here
+                worker = None
             if worker is not None:
                 self._free.append(worker)
             else:

@@ -176,12 +176,16 @@ class Worker:
             pass
         return None
 
-    def kill(self) -> None:
+    def kill(self, close_pipe: bool = True) -> None:
+        """End the process, and close the server's end of its pipe unless another thread may be
+        reading it: closing it under a reader makes the reader's next read fail with a TypeError
+        (the handle is gone), where the process's end gives it a clean EOFError."""
         if self.process.is_alive():
             self.process.kill()
         self.process.join(timeout=5)
-        with contextlib.suppress(OSError):  # already closed by another thread
-            self.conn.close()
+        if close_pipe:
+            with contextlib.suppress(OSError):  # already closed
+                self.conn.close()
 
     def how_it_ended(self) -> str:
         self.process.join(timeout=1)

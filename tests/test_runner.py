@@ -491,3 +491,22 @@ def test_a_session_ending_stops_its_run_and_lets_go_of_its_uploads(make_pool):
     runs.add_upload("a.safetensors", object())
     runs.release()
     assert job.done.wait(30) and job.view().state == "stopped" and not runs.uploaded
+
+
+def test_closing_the_pool_mid_run_ends_every_worker_and_leaves_the_runs_pipe_to_its_thread(
+    make_pool, monkeypatch
+):
+    """close() ended a training worker's process and closed its pipe under the run's thread, which
+    was reading it: a read could find the handle gone (TypeError in multiprocessing, seen once at a
+    test's end). Now the thread reads the pipe's end, ends the run and closes the pipe itself."""
+    crashed = []
+    monkeypatch.setattr("threading.excepthook", crashed.append)
+    pool, runs = make_pool(1), new_runs()
+    job = runs.start(LONG, pool)
+    wait_until(lambda: job.view().state == "running" and job.view().steps_done > 0)
+    (busy,) = pool._all
+    pool.close()
+    assert not busy.alive() and not busy.conn.closed  # its run's thread may still be reading it
+    assert job.done.wait(10) and job.view().state == "failed"
+    wait_until(lambda: busy.conn.closed)  # by the run's thread, once it had read the end
+    assert crashed == [] and pool.running == 0
