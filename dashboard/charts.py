@@ -21,6 +21,7 @@ import numpy as np
 import pandas  # noqa: F401
 
 from rnn_core.events import BatchEnd
+from rnn_core.words import percent
 
 # Okabe & Ito (2008), "Color Universal Design": safe for deuteranopia, protanopia, tritanopia
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -333,11 +334,11 @@ def _prefix_spec(class_names: tuple[str, ...]) -> dict:
 
 
 def describe_prefixes(tokens: tuple[str, ...], prefix_probs: np.ndarray, class_names: tuple[str, ...]) -> str:
-    """'After token 1 (9) the network says high (62.0%); after the last, token 10 (9), high (100.0%).'"""
+    """'After token 1 (9) the network says high (62.0%); after the last, token 10 (9), high (> 99.9%).'"""
 
     def said(t: int) -> str:
         c = int(np.argmax(prefix_probs[t]))
-        return f"{class_names[c]} ({100 * prefix_probs[t, c]:.1f}%)"
+        return f"{class_names[c]} ({percent(prefix_probs[t, c])})"
 
     last = len(tokens) - 1
     text = f"After token 1 ({tokens[0]}) the network says {said(0)}"
@@ -349,8 +350,11 @@ PERCENT = alt.Axis(format="%")
 
 def probability_bars(probs: np.ndarray, class_names: tuple[str, ...]) -> dict:
     """One bar per class, with its probability written at the bar's end."""
-    rows = [{"class": name, "probability": float(p)} for name, p in zip(class_names, probs, strict=True)]
-    said = ", ".join(f"{name} {100 * p:.1f}%" for name, p in zip(class_names, probs, strict=True))
+    rows = [
+        {"class": name, "probability": float(p), "shown": percent(p)}
+        for name, p in zip(class_names, probs, strict=True)
+    ]
+    said = ", ".join(f"{name} {row['shown']}" for name, row in zip(class_names, rows, strict=True))
     return filled(_bars_spec(tuple(class_names)), CLASSES, rows, f"Class probabilities: {said}.")
 
 
@@ -370,8 +374,6 @@ def _bars_spec(class_names: tuple[str, ...]) -> dict:
             legend=None,
         )
     )
-    values = base.mark_text(align="left", dx=4, aria=False).encode(
-        text=alt.Text("probability:Q", format=".1%")
-    )
+    values = base.mark_text(align="left", dx=4, aria=False).encode(text="shown:N")  # words.percent
     # 50 px per class: a clearly sized bar with its label, however many classes
     return (bars + values).properties(height=50 * len(class_names)).to_dict()

@@ -23,7 +23,7 @@ from typing import Any
 import nbformat
 from nbformat import v4
 
-from . import sequences, tasks
+from . import sequences, tasks, words
 from .config import FIELDS, TrainConfig
 from .model import GATE_BIAS, GATE_ORDER, KEEP_GATE
 from .notebook_text import markdown
@@ -280,6 +280,9 @@ def try_source(config: TrainConfig) -> str:
         inspect.getsource(split).rstrip(),  # as RNN Lab cuts typed text into tokens (rnn_core/tasks.py)
         "",
         "",
+        inspect.getsource(words.percent).rstrip(),  # as RNN Lab writes a probability (rnn_core/words.py)
+        "",
+        "",
         "def predict(text):",
         '    """What the trained network says about a typed sequence."""',
         "    tokens = split_words(text)" if task.word_level else "    tokens = split_symbols(text, typeable)",
@@ -303,9 +306,9 @@ def try_source(config: TrainConfig) -> str:
         "        logits = model(torch.tensor([pad + ids]))[0, len(pad) :]  # (T, C): the typed steps only",
         "    probs = torch.softmax(logits, dim=-1)  # ŷ_t at every step",
         "    last = probs[-1]  # ŷ_T: the prediction after the whole sequence",
-        '    print(f"Prediction: {CLASSES[int(last.argmax())]} ({100 * float(last.max()):.1f}%)")',
+        '    print(f"Prediction: {CLASSES[int(last.argmax())]} ({percent(float(last.max()))})")',
         "    for name, p in zip(CLASSES, last):",
-        '        print(f"  {name}: {100 * float(p):.1f}%")',
+        '        print(f"  {name}: {percent(float(p))}")',
     ]
     if task.many_to_many:
         lines.append('    print("Per step: " + " ".join(CLASSES[int(c)] for c in probs.argmax(dim=-1)))')

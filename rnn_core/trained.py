@@ -16,6 +16,7 @@ from .config import TrainConfig
 from .events import EpochEnd
 from .model import SequenceClassifier
 from .tasks import Task, get_task
+from .words import percent
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,8 @@ class Prediction:
     def report(self, every_step: bool) -> list[str]:
         """The lines `python -m rnn_core predict` prints (and the exported notebook's last cell):
         the label with its probability, each class's, and with `every_step` the label per step."""
-        lines = [f"Prediction: {self.label} ({100 * self.confidence:.1f}%)"]
-        lines += [f"  {name}: {100 * p:.1f}%" for name, p in zip(self.class_names, self.probs, strict=True)]
+        lines = [f"Prediction: {self.label} ({percent(self.confidence)})"]
+        lines += [f"  {name}: {percent(p)}" for name, p in zip(self.class_names, self.probs, strict=True)]
         return lines + (["Per step: " + " ".join(self.step_labels)] if every_step else [])
 
 

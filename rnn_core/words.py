@@ -1,5 +1,6 @@
 """Words in a sentence to a student: counts ('1 epoch', '10 epochs': epochs, runs and snapshots
-can be one), what the student gave, repeated back ('banana'), and two numbers set side by side."""
+can be one), what the student gave, repeated back ('banana'), two numbers set side by side, and a
+probability."""
 
 from __future__ import annotations
 
@@ -40,3 +41,10 @@ def apart(first: float, second: float, kind: str = "g", least: int = 4) -> tuple
         if shown[0] != shown[1]:
             break
     return shown
+
+
+def percent(p: float) -> str:
+    """A probability as a student reads it, to one decimal: '62.0%'. A softmax is never exactly 1 or 0,
+    so one that would read 100.0% reads '> 99.9%', and one that would read 0.0% reads '< 0.1%'."""
+    shown = f"{100 * p:.1f}%"
+    return {"100.0%": "> 99.9%", "0.0%": "< 0.1%"}.get(shown, shown)

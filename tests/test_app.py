@@ -16,6 +16,7 @@ from dashboard import page, session, state
 from dashboard.keeping import SessionRuns
 from dashboard.pool import TrainingPool
 from rnn_core import FIELDS, EpochEnd, preset
+from rnn_core.words import percent
 
 APP = str(ROOT / "dashboard" / "app.py")
 
@@ -388,7 +389,7 @@ def test_try_it_predicts_a_typed_sequence_with_prefix_probabilities(trained_app)
     assert len(at.get("vega_lite_chart")) == 2  # class probabilities, and after every prefix
     model = runs(at).latest().model
     expected = model.predict("9 9 9 9 9 8 9 9 9 9").probs
-    assert f"({100 * expected.max():.1f}%)" in texts(at.header)
+    assert f"({percent(expected.max())})" in texts(at.header)
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,8 @@ from rnn_core.equations import SHEET_RNN
 from rnn_core.events import BatchEnd, RunFinished
 from rnn_core.notebook_text import markdown, network_title
 from rnn_core.report import lab_report, metrics_csv
+from rnn_core.trained import Prediction
+from rnn_core.words import percent
 
 RUN = TrainConfig(num_samples=200, epochs=3)  # trained by the first test that asks, not at collection
 
@@ -420,3 +422,21 @@ def test_the_live_curves_span_the_whole_run_from_the_first_redraw(finished):
     grown = charts.live_spec("loss", 25, epochs=charts.epoch_rows(finished.model.history))
     assert "scale" not in grown["layer"][0]["encoding"]["y"]  # the losses set the axis once there are some
     assert charts.live_spec("accuracy", 7)["encoding"]["x"]["scale"]["domain"] == [0, 7]
+
+
+def test_a_probability_is_never_written_as_a_certainty_the_network_does_not_have():
+    """A softmax is never exactly 1 or 0 (in float32 it can round to them): a trained network's
+    0.99996 read "100.0%" on Try it, in the command line's prediction and in the notebook's."""
+    cases = {0.62: "62.0%", 0.9994: "99.9%", 0.99996: "> 99.9%", 1.0: "> 99.9%", 0.0012: "0.1%",
+             0.0004: "< 0.1%", 0.0: "< 0.1%"}  # fmt: skip
+    assert {p: percent(p) for p in cases} == cases
+    sure = np.array([4e-5, 1 - 4e-5], dtype=np.float32)
+    bars = spec(charts.probability_bars(sure, ("low", "high")))
+    assert bars["description"] == "Class probabilities: low < 0.1%, high > 99.9%."
+    (rows,) = bars["datasets"].values()
+    assert [row["shown"] for row in rows] == ["< 0.1%", "> 99.9%"]  # the words at the bars' ends
+    prefixes = np.array([[0.4, 0.6], sure])
+    prefix = spec(charts.prefix_chart(("9", "8"), prefixes, ("low", "high")))["description"]
+    assert prefix.endswith("after the last, token 2 (8), high (> 99.9%).")
+    said = Prediction(("9", "8"), ("low", "high"), sure, prefixes, np.zeros((2, 4))).report(every_step=True)
+    assert said == ["Prediction: high (> 99.9%)", "  low: < 0.1%", "  high: > 99.9%", "Per step: high high"]

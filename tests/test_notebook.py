@@ -26,6 +26,7 @@ from rnn_core.model import GATE_ORDER
 from rnn_core.notebook import DATA_SOURCES, data_source, notebook, notebook_bytes
 from rnn_core.notebook_text import markdown
 from rnn_core.tasks import EncodeError
+from rnn_core.trained import Prediction
 
 # The lab run as the sheet trains it; every other preset with its task, cell and every setting it
 # ships but for 3 epochs (each epoch runs the same code, and 3 already cover a second shuffle and
@@ -191,6 +192,28 @@ def test_the_notebooks_try_cell_reads_what_the_app_reads_and_names_what_it_canno
         with pytest.raises(EncodeError) as refused:  # the app does not read it either
             task.encode(typed)
         assert str(refused.value) == said or not said.startswith("That is")  # too long: word for word
+
+
+@pytest.mark.parametrize("name", ["lab", "parity-gru"])  # one label, and a label at every step
+def test_the_notebooks_try_cell_prints_a_prediction_as_the_command_line_does(name, capsys):
+    """Word for word as `python -m rnn_core predict` (Prediction.report), for a network all but
+    certain at the last step: its probability reads "> 99.9%" in both, never "100.0%"."""
+    config = RUNS[name]
+    task = TASKS[config.task]
+    typed = task.example_for(config.seq_len)
+    steps = len(task.split(typed))
+    logits = torch.linspace(-3, 3, steps * task.num_classes).reshape(1, steps, task.num_classes)
+    logits[0, -1] = torch.arange(task.num_classes) * 12.0  # the last class, by e^12 to 1
+    code = next(cell.source for cell in notebook(config).cells if "def predict(" in cell.source)
+    namespace = {"re": re, "torch": torch, "VOCAB": task.vocab, "CLASSES": task.class_names}
+    namespace |= {"SEQ_LEN": config.seq_len, "model": lambda tokens: logits}
+    exec(code, namespace)  # the cell as it is, ending with predict(the example)
+    probs = torch.softmax(logits[0], dim=-1).numpy()
+    expected = Prediction(tuple(task.split(typed)), task.class_names, probs[-1], probs, probs).report(
+        every_step=task.many_to_many
+    )
+    assert capsys.readouterr().out.splitlines() == expected
+    assert f"Prediction: {task.class_names[-1]} (> 99.9%)" == expected[0]
 
 
 def test_the_command_line_writes_a_notebook_with_every_train_flag(tmp_path):

@@ -13,7 +13,7 @@ from dashboard import charts, limits, page, plain, session, state
 from dashboard.runner import NETWORK_LET_GO
 from rnn_core import EncodeError, TrainedModel, checkpoint
 from rnn_core.tasks import EXAMPLE_SEED, MAX_INPUT_TOKENS
-from rnn_core.words import counted_were
+from rnn_core.words import counted_were, percent
 
 
 def available_models() -> dict[str, TrainedModel]:
@@ -78,7 +78,7 @@ def render_prediction(model: TrainedModel, text: str) -> None:
         return
     # the Hidden states page draws what the student typed, not the example shown to start with
     st.session_state[state.TYPED_TEXT] = text if text != task.example_for(model.config.seq_len) else None
-    st.header(f"Prediction: {prediction.label} ({100 * prediction.confidence:.1f}%)")
+    st.header(f"Prediction: {prediction.label} ({percent(prediction.confidence)})")
     page.chart(charts.probability_bars(prediction.probs, prediction.class_names))
     page.chart(charts.prefix_chart(prediction.tokens, prediction.prefix_probs, prediction.class_names))
     if task.many_to_many:
