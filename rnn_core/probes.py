@@ -65,13 +65,14 @@ def snapshot(
     )
 
 
-def probe_accuracy(snap: ProbeSnapshot, labels: np.ndarray) -> float:
-    """Share of the probe set the output layer gets right at a snapshot: from h_T (a label per
-    sequence) or from every h_t (a label per step), read off the snapshot's own ŷ_t."""
+def probe_score(snap: ProbeSnapshot, labels: np.ndarray) -> tuple[int, int]:
+    """How many of the probe set's predictions the output layer gets right at a snapshot, and of
+    how many: one per sequence from h_T, or one per step from every h_t (a label per step), read
+    off the snapshot's own ŷ_t. Counts, not a share: 399 of 400 is not "100%"."""
     predicted = snap.probs.argmax(axis=-1)  # (P, T)
     labels = np.asarray(labels)
     scored = predicted[:, -1] if labels.ndim == 1 else predicted  # (P,) or (P, T)
-    return float((scored == labels).mean())
+    return int((scored == labels).sum()), int(labels.size)
 
 
 def pca_basis(points: np.ndarray, components: int = 2) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ from dashboard import limits, state
 from rnn_core import FIELDS, bptt
 from rnn_core.equations import recurrence
 from rnn_core.experiments import EXPERIMENTS
-from rnn_core.probes import probe_accuracy
+from rnn_core.probes import probe_score
 
 
 def chart_rows(chart):
@@ -81,8 +81,11 @@ def test_trajectories_use_one_basis_and_replay_epochs(lab_app):
     view = runs(at).latest()
     final = chart_rows(charts_titled(at, "Trajectories")[0])[0]
     # the caption's numbers are the output layer's reading of the recorded end points, per epoch
-    right = probe_accuracy(view.snapshots[-1], view.started.probe_labels)
-    assert f"after epoch 10 it classifies {100 * right:.0f}% of the end points h_T" in texts(at.caption)
+    right, scored = probe_score(view.snapshots[-1], view.started.probe_labels)
+    assert (
+        scored == 16
+        and f"after epoch 10 it classifies the end points h_T of {right} of these 16" in texts(at.caption)
+    )
     assert "fitted once to every recorded epoch" in texts(at.caption)
     at.select_slider(key=f"{state.HIDDEN_EPOCH}_{view.run_id}").set_value(0).run()
     start = chart_rows(charts_titled(at, "Trajectories")[0])[0]

@@ -17,7 +17,7 @@ import streamlit as st
 from dashboard import charts_inside, page, plain, session, state
 from dashboard.runner import SNAPSHOTS_LET_GO, JobView, find
 from rnn_core import EncodeError, Prediction, get_task
-from rnn_core.probes import probe_accuracy, project, snapshot_basis
+from rnn_core.probes import probe_score, project, snapshot_basis
 from rnn_core.train import MAX_SNAPSHOTS
 from rnn_core.words import counted
 
@@ -120,7 +120,7 @@ def snapshots_caption(view: JobView, epochs: list[int]) -> str:
 def end_points_caption(view: JobView, index: int) -> str:
     """What the trajectory view shows, and how well the output layer reads its end points now."""
     snap = view.snapshots[index]
-    right = probe_accuracy(snap, view.started.probe_labels)
+    right, scored = probe_score(snap, view.started.probe_labels)
     count = len(view.started.probe_labels)
     basis = (
         "fitted to the epochs recorded so far: it is refitted as epochs arrive, so it may turn, and it "
@@ -128,12 +128,15 @@ def end_points_caption(view: JobView, index: int) -> str:
         if view.active
         else "fitted once to every recorded epoch, so the epochs can be compared"
     )
-    where = "every step's h_t" if get_task(view.config.task).many_to_many else "the end points h_T"
+    if get_task(view.config.task).many_to_many:
+        which = f"the h_t of {right} of the {scored} steps of these {count} sequences"
+    else:
+        which = f"the end points h_T of {right} of these {count} sequences"
     return (
         "Every line is one probe sequence's path through the hidden space, projected onto the two "
         f"directions in which the recorded hidden states vary most (one view {basis}). The output "
         f"layer V h_T + b_y can only draw straight boundaries through the hidden space: after epoch "
-        f"{snap.epoch} it classifies {100 * right:.0f}% of {where} of these {count} sequences correctly."
+        f"{snap.epoch} it classifies {which} correctly."
     )
 
 
