@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.charts import PALETTE, epoch_axis, filled, in_order_of
+from rnn_core.words import percent
 
 # Hidden states redraws its two charts every second while a run trains and at each replay frame.
 UNITS, PATHS = alt.NamedData(name="units"), alt.NamedData(name="paths")
@@ -304,7 +305,10 @@ def sweep_curve(rows: pd.DataFrame, x_title: str) -> dict:
     description = (
         "Test accuracy at the end of each run: "
         + "; ".join(
-            f"{line} " + ", ".join(f"{row.accuracy:.1f}% at {row.x}" for _, row in part.iterrows())
+            f"{line} "
+            + ", ".join(
+                f"{percent(row.accuracy / 100, exact_ends=True)} at {row.x}" for _, row in part.iterrows()
+            )
             for line, part in rows.groupby("line", sort=False)
         )
         + f" ({x_title.lower()})."

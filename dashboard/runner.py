@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from rnn_core import BatchEnd, EpochEnd, ProbeSnapshot, RunFinished, RunStarted, TrainConfig, TrainedModel
+from rnn_core.words import percent
 
 ACTIVE = ("queued", "running")
 SNAPSHOTS_LET_GO, NETWORK_LET_GO = "hidden-state snapshots", "trained network"  # what a job can let go of
@@ -61,7 +62,9 @@ class JobView:
         accuracy once it has a model ('Run 3: lab, lstm, completed, test 96.5%')."""
         said = f"{self.title}, {self.state}"
         return said + (
-            f", test {100 * self.finished.test_accuracy:.1f}%" if self.finished is not None else ""
+            f", test {percent(self.finished.test_accuracy, exact_ends=True)}"
+            if self.finished is not None
+            else ""
         )
 
     @property

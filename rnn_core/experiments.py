@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import FIELDS, TrainConfig, preset
+from .words import percent
 
 SEED_RECORD = Path(__file__).with_name("experiment_seeds.json")  # written by this module's script
 
@@ -194,7 +195,7 @@ def seed_table(record: dict[str, dict]) -> str:
         lines += [f"### {name}", "", f"Claim: {experiment.claim}", ""]
         lines += ["| seed | " + " | ".join(labels) + " | held |", "|---" * (len(labels) + 2) + "|"]
         for seed, results, held in zip(entry["seeds"], entry["accuracy"], entry["held"], strict=True):
-            cells = " | ".join(f"{100 * results[label]:.1f}%" for label in labels)
+            cells = " | ".join(percent(results[label], exact_ends=True) for label in labels)
             lines.append(f"| {seed} | {cells} | {'yes' if held else '**no**'} |")
         lines += ["", f"Held for {sum(entry['held'])} of {len(entry['seeds'])} seeds.", ""]
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """Words in a sentence to a student: counts ('1 epoch', '10 epochs': epochs, runs and snapshots
 can be one), what the student gave, repeated back ('banana'), two numbers set side by side, and a
-probability."""
+probability or an accuracy."""
 
 from __future__ import annotations
 
@@ -43,8 +43,12 @@ def apart(first: float, second: float, kind: str = "g", least: int = 4) -> tuple
     return shown
 
 
-def percent(p: float) -> str:
-    """A probability as a student reads it, to one decimal: '62.0%'. A softmax is never exactly 1 or 0,
-    so one that would read 100.0% reads '> 99.9%', and one that would read 0.0% reads '< 0.1%'."""
-    shown = f"{100 * p:.1f}%"
+def percent(share: float, exact_ends: bool = False) -> str:
+    """A probability or an accuracy as a student reads it, to one decimal: '62.0%', and never as a
+    certainty it is not: one that would read 100.0% reads '> 99.9%', and 0.0% reads '< 0.1%'. A
+    softmax's probability is never exactly 1 or 0, even where float32 rounds it there; an accuracy
+    can be (`exact_ends`: every sequence right reads 100.0%, 1,999 of 2,000 '> 99.9%')."""
+    shown = f"{100 * share:.1f}%"
+    if exact_ends and share in (0, 1):
+        return shown
     return {"100.0%": "> 99.9%", "0.0%": "< 0.1%"}.get(shown, shown)

@@ -424,9 +424,11 @@ def test_the_live_curves_span_the_whole_run_from_the_first_redraw(finished):
     assert charts.live_spec("accuracy", 7)["encoding"]["x"]["scale"]["domain"] == [0, 7]
 
 
-def test_a_probability_is_never_written_as_a_certainty_the_network_does_not_have():
+def test_a_probability_or_an_accuracy_is_never_written_as_a_certainty_it_is_not():
     """A softmax is never exactly 1 or 0 (in float32 it can round to them): a trained network's
-    0.99996 read "100.0%" on Try it, in the command line's prediction and in the notebook's."""
+    0.99996 read "100.0%" on Try it, in the command line's prediction and in the notebook's. An
+    accuracy (Compare's verdicts and sweep, the run pickers, the seed record) reads 100.0% only
+    when every prediction is right."""
     cases = {0.62: "62.0%", 0.9994: "99.9%", 0.99996: "> 99.9%", 1.0: "> 99.9%", 0.0012: "0.1%",
              0.0004: "< 0.1%", 0.0: "< 0.1%"}  # fmt: skip
     assert {p: percent(p) for p in cases} == cases
@@ -440,3 +442,10 @@ def test_a_probability_is_never_written_as_a_certainty_the_network_does_not_have
     assert prefix.endswith("after the last, token 2 (8), high (> 99.9%).")
     said = Prediction(("9", "8"), ("low", "high"), sure, prefixes, np.zeros((2, 4))).report(every_step=True)
     assert said == ["Prediction: high (> 99.9%)", "  low: < 0.1%", "  high: > 99.9%", "Per step: high high"]
+    # an accuracy can be exact: every one of 2,000 right reads 100.0%, 1,999 of them does not
+    assert [percent(a, exact_ends=True) for a in (1.0, 1999 / 2000, 0.0, 1 / 4000)] == [
+        "100.0%", "> 99.9%", "0.0%", "< 0.1%"
+    ]  # fmt: skip
+    rows = pd.DataFrame({"line": ["cell rnn"] * 2, "x": [5, 40], "accuracy": [100.0, 100 * 1999 / 2000]})
+    swept = spec(charts_inside.sweep_curve(rows, "Sequence length"))["description"]
+    assert "cell rnn 100.0% at 5, > 99.9% at 40" in swept

@@ -18,6 +18,7 @@ from dashboard.pool import NO_WORKER, TrainingPool
 from dashboard.runner import Job
 from dashboard.workers import Worker
 from rnn_core import BatchEnd, TrainConfig
+from rnn_core.words import percent
 
 QUICK = TrainConfig(num_samples=100, epochs=2)
 LONG = TrainConfig(num_samples=2000, epochs=200)
@@ -67,7 +68,7 @@ def test_every_picker_names_a_run_by_its_title_state_and_then_its_test_accuracy(
     assert job.view().picker_label in ("Run 1: lab, gru, queued", "Run 1: lab, gru, running")
     assert job.done.wait(30)
     view = job.view()
-    accuracy = f"{100 * view.finished.test_accuracy:.1f}%"
+    accuracy = percent(view.finished.test_accuracy, exact_ends=True)
     assert view.picker_label == f"Run 1: lab, gru, completed, test {accuracy}"
 
 

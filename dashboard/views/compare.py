@@ -16,6 +16,7 @@ from dashboard import charts, charts_inside, limits, page, session, state
 from dashboard.runner import JobView
 from rnn_core import FIELDS
 from rnn_core.experiments import EXPERIMENTS, Experiment
+from rnn_core.words import percent
 
 TIMER_SECONDS = {"training": 1.0}  # page.live: redraw once a second while a run trains
 
@@ -115,7 +116,9 @@ def render_experiment(number: int, experiment: Experiment, views: list[JobView],
     if len(results) < count:
         left.caption(f"What to expect: {experiment.claim} {how_often(experiment)}")
         return
-    scores = ", ".join(f"{label}: {100 * accuracy:.1f}%" for label, accuracy in results.items())
+    scores = ", ".join(
+        f"{label}: {percent(accuracy, exact_ends=True)}" for label, accuracy in results.items()
+    )
     if experiment.holds(results):
         left.success(
             f"Your runs with seed {seed} ({scores}): {experiment.claim} It held. {how_often(experiment)}"
