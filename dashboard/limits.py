@@ -123,17 +123,27 @@ def too_big(config: TrainConfig) -> str | None:
 
 
 def _durations(needed: float, allowed: float) -> tuple[str, str]:
-    """Both, each in the unit that reads best (`2.6 hours`, `60 s`); two that would read the same
-    (`2 minutes`) in seconds, with as many decimals as it takes for them to read differently."""
-    need, allow = _duration(needed), _duration(allowed)
+    """Both in words: far apart, each in the unit that reads best (`2.6 hours`, `60 s`); within a
+    factor of 2, both in the larger one's unit (`120 s` beside `2 minutes` read the same); two that
+    would still read the same (`2 minutes`) in seconds, with as many decimals as it takes for them to
+    read differently."""
+    larger = max(needed, allowed)
+    unit = _unit(larger) if larger < 2 * min(needed, allowed) else None
+    need, allow = _duration(needed, unit), _duration(allowed, unit)
     if need == allow:
         need, allow = (f"{seconds} s" for seconds in apart(needed, allowed, "f", 0))
     return need, allow
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} minutes"
-    return f"{seconds / 3600:.1f} hours"
+SECONDS_IN = {"s": 1, "minutes": 60, "hours": 3600}  # a duration's units
+
+
+def _unit(seconds: float) -> str:
+    return "s" if seconds < 120 else "minutes" if seconds < 7200 else "hours"
+
+
+def _duration(seconds: float, unit: str | None = None) -> str:
+    """In `unit`, or else the one that reads best for it: '61 s', '1 minute', '2.6 hours'."""
+    unit = unit or _unit(seconds)
+    number = f"{seconds / SECONDS_IN[unit]:.{1 if unit == 'hours' else 0}f}"
+    return f"{number} {'minute' if unit == 'minutes' and number == '1' else unit}"

@@ -124,6 +124,9 @@ def test_the_server_refuses_runs_too_big_to_share_and_says_what_to_shrink():
         (60, 61.2, ("61 s", "60 s")),
         (60, 60.3, ("60.3 s", "60.0 s")),  # "60 s" twice would not say why it was refused
         (120, 125, ("125 s", "120 s")),  # "2 minutes" twice
+        (119.6, 120.4, ("120.4 s", "119.6 s")),  # "2 minutes" beside "120 s"
+        (7000, 7300, ("2.0 hours", "1.9 hours")),  # not beside "117 minutes"
+        (61, 121, ("2 minutes", "1 minute")),
         (600, 1500, ("25 minutes", "10 minutes")),  # a teacher's budget (RNN_LAB_RUN_SECONDS)
     ],
 )
