@@ -244,14 +244,22 @@ def describe(name: str, epoch_rows: list[dict]) -> str:
     if not epoch_rows:
         return f"{name.capitalize()} chart: no epoch finished yet."
     last = max(row["epoch"] for row in epoch_rows)
-    unit = "%" if name == "accuracy" else ""
     parts = []
     for split in EPOCH_SPLITS:
         values = [row[name] for row in epoch_rows if row["split"] == split]
         if values:
-            change = f", from {values[0]:.4g}{unit} after epoch 1" if len(values) > 1 else ""
-            parts.append(f"{split} {values[-1]:.4g}{unit}{change}")
+            change = f", from {_said(name, values[0])} after epoch 1" if len(values) > 1 else ""
+            parts.append(f"{split} {_said(name, values[-1])}{change}")
     return f"{name.capitalize()} after epoch {last}: " + "; ".join(parts) + "."
+
+
+def _said(name: str, value: float) -> str:
+    """A loss, or an accuracy in %, to four significant digits; an accuracy that would read 100%
+    without being 100 reads '> 99.99%' (words.percent's rule at these digits)."""
+    shown = f"{value:.4g}"
+    if name != "accuracy":
+        return shown
+    return "> 99.99%" if shown == "100" and value < 100 else f"{shown}%"
 
 
 CELLS = alt.NamedData(name="cells")  # the confusion matrix's cells

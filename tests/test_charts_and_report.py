@@ -449,3 +449,6 @@ def test_a_probability_or_an_accuracy_is_never_written_as_a_certainty_it_is_not(
     rows = pd.DataFrame({"line": ["cell rnn"] * 2, "x": [5, 40], "accuracy": [100.0, 100 * 1999 / 2000]})
     swept = spec(charts_inside.sweep_curve(rows, "Sequence length"))["description"]
     assert "cell rnn 100.0% at 5, > 99.9% at 40" in swept
+    epochs = [{"epoch": e, "split": "test", "accuracy": a} for e, a in ((1, 100.0), (2, 100 * 19999 / 20000))]
+    said = charts.live_spec("accuracy", 2, epochs=epochs)["description"]  # Train's curves, four digits
+    assert said == "Accuracy after epoch 2: test > 99.99%, from 100% after epoch 1."
