@@ -2,6 +2,7 @@
 training run trained once per test process (scripts/test.sh spreads the quick tests over
 several with pytest-xdist)."""
 
+import ast
 import functools
 import re
 import sys
@@ -65,6 +66,24 @@ def sheet_log(config: TrainConfig) -> list[str]:
     then the test accuracy."""
     events = run_events(config)
     return [*(e.log_line() for e in events if isinstance(e, EpochEnd)), events[-1].log_line()]
+
+
+# The biggest network the sidebar allows (5.8 MB), on a run that passes every per-run budget.
+BIG = TrainConfig(task="sentiment", cell="lstm", num_layers=3, embed_size=128, hidden_size=256,
+                  num_samples=20, epochs=1)  # fmt: skip
+
+
+def page_timers() -> dict[str, float]:
+    """Every timer a page sets (each view's TIMER_SECONDS), read from the page's source: a view draws
+    its page when it is imported."""
+    timers = {}
+    for path in sorted((ROOT / "dashboard" / "views").glob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Assign) and any(
+                getattr(t, "id", "") == "TIMER_SECONDS" for t in node.targets
+            ):
+                timers |= {f"{path.stem} {mode}": s for mode, s in ast.literal_eval(node.value).items()}
+    return timers
 
 
 START_WORKER = TrainingPool._new_worker  # the real one, before any test replaces it

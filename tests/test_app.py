@@ -2,8 +2,6 @@
 
 import gc
 import json
-import re
-import time
 
 import pandas as pd
 import pyarrow as pa
@@ -11,65 +9,13 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from conftest import EPOCH_LINE, ROOT, TEST_LINE
+from app_support import new_app, picker, runs, set_config, texts, wait_for
+from conftest import EPOCH_LINE, TEST_LINE
 from dashboard import page, session, state
 from dashboard.keeping import SessionRuns
 from dashboard.pool import TrainingPool
 from rnn_core import FIELDS, EpochEnd, preset
 from rnn_core.words import percent
-
-APP = str(ROOT / "dashboard" / "app.py")
-
-
-def new_app(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def runs(at):
-    return at.session_state[state.RUNS]
-
-
-def wait_for(at, condition, timeout=60.0):
-    """Let the background job progress, then rerun the script (fragments do not poll in AppTest)."""
-    deadline = time.monotonic() + timeout
-    while not condition(runs(at).latest()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return at.run()
-
-
-def stop_after_an_epoch(at):
-    """Click Stop once the run has trained an epoch, and let it end. A Stop that comes while the run
-    still waits for a worker (a fresh pool starts its workers in the background; CI once got there
-    first) ends it before it starts, with no model for the page under test to show."""
-    at = wait_for(at, lambda v: len(v.epochs) >= 1)
-    at.button(key=state.STOP_BUTTON).click().run()
-    return wait_for(at, lambda v: not v.active)
-
-
-def texts(elements) -> str:
-    """What the student reads in these elements: their Markdown with backslash escapes undone."""
-    return " ".join(re.sub(r"\\(.)", r"\1", str(e.value)) for e in elements)
-
-
-def picker(at, label: str):
-    """The page's selectbox with this label (page.choose keys each one by its labels)."""
-    (found,) = [box for box in at.selectbox if box.label == label]
-    return found
-
-
-def set_config(at, **values):
-    for name, value in values.items():
-        widget = at.number_input(key=state.CONFIG_KEYS[name]) if isinstance(value, int | float) else None
-        if widget is None:
-            widget = at.selectbox(key=state.CONFIG_KEYS[name])
-            widget.select(value)
-        else:
-            widget.set_value(value)
-    return at.run()
 
 
 def test_train_page_starts_with_the_lab_run_and_no_error():

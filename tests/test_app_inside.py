@@ -7,8 +7,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import torch
-from test_app import new_app, picker, runs, set_config, stop_after_an_epoch, texts, wait_for
 
+from app_support import new_app, picker, runs, set_config, stop_after_an_epoch, texts, wait_for
 from conftest import EPOCH_LINE
 from dashboard import limits, state
 from rnn_core import FIELDS, bptt

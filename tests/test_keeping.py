@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import torch
 
-from conftest import ROOT, run_events
+from conftest import BIG, ROOT, run_events
 from dashboard import limits
 from dashboard.keeping import KeptMemory, RunShelf, SessionRuns
 from dashboard.runner import SNAPSHOTS_LET_GO
@@ -19,9 +19,6 @@ from rnn_core import TrainConfig, checkpoint, preset
 from rnn_core.cost import parameter_count
 
 SMALL = TrainConfig(num_samples=100, epochs=2)  # the lab task: a network of 7 KB
-# The biggest network the sidebar allows (5.8 MB), on a run that passes every per-run budget.
-BIG = TrainConfig(task="sentiment", cell="lstm", num_layers=3, embed_size=128, hidden_size=256,
-                  num_samples=20, epochs=1)  # fmt: skip
 
 
 class Replayed:

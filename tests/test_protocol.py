@@ -27,11 +27,9 @@ import time
 import pytest
 import requests
 import websockets
-from test_keeping import BIG
-from test_serving import page_timers
 
 from browser_support import cpu_seconds, link_query, long_run_query, start_server, stop_server
-from conftest import ROOT
+from conftest import BIG, ROOT, page_timers
 from dashboard import limits, state
 
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -1,13 +1,12 @@
 """What one client may cost the server (dashboard.serving): the pace of a session's script runs, and
 how the requests that wait are merged. tests/test_protocol.py floods a real server."""
 
-import ast
 import asyncio
 
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from conftest import ROOT
+from conftest import page_timers
 from dashboard import limits
 from dashboard.serving import Pacer, RerunPace, merge
 
@@ -35,19 +34,6 @@ def test_a_session_may_run_a_burst_at_once_and_then_at_its_pace():
     pace.spend(100.5)
     assert pace.wait(100.6) > 0  # and it was spent
     assert pace.wait(110.0) == 0 and pace.tokens == 2  # ten quiet seconds fill it up to the burst only
-
-
-def page_timers() -> dict[str, float]:
-    """Every timer a page sets (each view's TIMER_SECONDS), read from the page's source: a view draws
-    its page when it is imported."""
-    timers = {}
-    for path in sorted((ROOT / "dashboard" / "views").glob("*.py")):
-        for node in ast.parse(path.read_text()).body:
-            if isinstance(node, ast.Assign) and any(
-                getattr(t, "id", "") == "TIMER_SECONDS" for t in node.targets
-            ):
-                timers |= {f"{path.stem} {mode}": s for mode, s in ast.literal_eval(node.value).items()}
-    return timers
 
 
 def test_a_browser_never_meets_the_pace_its_fastest_page_timer_and_a_burst_of_clicks_run_at_once():
