@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import websockets
@@ -50,6 +51,9 @@ class ProtocolStudent:
     finished_runs: int = 0  # script runs (full or fragment) the server has finished
     follow_timers: bool = True  # False: a tab nobody looks at, whose page timers never fire
     drawn_in: list[str] = field(default_factory=list)  # each element's fragment id ("": not in one)
+    # the newest messages each way, in words, for a failure to say what was going on
+    recent: deque[str] = field(default_factory=lambda: deque(maxlen=40))
+    _born: float = field(default_factory=time.monotonic)  # the times in `recent` count from here
     _timers: dict[str, asyncio.Task] = field(default_factory=dict)
     _ws: object = None
 
@@ -94,7 +98,12 @@ class ProtocolStudent:
         state.widget_states.widgets.extend(widget_states)
         if fragment_id:
             state.fragment_id, state.is_auto_rerun = fragment_id, True
+        clicked = [w.id.rsplit("-", 1)[-1] for w in widget_states if w.HasField("trigger_value")]
+        self._note(f"sent: run {'fragment ' + fragment_id[:8] if fragment_id else 'page'}", *clicked)
         await self._ws.send(message.SerializeToString())
+
+    def _note(self, *words: str) -> None:
+        self.recent.append(f"{time.monotonic() - self._born:.2f} s " + " ".join(words))
 
     async def load(self) -> None:
         """Open the page: one full script run."""
@@ -133,14 +142,23 @@ class ProtocolStudent:
         await self.read_until(lambda: self.finished_runs > runs)
 
     async def read_until(self, done, timeout: float = 300) -> None:
-        """Read and handle messages until `done()` holds."""
+        """Read and handle messages until `done()` holds. Past the timeout, a TimeoutError that lists
+        the newest messages each way and the timers still running."""
         deadline = time.monotonic() + timeout
         while not done():
-            raw = await asyncio.wait_for(self._ws.recv(), max(0.1, deadline - time.monotonic()))
+            try:
+                raw = await asyncio.wait_for(self._ws.recv(), max(0.1, deadline - time.monotonic()))
+            except TimeoutError:
+                said = "\n  ".join(self.recent)
+                timers = ", ".join(f[:8] for f in self._timers) or "none"
+                raise TimeoutError(
+                    f"nothing more in {timeout:g} s; timers: {timers}; last:\n  {said}"
+                ) from None
             self._handle(ForwardMsg.FromString(raw))
 
     def _handle(self, message: ForwardMsg) -> None:
         kind = message.WhichOneof("type")
+        self._note_received(message, kind)
         if kind == "new_session":
             self.session_id = message.new_session.initialize.session_id
             self.page_hash = message.new_session.page_script_hash
@@ -174,6 +192,24 @@ class ProtocolStudent:
             self.stop_timers(list(message.stop_auto_rerun.fragment_ids))
         elif kind == "script_finished":
             self.finished_runs += 1
+
+    def _note_received(self, message: ForwardMsg, kind: str) -> None:
+        """Keep a line in `recent` for the messages that say what the page does: a run's start and
+        end (and which fragments it ran), a timer set or stopped, a metric, message box or error."""
+        if kind in ("new_session", "script_finished"):
+            run = message.metadata.run
+            ran = "fragment " + ",".join(f[:8] for f in run.fragment_ids) if run.fragment_ids else "page"
+            self._note(f"got: {kind} (run {run.script_run_id[:6]}, {ran})")
+        elif kind == "auto_rerun":
+            self._note(
+                f"got: timer {message.auto_rerun.interval:g} s, fragment {message.auto_rerun.fragment_id[:8]}"
+            )
+        elif kind == "stop_auto_rerun":
+            self._note("got: stop timers", *(f[:8] for f in message.stop_auto_rerun.fragment_ids))
+        elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+            what = message.delta.new_element.WhichOneof("type")
+            if what in ("metric", "alert", "exception"):
+                self._note(f"got: {what} (fragment {message.delta.fragment_id[:8] or 'none'})")
 
     def stop_timers(self, fragment_ids: list[str]) -> None:
         """Stop these fragments' timers, as the frontend does on `stop_auto_rerun`."""
