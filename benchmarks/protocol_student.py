@@ -207,9 +207,15 @@ class ProtocolStudent:
         elif kind == "stop_auto_rerun":
             self._note("got: stop timers", *(f[:8] for f in message.stop_auto_rerun.fragment_ids))
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-            what = message.delta.new_element.WhichOneof("type")
-            if what in ("metric", "alert", "exception"):
-                self._note(f"got: {what} (fragment {message.delta.fragment_id[:8] or 'none'})")
+            element = message.delta.new_element
+            said = {
+                "metric": lambda: f"{element.metric.label} {element.metric.body}",
+                "alert": lambda: element.alert.body,
+                "exception": lambda: f"{element.exception.type}: {element.exception.message}",
+            }.get(element.WhichOneof("type"))
+            if said is not None:
+                where = message.delta.fragment_id[:8] or "none"
+                self._note(f"got: {element.WhichOneof('type')} (fragment {where}): {said()[:100]!r}")
 
     def stop_timers(self, fragment_ids: list[str]) -> None:
         """Stop these fragments' timers, as the frontend does on `stop_auto_rerun`."""

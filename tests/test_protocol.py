@@ -365,3 +365,21 @@ def memory_mb(process, field: str) -> float:
     """A line of the process's /proc status: VmRSS (resident now) or VmHWM (its peak so far)."""
     with open(f"/proc/{process.pid}/status") as status:
         return next(int(line.split()[1]) / 1024 for line in status if line.startswith(field + ":"))
+
+
+def test_a_student_who_waits_in_vain_says_what_the_page_did_meanwhile(url):
+    """A protocol test that times out says what the page did last (a test once waited 120 s for a
+    second Test accuracy and said nothing more): the runs, timers and message boxes, each way."""
+
+    async def wait_in_vain() -> str:
+        async with ProtocolStudent(url, query="lr=lots") as student:
+            await student.load()
+            with pytest.raises(TimeoutError) as waited:
+                await student.read_until(lambda: False, timeout=0.5)
+            return str(waited.value)
+
+    said = asyncio.run(wait_in_vain())
+    assert said.startswith("nothing more in 0.5 s; timers: none; last:")
+    assert re.search(r"sent: run page\n.*got: new_session \(run \w+, page\)", said)
+    assert "got: alert (fragment none): 'This link had settings that could not be used" in said
+    assert re.search(r"got: script_finished \(run \w+, page\)$", said)
