@@ -157,8 +157,14 @@ class ProtocolStudent:
             self._handle(ForwardMsg.FromString(raw))
 
     def _handle(self, message: ForwardMsg) -> None:
+        """Do what the frontend does with a message, and keep a line in `recent` for those that say
+        what the page does: a run's start and end (with the fragments it ran), a timer set or
+        stopped, a metric, message box or error."""
         kind = message.WhichOneof("type")
-        self._note_received(message, kind)
+        if kind in ("new_session", "script_finished"):
+            run = message.metadata.run
+            ran = "fragment " + ",".join(f[:8] for f in run.fragment_ids) if run.fragment_ids else "page"
+            self._note(f"got: {kind} (run {run.script_run_id[:6]}, {ran})")
         if kind == "new_session":
             self.session_id = message.new_session.initialize.session_id
             self.page_hash = message.new_session.page_script_hash
@@ -168,54 +174,39 @@ class ProtocolStudent:
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
             self.drawn_in.append(message.delta.fragment_id)
             element = message.delta.new_element
-            widget = getattr(element, element.WhichOneof("type"))
+            what = element.WhichOneof("type")
+            widget = getattr(element, what)
             if "id" in widget.DESCRIPTOR.fields_by_name and widget.id.count("-") >= 2:
                 self.widgets[widget.id.split("-", 2)[2]] = widget.id  # "$$ID-<hash>-<key>"
-            if element.WhichOneof("type") == "button":
+            said = None
+            if what == "button":
                 self.buttons[element.button.label] = element.button.id
-            elif element.WhichOneof("type") == "metric":
+            elif what == "metric":
                 self.metrics[element.metric.label] = element.metric.body
-            elif element.WhichOneof("type") == "markdown":
+                said = f"{element.metric.label} {element.metric.body}"
+            elif what == "markdown":
                 self.texts.append(element.markdown.body)
-            elif element.WhichOneof("type") == "alert":
-                self.texts.append(element.alert.body)
-            elif element.WhichOneof("type") == "exception":
-                self.exceptions.append(f"{element.exception.type}: {element.exception.message}")
+            elif what == "alert":
+                self.texts.append(said := element.alert.body)
+            elif what == "exception":
+                self.exceptions.append(said := f"{element.exception.type}: {element.exception.message}")
+            if said is not None:
+                self._note(
+                    f"got: {what} (fragment {message.delta.fragment_id[:8] or 'none'}): {said[:100]!r}"
+                )
         elif kind == "auto_rerun":
             rerun = message.auto_rerun
+            self._note(f"got: timer {rerun.interval:g} s, fragment {rerun.fragment_id[:8]}")
             self.timer_seconds, self.timer_fragment = rerun.interval, rerun.fragment_id
             if self.follow_timers and rerun.fragment_id not in self._timers:
                 self._timers[rerun.fragment_id] = asyncio.create_task(
                     self._tick(rerun.fragment_id, rerun.interval)
                 )
         elif kind == "stop_auto_rerun":
+            self._note("got: stop timers", *(f[:8] for f in message.stop_auto_rerun.fragment_ids))
             self.stop_timers(list(message.stop_auto_rerun.fragment_ids))
         elif kind == "script_finished":
             self.finished_runs += 1
-
-    def _note_received(self, message: ForwardMsg, kind: str) -> None:
-        """Keep a line in `recent` for the messages that say what the page does: a run's start and
-        end (and which fragments it ran), a timer set or stopped, a metric, message box or error."""
-        if kind in ("new_session", "script_finished"):
-            run = message.metadata.run
-            ran = "fragment " + ",".join(f[:8] for f in run.fragment_ids) if run.fragment_ids else "page"
-            self._note(f"got: {kind} (run {run.script_run_id[:6]}, {ran})")
-        elif kind == "auto_rerun":
-            self._note(
-                f"got: timer {message.auto_rerun.interval:g} s, fragment {message.auto_rerun.fragment_id[:8]}"
-            )
-        elif kind == "stop_auto_rerun":
-            self._note("got: stop timers", *(f[:8] for f in message.stop_auto_rerun.fragment_ids))
-        elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-            element = message.delta.new_element
-            said = {
-                "metric": lambda: f"{element.metric.label} {element.metric.body}",
-                "alert": lambda: element.alert.body,
-                "exception": lambda: f"{element.exception.type}: {element.exception.message}",
-            }.get(element.WhichOneof("type"))
-            if said is not None:
-                where = message.delta.fragment_id[:8] or "none"
-                self._note(f"got: {element.WhichOneof('type')} (fragment {where}): {said()[:100]!r}")
 
     def stop_timers(self, fragment_ids: list[str]) -> None:
         """Stop these fragments' timers, as the frontend does on `stop_auto_rerun`."""
