@@ -254,12 +254,8 @@ def describe(name: str, epoch_rows: list[dict]) -> str:
 
 
 def _said(name: str, value: float) -> str:
-    """A loss, or an accuracy in %, to four significant digits; an accuracy that would read 100%
-    without being 100 reads '> 99.99%' (words.percent's rule at these digits)."""
-    shown = f"{value:.4g}"
-    if name != "accuracy":
-        return shown
-    return "> 99.99%" if shown == "100" and value < 100 else f"{shown}%"
+    """A loss to four significant digits, or an accuracy (in %) as words.percent writes it at four."""
+    return percent(value / 100, exact_ends=True, significant=4) if name == "accuracy" else f"{value:.4g}"
 
 
 CELLS = alt.NamedData(name="cells")  # the confusion matrix's cells

@@ -446,6 +446,10 @@ def test_a_probability_or_an_accuracy_is_never_written_as_a_certainty_it_is_not(
     assert [percent(a, exact_ends=True) for a in (1.0, 1999 / 2000, 0.0, 1 / 4000)] == [
         "100.0%", "> 99.9%", "0.0%", "< 0.1%"
     ]  # fmt: skip
+    # Train's sentences follow a curve to four significant digits, by the same rule
+    assert [percent(a, exact_ends=True, significant=4) for a in (1.0, 0.9638, 19999 / 20000, 0.0, 0.075)] == [
+        "100%", "96.38%", "> 99.99%", "0%", "7.5%"
+    ]  # fmt: skip
     rows = pd.DataFrame({"line": ["cell rnn"] * 2, "x": [5, 40], "accuracy": [100.0, 100 * 1999 / 2000]})
     swept = spec(charts_inside.sweep_curve(rows, "Sequence length"))["description"]
     assert "cell rnn 100.0% at 5, > 99.9% at 40" in swept
