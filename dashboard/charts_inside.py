@@ -174,12 +174,21 @@ def _shares_spec() -> dict:
 
 
 def describe_shares(shares: np.ndarray, tokens: list[str]) -> str:
-    """'Step 10 (9) gives the largest share of ∂L/∂W, 45.2%; the first step gives 3.1%.'"""
+    """'Step 10 (9) gives the largest share of ∂L/∂W, 45.2%; the first step gives 3.1%.' The first
+    step's part of ∂L/∂W is δ_1 h_0ᵀ, exactly zero when h_0 = 0 (the sheet's start), and said so."""
     top = int(np.argmax(shares))
+    first = "nothing, since h_0 = 0" if shares[0] == 0 else _share(shares[0])
     return (
-        f"Step {top + 1} ({tokens[top]}) gives the largest share of ∂L/∂W, {100 * float(shares[top]):.1f}%; "
-        f"the first step gives {100 * float(shares[0]):.1f}%."
+        f"Step {top + 1} ({tokens[top]}) gives the largest share of ∂L/∂W, {_share(shares[top])}; "
+        f"the first step gives {first}."
     )
+
+
+def _share(share: float) -> str:
+    """A signed share in %, to one decimal, or to two significant digits where one decimal would
+    write a share that is not zero as 0.0% ('0.031%', '-0.0042%')."""
+    shown = f"{100 * float(share):.1f}%"
+    return f"{100 * float(share):.2g}%" if share != 0 and float(shown[:-1]) == 0 else shown
 
 
 def gradient_flow(series: dict[str, np.ndarray] | np.ndarray, title: str) -> dict:

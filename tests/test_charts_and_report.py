@@ -355,7 +355,11 @@ def test_every_chart_says_in_a_sentence_what_it_shows_now_from_its_own_numbers(f
     said = spec(charts_inside.hidden_heatmap(hidden, ["3", "1"]))["description"]
     assert "3 units over 2 steps" in said and "2 units are above 0.5 and 1 below -0.5" in said
     shares = spec(charts_inside.step_shares(np.array([0.1, 0.7, 0.2]), ["a", "b", "c"]))["description"]
-    assert shares.startswith("Step 2 (b) gives the largest share of ∂L/∂W, 70.0%")
+    assert shares == "Step 2 (b) gives the largest share of ∂L/∂W, 70.0%; the first step gives 10.0%."
+    # W's first part is δ_1 h_0ᵀ: zero when h_0 = 0, said why; a small share is not written as 0.0%
+    for first, said in ((0.0, "nothing, since h_0 = 0"), (-0.00004, "-0.004%"), (0.00031, "0.031%")):
+        shares = spec(charts_inside.step_shares(np.array([first, 0.7, 0.3 - first]), ["a", "b", "c"]))
+        assert shares["description"].endswith(f"the first step gives {said}.")
     flow = spec(charts_inside.gradient_flow(np.array([1e-5, 1e-3, 1e-1]), "flow"))["description"]
     assert "from 1.0e-01 at 0 steps back to 1.0e-05 at 2 steps back" in flow
     rows = pd.DataFrame({"run": ["Run 1", "Run 1", "Run 2"], "epoch": [1, 2, 1], "loss": [0.7, 0.5, 0.6]})
