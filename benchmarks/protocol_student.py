@@ -19,9 +19,13 @@ frontend does (Streamlit 1.67, checked against its messages):
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -51,9 +55,14 @@ class ProtocolStudent:
     finished_runs: int = 0  # script runs (full or fragment) the server has finished
     follow_timers: bool = True  # False: a tab nobody looks at, whose page timers never fire
     drawn_in: list[str] = field(default_factory=list)  # each element's fragment id ("": not in one)
-    # the newest messages each way, in words, for a failure to say what was going on
-    recent: deque[str] = field(default_factory=lambda: deque(maxlen=40))
+    # the newest messages each way, in words, for a failure to say what was going on: a deque each,
+    # so that a page's timer ticking three times a second for minutes keeps what the server sent last
+    sent: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=40))  # (order, words)
+    got: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=40))
+    # what else a TimeoutError should say: a test sets it to read the server's threads (py-spy)
+    server_stacks: ClassVar[Callable[[], str] | None] = None
     _born: float = field(default_factory=time.monotonic)  # the times in `recent` count from here
+    _order: Iterator[int] = field(default_factory=itertools.count)  # numbers the notes, both ways
     _timers: dict[str, asyncio.Task] = field(default_factory=dict)
     _ws: object = None
 
@@ -99,11 +108,18 @@ class ProtocolStudent:
         if fragment_id:
             state.fragment_id, state.is_auto_rerun = fragment_id, True
         clicked = [w.id.rsplit("-", 1)[-1] for w in widget_states if w.HasField("trigger_value")]
-        self._note(f"sent: run {'fragment ' + fragment_id[:8] if fragment_id else 'page'}", *clicked)
+        self._note(
+            self.sent, f"sent: run {'fragment ' + fragment_id[:8] if fragment_id else 'page'}", *clicked
+        )
         await self._ws.send(message.SerializeToString())
 
-    def _note(self, *words: str) -> None:
-        self.recent.append(f"{time.monotonic() - self._born:.2f} s " + " ".join(words))
+    def _note(self, way: deque[tuple[int, str]], *words: str) -> None:
+        way.append((next(self._order), f"{time.monotonic() - self._born:.2f} s " + " ".join(words)))
+
+    @property
+    def recent(self) -> list[str]:
+        """The newest messages each way, in the order they were sent and read."""
+        return [words for _, words in heapq.merge(self.sent, self.got)]
 
     async def load(self) -> None:
         """Open the page: one full script run."""
@@ -151,8 +167,10 @@ class ProtocolStudent:
             except TimeoutError:
                 said = "\n  ".join(self.recent)
                 timers = ", ".join(f[:8] for f in self._timers) or "none"
+                read = type(self).server_stacks
+                stacks = f"\nthe server's threads now:\n{read()}" if read else ""
                 raise TimeoutError(
-                    f"nothing more in {timeout:g} s; timers: {timers}; last:\n  {said}"
+                    f"nothing more in {timeout:g} s; timers: {timers}; last:\n  {said}{stacks}"
                 ) from None
             self._handle(ForwardMsg.FromString(raw))
 
@@ -164,7 +182,7 @@ class ProtocolStudent:
         if kind in ("new_session", "script_finished"):
             run = message.metadata.run
             ran = "fragment " + ",".join(f[:8] for f in run.fragment_ids) if run.fragment_ids else "page"
-            self._note(f"got: {kind} (run {run.script_run_id[:6]}, {ran})")
+            self._note(self.got, f"got: {kind} (run {run.script_run_id[:6]}, {ran})")
         if kind == "new_session":
             self.session_id = message.new_session.initialize.session_id
             self.page_hash = message.new_session.page_script_hash
@@ -192,18 +210,19 @@ class ProtocolStudent:
                 self.exceptions.append(said := f"{element.exception.type}: {element.exception.message}")
             if said is not None:
                 self._note(
-                    f"got: {what} (fragment {message.delta.fragment_id[:8] or 'none'}): {said[:100]!r}"
+                    self.got,
+                    f"got: {what} (fragment {message.delta.fragment_id[:8] or 'none'}): {said[:100]!r}",
                 )
         elif kind == "auto_rerun":
             rerun = message.auto_rerun
-            self._note(f"got: timer {rerun.interval:g} s, fragment {rerun.fragment_id[:8]}")
+            self._note(self.got, f"got: timer {rerun.interval:g} s, fragment {rerun.fragment_id[:8]}")
             self.timer_seconds, self.timer_fragment = rerun.interval, rerun.fragment_id
             if self.follow_timers and rerun.fragment_id not in self._timers:
                 self._timers[rerun.fragment_id] = asyncio.create_task(
                     self._tick(rerun.fragment_id, rerun.interval)
                 )
         elif kind == "stop_auto_rerun":
-            self._note("got: stop timers", *(f[:8] for f in message.stop_auto_rerun.fragment_ids))
+            self._note(self.got, "got: stop timers", *(f[:8] for f in message.stop_auto_rerun.fragment_ids))
             self.stop_timers(list(message.stop_auto_rerun.fragment_ids))
         elif kind == "script_finished":
             self.finished_runs += 1

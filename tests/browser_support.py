@@ -75,6 +75,21 @@ def stop_server(process: subprocess.Popen) -> None:
     process.wait(timeout=20)
 
 
+def thread_stacks(pid: int) -> str:
+    """What every thread of a Python process and of its children (a server's forkserver and
+    workers) is doing now, as py-spy dumps them one process at a time, so that a child that cannot
+    be read (one just starting) costs only its own part: py-spy's error stands in for it."""
+    dumps = []
+    for process in family(pid):
+        try:
+            command = ["py-spy", "dump", "--pid", str(process)]
+            dumped = subprocess.run(command, capture_output=True, text=True, timeout=30)
+            dumps.append(dumped.stdout or f"process {process}: {dumped.stderr.strip()}")
+        except (OSError, subprocess.TimeoutExpired) as error:
+            dumps.append(f"process {process}: py-spy could not read it: {error}")
+    return "\n".join(dumps)
+
+
 def family(root: int) -> list[int]:
     """The process and all its descendants (the server, its forkserver and its workers)."""
     children: dict[int, list[int]] = {}

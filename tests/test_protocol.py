@@ -28,7 +28,7 @@ import pytest
 import requests
 import websockets
 
-from browser_support import cpu_seconds, link_query, long_run_query, start_server, stop_server
+from browser_support import cpu_seconds, link_query, long_run_query, start_server, stop_server, thread_stacks
 from conftest import BIG, ROOT, page_timers
 from dashboard import limits, state
 
@@ -51,6 +51,13 @@ def server(tmp_path_factory):
     process, url = start_server(log, RNN_LAB_WORKERS="1", RNN_LAB_KEPT_MB=str(KEPT_MB))
     yield process, url
     stop_server(process)
+
+
+@pytest.fixture(autouse=True)
+def server_stacks(server, monkeypatch):
+    """A protocol test that waits in vain also says what the server's threads were doing then."""
+    read = functools.partial(thread_stacks, server[0].pid)
+    monkeypatch.setattr(ProtocolStudent, "server_stacks", staticmethod(read))
 
 
 @pytest.fixture(scope="module")
@@ -374,12 +381,22 @@ def test_a_student_who_waits_in_vain_says_what_the_page_did_meanwhile(url):
     async def wait_in_vain() -> str:
         async with ProtocolStudent(url, query="lr=lots") as student:
             await student.load()
+            for _ in range(45):  # a page's timer ticking on (here for a fragment the page never had)
+                await student.tick("0" * 32)
             with pytest.raises(TimeoutError) as waited:
                 await student.read_until(lambda: False, timeout=0.5)
             return str(waited.value)
 
     said = asyncio.run(wait_in_vain())
     assert said.startswith("nothing more in 0.5 s; timers: none; last:")
-    assert re.search(r"sent: run page\n.*got: new_session \(run \w+, page\)", said)
-    assert "got: alert (fragment none): 'This link had settings that could not be used" in said
-    assert re.search(r"got: script_finished \(run \w+, page\)$", said)
+    report, stacks = said.split("\nthe server's threads now:\n")
+    lines = report.splitlines()[1:]
+    times = [float(line.split(" s ", 1)[0]) for line in lines]
+    assert times == sorted(times)  # both ways, in the order they happened
+    # the newest 40 it sent, no older (a page's timer ticking on for minutes once took every line)...
+    assert report.count("sent: run fragment 00000000") == 40 and "sent: run page" not in report
+    # ...and beside them what the server sent
+    assert re.search(r"got: new_session \(run \w+, page\)", report)
+    assert "got: alert (fragment none): 'This link had settings that could not be used" in report
+    assert re.search(r"got: script_finished \(run \w+, page\)", report)
+    assert re.search(r"Process \d+: .*streamlit run dashboard/app.py", stacks)  # py-spy names the server
