@@ -4,7 +4,7 @@ ran then, beside the tests of the same names run as this tree runs its suite.
     python benchmarks/bench_old_checks.py [REV]     # REV: e7393b7 (280 tests, "2 m 12 s" then)
 
 1. A clone of this repository at REV runs its own test command (pytest, one process), with this
-   file as a pytest plugin that records each test's machine CPU (/proc/stat, as suite_cpu.py).
+   file as a pytest plugin that records each test's machine CPU (suite_cpu.busy_seconds).
 2. This tree runs the tests that have the same names here (`bash scripts/test.sh ID ...`: both
    cores, the quick tests beside the ones that wait on a page).
 Both run on the same machine within minutes of each other: its pace moves more from day to day
@@ -24,19 +24,11 @@ import time
 from pathlib import Path
 
 import pytest
+from suite_cpu import busy_seconds  # this file's folder is on the path, as a script and as a plugin
 
 ROOT = Path(__file__).resolve().parents[1]
 FILED_AGAINST = "e7393b7"
 RECORD = "BENCH_OLD_CHECKS_JSON"  # where the plugin writes {node id: machine CPU seconds}
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def busy_seconds() -> float:
-    """suite_cpu.busy_seconds, repeated so that this file is a plugin with no import from this tree
-    (the old tree's own `benchmarks` folder would be found first)."""
-    with open("/proc/stat") as stat:
-        fields = stat.readline().split()[1:]
-    return sum(int(fields[i]) for i in (0, 1, 2, 5, 6, 7)) / TICKS
 
 
 # ---- the plugin, in the old tree's pytest -------------------------------------------------------
