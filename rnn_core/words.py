@@ -43,17 +43,18 @@ def apart(first: float, second: float, kind: str = "g", least: int = 4) -> tuple
     return shown
 
 
-def percent(share: float, exact_ends: bool = False, significant: int | None = None) -> str:
-    """A probability or an accuracy as a student reads it, to one decimal ('62.0%') or to
-    `significant` digits ('96.38%', Train's sentences that follow a curve), and never as a certainty
-    it is not: one that would read 100.0% reads '> 99.9%' (at four significant digits, 100% reads
-    '> 99.99%'), and 0.0% reads '< 0.1%'. A softmax's probability is never exactly 1 or 0, even
-    where float32 rounds it there; an accuracy can be (`exact_ends`: every sequence right reads
-    100.0%, 1,999 of 2,000 '> 99.9%')."""
-    shown = f"{100 * share:.{significant}g}" if significant else f"{100 * share:.1f}"
+def percent(share: float, exact_ends: bool = False, significant: int | None = None, decimals: int = 1) -> str:
+    """A probability or an accuracy as a student reads it, to `decimals` decimals ('62.0%'; the lab
+    sheet's test accuracy has two, '87.50%') or to `significant` digits ('96.38%', Train's sentences
+    that follow a curve), and never as a certainty it is not: one that would read 100.0% reads
+    '> 99.9%' (at two decimals or four significant digits, '> 99.99%'), and 0.0% reads '< 0.1%'. A
+    softmax's probability is never exactly 1 or 0, even where float32 rounds it there; an accuracy
+    can be (`exact_ends`: every sequence right reads 100.0%, 1,999 of 2,000 '> 99.9%')."""
+    shown = f"{100 * share:.{significant}g}" if significant else f"{100 * share:.{decimals}f}"
     if exact_ends and share in (0, 1):
         return f"{shown}%"
-    decimals = significant - 2 if significant else 1  # of the closest number below 100 so written
+    if significant:
+        decimals = significant - 2  # of the closest number below 100 so written
     if float(shown) == 100:
         return f"> {100 - 10**-decimals:.{decimals}f}%"
     if float(shown) == 0:

@@ -49,7 +49,7 @@ def test_a_lab_run_shows_test_accuracy_the_sheets_log_charts_and_downloads():
     assert not at.exception
     metric = next(m for m in at.metric if m.label == "Test accuracy")
     finished = runs(at).latest().finished
-    assert metric.value == f"{100 * finished.test_accuracy:.2f}%"
+    assert metric.value == percent(finished.test_accuracy, exact_ends=True, decimals=2)  # "87.50%"
     log = at.code[0].value.splitlines()
     assert all(EPOCH_LINE.fullmatch(line) for line in log[:-1]) and TEST_LINE.fullmatch(log[-1])
     assert len(log) == 11
@@ -72,7 +72,7 @@ def test_a_run_whose_network_the_server_let_go_keeps_its_results_and_every_page_
     assert not at.exception and note in texts(at.caption)
     metric = next(m for m in at.metric if m.label == "Test accuracy")
     assert (
-        metric.value == f"{100 * job.view().finished.test_accuracy:.2f}%"
+        metric.value == percent(job.view().finished.test_accuracy, exact_ends=True, decimals=2)
         and len(at.code[0].value.splitlines()) == 11
     )
     labels = [b.proto.label for b in at.get("download_button")]

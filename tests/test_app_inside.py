@@ -15,6 +15,7 @@ from rnn_core import FIELDS, bptt
 from rnn_core.equations import recurrence
 from rnn_core.experiments import EXPERIMENTS
 from rnn_core.probes import probe_score
+from rnn_core.words import percent
 
 
 def chart_rows(chart):
@@ -317,6 +318,10 @@ def test_compare_runs_an_experiment_and_says_whether_its_claim_held():
     table = at.dataframe[0].value
     assert list(table.index) == ["Run 2", "Run 3"] and list(table["lr"]) == [0.002, 0.2]
     assert list(table.columns[:3]) == ["status", "test accuracy %", "lr"]  # what differs, in sight
+    shown = pa.ipc.open_stream(at.dataframe[0].proto.arrow_data.styler.display_values).read_pandas()
+    accuracies = [v.finished.test_accuracy for v in runs(at).views()[1:]]
+    written = [percent(a, exact_ends=True, decimals=2).removesuffix("%") for a in accuracies]  # as on Train
+    assert list(shown["test accuracy %"]) == written
     columns = json.loads(at.dataframe[0].proto.columns)  # each named as in a link, saying what it is
     tooltips = {name: column.get("help") for name, column in columns.items()}
     assert tooltips["lr"] == f"Learning rate: {FIELDS['lr'].help}"

@@ -450,6 +450,11 @@ def test_a_probability_or_an_accuracy_is_never_written_as_a_certainty_it_is_not(
     assert [percent(a, exact_ends=True) for a in (1.0, 1999 / 2000, 0.0, 1 / 4000)] == [
         "100.0%", "> 99.9%", "0.0%", "< 0.1%"
     ]  # fmt: skip
+    # Train's test accuracy and Compare's table have the sheet's two decimals, by the same rule: one
+    # wrong of 40,000 step predictions (a long many-to-many test set) is not "100.00%"
+    assert [percent(a, exact_ends=True, decimals=2) for a in (1.0, 0.875, 39999 / 40000, 0.0, 1 / 40000)] == [
+        "100.00%", "87.50%", "> 99.99%", "0.00%", "< 0.01%"
+    ]  # fmt: skip
     # Train's sentences follow a curve to four significant digits, by the same rule
     assert [percent(a, exact_ends=True, significant=4) for a in (1.0, 0.9638, 19999 / 20000, 0.0, 0.075)] == [
         "100%", "96.38%", "> 99.99%", "0%", "7.5%"

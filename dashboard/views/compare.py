@@ -149,7 +149,7 @@ def config_table(views: list[JobView]) -> tuple[pd.DataFrame, list[str]]:
     matter are in sight, not behind the table's scroll bar."""
     rows = []
     for v in views:
-        accuracy = round(100 * v.finished.test_accuracy, 2) if v.finished else None
+        accuracy = 100 * v.finished.test_accuracy if v.finished else None  # written by accuracy_cell
         rows.append({"run": v.name, "status": v.state, "test accuracy %": accuracy, **v.config.to_dict()})
     table = pd.DataFrame(rows).set_index("run")
     changed = {name for v in views[1:] for name in v.config.changes_from(views[0].config)}
@@ -230,7 +230,7 @@ def render_comparison(views: list[JobView]) -> None:
             st.write("These two runs have the same settings: with the same seed they are the same run.")
     st.dataframe(
         table.style.set_properties(subset=differing, **{"background-color": "#FCE3C0", "font-weight": "bold"})
-        .format(precision=2, subset=["test accuracy %"])
+        .format(accuracy_cell, subset=["test accuracy %"], na_rep="")  # a run not finished: no result yet
         .format(lambda value: f"{value:g}", subset=[n for n in FIELDS if table[n].dtype.kind == "f"]),
         column_config={
             # wide enough for "completed": the table keeps the widths it was first drawn with ("running")
@@ -239,6 +239,12 @@ def render_comparison(views: list[JobView]) -> None:
         },
     )
     st.caption("Highlighted: the settings in which the chosen runs differ.")
+
+
+def accuracy_cell(accuracy: float) -> str:
+    """A test accuracy in the table's "%" column, as the Train page writes it (two decimals, as the
+    lab sheet), and never 100.00 when a prediction was wrong."""
+    return percent(accuracy / 100, exact_ends=True, decimals=2).removesuffix("%")
 
 
 def timer_mode() -> str | None:
