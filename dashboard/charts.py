@@ -44,24 +44,19 @@ MEANING = (
 
 
 def epoch_rows(epochs) -> list[dict]:
-    """Per-epoch metrics (rnn_core EpochEnd events) in long form: one row per epoch and split."""
+    """Per-epoch metrics (rnn_core EpochEnd events) in long form: one row per epoch and split, with
+    its accuracy also in words (`shown`: what the chart's tooltip says, accuracy_words)."""
     rows = []
     for e in epochs:
-        rows.append(
-            {"epoch": e.epoch, "split": "train", "loss": e.train_loss, "accuracy": 100 * e.train_accuracy}
-        )
+        splits = [("train", e.train_loss, e.train_accuracy)]
         if e.train_accuracy_end is not None:
-            rows.append(
-                {
-                    "epoch": e.epoch,
-                    "split": AFTER,
-                    "loss": e.train_loss_end,
-                    "accuracy": 100 * e.train_accuracy_end,
-                }
-            )
-        rows.append(
-            {"epoch": e.epoch, "split": "test", "loss": e.test_loss, "accuracy": 100 * e.test_accuracy}
-        )
+            splits.append((AFTER, e.train_loss_end, e.train_accuracy_end))
+        splits.append(("test", e.test_loss, e.test_accuracy))
+        rows += [
+            {"epoch": e.epoch, "split": split, "loss": loss, "accuracy": 100 * accuracy,
+             "shown": accuracy_words(100 * accuracy)}
+            for split, loss, accuracy in splits
+        ]  # fmt: skip
     return rows
 
 
@@ -201,7 +196,7 @@ def accuracy_curve(total_epochs: int = 10) -> alt.Chart:
             x=epoch_axis(total_epochs),
             y=alt.Y("accuracy:Q", title="Accuracy (%)", scale=alt.Scale(domain=[0, 100])),
             color=_colour(EPOCH_SPLITS),
-            tooltip=["epoch:Q", "split:N", alt.Tooltip("accuracy:Q", format=".2f", title="accuracy %")],
+            tooltip=["epoch:Q", "split:N", alt.Tooltip("shown:N", title="accuracy")],
         )
         .properties(title="Accuracy", height=CURVE_HEIGHT)
     )
@@ -248,14 +243,22 @@ def describe(name: str, epoch_rows: list[dict]) -> str:
     for split in EPOCH_SPLITS:
         values = [row[name] for row in epoch_rows if row["split"] == split]
         if values:
-            change = f", from {_said(name, values[0])} after epoch 1" if len(values) > 1 else ""
-            parts.append(f"{split} {_said(name, values[-1])}{change}")
+            change = f", from {in_words(name, values[0])} after epoch 1" if len(values) > 1 else ""
+            parts.append(f"{split} {in_words(name, values[-1])}{change}")
     return f"{name.capitalize()} after epoch {last}: " + "; ".join(parts) + "."
 
 
-def _said(name: str, value: float) -> str:
-    """A loss to four significant digits, or an accuracy (in %) as words.percent writes it at four."""
+def in_words(name: str, value: float) -> str:
+    """How a chart's sentence writes a value: a loss to four significant digits, or an accuracy (in %,
+    `name` "accuracy") as words.percent writes it at four."""
     return percent(value / 100, exact_ends=True, significant=4) if name == "accuracy" else f"{value:.4g}"
+
+
+def accuracy_words(accuracy: float) -> str:
+    """An accuracy in percent (a chart's y, 0-100) as a tooltip, a table and the Train page's metric
+    write it: with the lab sheet's two decimals, and never "100.00%" when a prediction was wrong
+    (words.percent)."""
+    return percent(accuracy / 100, exact_ends=True, decimals=2)
 
 
 CELLS = alt.NamedData(name="cells")  # the confusion matrix's cells

@@ -15,7 +15,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from dashboard.charts import PALETTE, epoch_axis, filled, in_order_of
+from dashboard.charts import PALETTE, accuracy_words, epoch_axis, filled, in_order_of, in_words
 from rnn_core.words import percent
 
 # Hidden states redraws its two charts every second while a run trains and at each replay frame.
@@ -258,7 +258,9 @@ def compare_curves(
     browser only swaps the rows in at each redraw, as with the Train page's curves (charts.live_spec).
     """
     runs = tuple(dict.fromkeys(rows["run"]))
-    description = describe_runs(rows, metric, title, training)
+    description = describe_runs(rows, metric, title, training, percent)
+    if percent:  # what the tooltip says (charts.accuracy_words)
+        rows = rows.assign(shown=rows[metric].map(accuracy_words))
     return filled(
         _compare_spec(metric, title, runs, epochs, percent), RUNS, rows.to_dict("records"), description
     )
@@ -284,19 +286,26 @@ def _compare_spec(metric: str, title: str, runs: tuple[str, ...], epochs: int, p
                 scale=alt.Scale(domain=list(runs), range=list(PALETTE[: len(runs)])),
                 legend=UNDER_THE_PLOT,
             ),
-            tooltip=["run:N", "epoch:Q", alt.Tooltip(f"{metric}:Q", format=".4f")],
+            tooltip=[
+                "run:N",
+                "epoch:Q",
+                alt.Tooltip("shown:N", title=title) if percent else alt.Tooltip(f"{metric}:Q", format=".4f"),
+            ],
         )
         .properties(title=title, height=320)
     )
     return chart.to_dict()
 
 
-def describe_runs(rows: pd.DataFrame, metric: str, title: str, training: tuple[str, ...] = ()) -> str:
-    """'Test accuracy (%) at each run's last epoch: Run 1 96.5 (epoch 10); Run 2 still training
-    (named here when it ends).'"""
+def describe_runs(
+    rows: pd.DataFrame, metric: str, title: str, training: tuple[str, ...] = (), percent: bool = False
+) -> str:
+    """'Test accuracy (%) at each run's last epoch: Run 1 96.5% (epoch 10); Run 2 still training
+    (named here when it ends).' A metric in percent as the Train page's sentences write one."""
     done = rows[~rows["run"].isin(training)].reset_index(drop=True)  # idxmax gives index labels
     last = done.loc[done.groupby("run", sort=False)["epoch"].idxmax()]  # each run's last epoch, in run order
-    said = [f"{row.run} {row[metric]:.4g} (epoch {row.epoch})" for _, row in last.iterrows()]
+    kind = "accuracy" if percent else metric  # how a value is written (charts.in_words)
+    said = [f"{row.run} {in_words(kind, row[metric])} (epoch {row.epoch})" for _, row in last.iterrows()]
     going = [run for run in dict.fromkeys(rows["run"]) if run in training]
     if going:
         when = "they end" if len(going) > 1 else "it ends"
@@ -322,6 +331,7 @@ def sweep_curve(rows: pd.DataFrame, x_title: str) -> dict:
         )
         + f" ({x_title.lower()})."
     )
+    rows = rows.assign(shown=rows["accuracy"].map(accuracy_words))  # what the tooltip says
     return filled(_sweep_spec(x_title, lines), SWEEP, rows.to_dict("records"), description)
 
 
@@ -339,7 +349,11 @@ def _sweep_spec(x_title: str, lines: tuple[str, ...]) -> dict:
                 scale=alt.Scale(domain=list(lines), range=list(PALETTE[: len(lines)])),
                 legend=UNDER_THE_PLOT,
             ),
-            tooltip=["line:N", alt.Tooltip("x:O", title=x_title), alt.Tooltip("accuracy:Q", format=".2f")],
+            tooltip=[
+                "line:N",
+                alt.Tooltip("x:O", title=x_title),
+                alt.Tooltip("shown:N", title="test accuracy"),
+            ],
         )
         .properties(title="Test accuracy at the end of each run", height=320)
         .to_dict()

@@ -18,7 +18,7 @@ from rnn_core import preset
 from rnn_core.__main__ import build_parser
 from rnn_core.config import FIELDS, TrainConfig
 from rnn_core.equations import SHEET_RNN
-from rnn_core.events import BatchEnd, RunFinished
+from rnn_core.events import BatchEnd, EpochEnd, RunFinished
 from rnn_core.notebook_text import markdown, network_title
 from rnn_core.report import lab_report, metrics_csv
 from rnn_core.trained import Prediction
@@ -171,7 +171,9 @@ def test_chart_rows_go_to_the_browser_as_arrow_and_mixed_columns_are_left_to_str
     cannot type stays rows, for Streamlit's own conversion, which turns it into text."""
     rows = [*charts.epoch_rows(run_events(RUN)[-1].model.history), {"epoch": 4, "split": "test", "note": "x"}]
     table = page.arrow_table(rows)  # a row without a column has None there, as in a DataFrame
-    assert table.to_pylist() == [{"loss": None, "accuracy": None, "note": None} | row for row in rows]
+    assert table.to_pylist() == [
+        {"loss": None, "accuracy": None, "shown": None, "note": None} | row for row in rows
+    ]
     assert table.to_pandas().equals(pd.DataFrame(rows))
     mixed = [{"step": 1}, {"step": "one"}]
     assert page.arrow_table(mixed) is mixed
@@ -460,8 +462,28 @@ def test_a_probability_or_an_accuracy_is_never_written_as_a_certainty_it_is_not(
         "100%", "96.38%", "> 99.99%", "0%", "7.5%"
     ]  # fmt: skip
     rows = pd.DataFrame({"line": ["cell rnn"] * 2, "x": [5, 40], "accuracy": [100.0, 100 * 1999 / 2000]})
-    swept = spec(charts_inside.sweep_curve(rows, "Sequence length"))["description"]
-    assert "cell rnn 100.0% at 5, > 99.9% at 40" in swept
-    epochs = [{"epoch": e, "split": "test", "accuracy": a} for e, a in ((1, 100.0), (2, 100 * 19999 / 20000))]
-    said = charts.live_spec("accuracy", 2, epochs=epochs)["description"]  # Train's curves, four digits
-    assert said == "Accuracy after epoch 2: test > 99.99%, from 100% after epoch 1."
+    swept = spec(charts_inside.sweep_curve(rows, "Sequence length"))
+    assert "cell rnn 100.0% at 5, > 99.9% at 40" in swept["description"]
+    assert shown_on_hover(swept) == ["100.00%", "99.95%"]
+    # Train's curves: their sentence to four digits, their tooltips to the sheet's two decimals
+    history = [EpochEnd(e, 2, 0.1, a, 0.1, a, elapsed=0.1) for e, a in ((1, 1.0), (2, 39999 / 40000))]
+    said = charts.live_spec("accuracy", 2, epochs=charts.epoch_rows(history))
+    assert said["description"] == "Accuracy after epoch 2: train > 99.99%, from 100% after epoch 1; " + (
+        "test > 99.99%, from 100% after epoch 1."
+    )
+    assert shown_on_hover(said) == ["100.00%", "100.00%", "> 99.99%", "> 99.99%"]
+    # and Compare's: "Run 1 > 99.99%", not "Run 1 100"
+    rows = pd.DataFrame({"run": ["Run 1"] * 2, "epoch": [1, 2], "acc": [100.0, 100 * 39999 / 40000]})
+    compared = spec(charts_inside.compare_curves(rows, "acc", "Test accuracy (%)", 2, percent=True))
+    assert compared["description"] == "Test accuracy (%) at each run's last epoch: Run 1 > 99.99% (epoch 2)."
+    assert shown_on_hover(compared) == ["100.00%", "> 99.99%"]
+
+
+def shown_on_hover(chart: dict) -> list[str]:
+    """What a chart's tooltips say of its accuracy: its rows' `shown` field, which they read."""
+    tooltips = (
+        chart["encoding"]["tooltip"] if "encoding" in chart else chart["layer"][0]["encoding"]["tooltip"]
+    )
+    assert next(t for t in tooltips if t["field"] == "shown")["type"] == "nominal"  # its words, as written
+    (rows,) = chart["datasets"].values()
+    return [row["shown"] for row in rows]

@@ -244,7 +244,7 @@ def render_comparison(views: list[JobView]) -> None:
 def accuracy_cell(accuracy: float) -> str:
     """A test accuracy in the table's "%" column, as the Train page writes it (two decimals, as the
     lab sheet), and never 100.00 when a prediction was wrong."""
-    return percent(accuracy / 100, exact_ends=True, decimals=2).removesuffix("%")
+    return charts.accuracy_words(accuracy).removesuffix("%")
 
 
 def timer_mode() -> str | None:

@@ -21,7 +21,7 @@ from dashboard.runner import JobView, find
 from rnn_core import TrainConfig, checkpoint, report
 from rnn_core.notebook import notebook_bytes
 from rnn_core.tasks import get_task
-from rnn_core.words import counted, counted_are, percent
+from rnn_core.words import counted, counted_are
 
 # Redraw timer per state, none once a run is over. A running run redraws often (Streamlit's timer
 # waits for the previous redraw, so 0.3 s gives a bit over 2 redraws a second); a queued one only
@@ -113,7 +113,7 @@ def render_outcome(view: JobView) -> None:
     headline = "**The run diverged.** " if finished.status == "diverged" else ""
     STATUS[finished.status](f"{headline}{finished.reason} Training took {finished.elapsed:.2f} s.")
     chance = 100 / get_task(view.config.task).num_classes
-    shown = percent(finished.test_accuracy, exact_ends=True, decimals=2)  # the sheet's two decimals
+    shown = charts.accuracy_words(100 * finished.test_accuracy)  # the sheet's two decimals
     st.metric("Test accuracy", shown, help=f"Guessing scores about {chance:.0f}%.")
 
 
