@@ -66,15 +66,21 @@ def url(server):
 
 
 def test_clicks_that_leave_the_settings_out_train_the_linked_setup_every_time(url):
+    wait = limits.RUN_WALL_SECONDS / 2  # seconds
+
     async def click_train() -> ProtocolStudent:
         async with ProtocolStudent(url, query="epochs=2&cell=gru&seed=4") as student:
             await student.load()
+            # Each 2-epoch run takes seconds, a fresh server's first included. Waiting less than the
+            # server's own limit per run (limits.RUN_WALL_SECONDS, 120 s), which would stop a run
+            # stuck in its worker and show its model so far, keeps such a hang a failure, told with
+            # the server's threads (this test waited 120 s in vain twice in about 25 full runs).
             await student.click("Train")  # the button's state alone: no setting is sent
-            await student.read_until(lambda: "Test accuracy" in student.metrics, timeout=120)
+            await student.read_until(lambda: "Test accuracy" in student.metrics, timeout=wait)
             student.metrics.clear()
             await student.click("Train")  # again, after the page's timer and its reruns: a setting
             # dropped by then crashed the sidebar (KeyError: cfg_task) before it kept its values
-            await student.read_until(lambda: "Test accuracy" in student.metrics or student.exceptions, 120)
+            await student.read_until(lambda: "Test accuracy" in student.metrics or student.exceptions, wait)
             return student
 
     student = asyncio.run(click_train())
