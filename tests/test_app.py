@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_support import new_app, picker, runs, set_config, texts, wait_for
 from conftest import EPOCH_LINE, TEST_LINE
-from dashboard import page, session, state
+from dashboard import charts, page, session, state
 from dashboard.keeping import SessionRuns
 from dashboard.pool import TrainingPool
 from rnn_core import FIELDS, EpochEnd, preset
@@ -49,7 +49,7 @@ def test_a_lab_run_shows_test_accuracy_the_sheets_log_charts_and_downloads():
     assert not at.exception
     metric = next(m for m in at.metric if m.label == "Test accuracy")
     finished = runs(at).latest().finished
-    assert metric.value == percent(finished.test_accuracy, exact_ends=True, decimals=2)  # "87.50%"
+    assert metric.value == charts.accuracy_words(100 * finished.test_accuracy)  # "87.50%"
     log = at.code[0].value.splitlines()
     assert all(EPOCH_LINE.fullmatch(line) for line in log[:-1]) and TEST_LINE.fullmatch(log[-1])
     assert len(log) == 11
@@ -72,7 +72,7 @@ def test_a_run_whose_network_the_server_let_go_keeps_its_results_and_every_page_
     assert not at.exception and note in texts(at.caption)
     metric = next(m for m in at.metric if m.label == "Test accuracy")
     assert (
-        metric.value == percent(job.view().finished.test_accuracy, exact_ends=True, decimals=2)
+        metric.value == charts.accuracy_words(100 * job.view().finished.test_accuracy)
         and len(at.code[0].value.splitlines()) == 11
     )
     labels = [b.proto.label for b in at.get("download_button")]

@@ -10,12 +10,11 @@ import torch
 
 from app_support import new_app, picker, runs, set_config, stop_after_an_epoch, texts, wait_for
 from conftest import EPOCH_LINE
-from dashboard import limits, state
+from dashboard import charts, limits, state
 from rnn_core import FIELDS, bptt
 from rnn_core.equations import recurrence
 from rnn_core.experiments import EXPERIMENTS
 from rnn_core.probes import probe_score
-from rnn_core.words import percent
 
 
 def chart_rows(chart):
@@ -320,7 +319,7 @@ def test_compare_runs_an_experiment_and_says_whether_its_claim_held():
     assert list(table.columns[:3]) == ["status", "test accuracy %", "lr"]  # what differs, in sight
     shown = pa.ipc.open_stream(at.dataframe[0].proto.arrow_data.styler.display_values).read_pandas()
     accuracies = [v.finished.test_accuracy for v in runs(at).views()[1:]]
-    written = [percent(a, exact_ends=True, decimals=2).removesuffix("%") for a in accuracies]  # as on Train
+    written = [charts.accuracy_words(100 * a).removesuffix("%") for a in accuracies]  # as on Train
     assert list(shown["test accuracy %"]) == written
     columns = json.loads(at.dataframe[0].proto.columns)  # each named as in a link, saying what it is
     tooltips = {name: column.get("help") for name, column in columns.items()}

@@ -481,9 +481,7 @@ def test_a_probability_or_an_accuracy_is_never_written_as_a_certainty_it_is_not(
 
 def shown_on_hover(chart: dict) -> list[str]:
     """What a chart's tooltips say of its accuracy: its rows' `shown` field, which they read."""
-    tooltips = (
-        chart["encoding"]["tooltip"] if "encoding" in chart else chart["layer"][0]["encoding"]["tooltip"]
-    )
+    tooltips = chart["encoding"]["tooltip"]
     assert next(t for t in tooltips if t["field"] == "shown")["type"] == "nominal"  # its words, as written
     (rows,) = chart["datasets"].values()
     return [row["shown"] for row in rows]
