@@ -1,0 +1,138 @@
+"""Where the whole suite's CPU goes, by kind of process, as `scripts/test.sh` runs it.
+
+    python benchmarks/suite_processes.py                   # bash scripts/test.sh, then the table
+    python benchmarks/suite_processes.py -- COMMAND ...    # any other command (a pytest selection)
+
+benchmarks/suite_cpu.py says which tests hold the machine's CPU; this says which processes spend it.
+Most of it is not pytest's: Chromium draws the pages, forkservers and training workers train, each
+Streamlit server, Jupyter kernel and command line imports PyTorch anew. While the command runs,
+every process in /proc is read every 0.2 s; each one's CPU is what it spent between its first and
+its last reading (a process that lived less than 0.2 s is missed, and one that outlives the command
+counts only its share). The last line sets the sum beside the machine's busy time from /proc/stat,
+which says how much the sampling missed. The sampler itself costs about 1 % of the run's CPU and
+is on the table. Run it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from suite_cpu import busy_seconds  # this file's folder is on the path when it runs as a script
+
+ROOT = Path(__file__).resolve().parents[1]
+TICKS = os.sysconf("SC_CLK_TCK")
+EVERY = 0.2  # seconds between readings
+
+
+@dataclass
+class Seen:
+    command: str
+    parent: int
+    first: float  # CPU seconds at the first reading
+    last: float  # and at the last one
+
+
+def read_all(seen: dict[tuple[int, int], Seen]) -> None:
+    """One reading of every process, keyed by (pid, start time) so that a reused pid is a new one."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+            cpu, key = (int(rest[11]) + int(rest[12])) / TICKS, (int(entry), int(rest[19]))  # u+s, start
+            if key in seen:
+                seen[key].last = cpu
+                continue
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="ignore")
+        except (OSError, ValueError, IndexError):  # ended between the listing and the reading
+            continue
+        seen[key] = Seen(command.strip() or f"[{name}]", int(rest[1]), cpu, cpu)
+
+
+def kind(process: Seen, forkservers: set[int]) -> str:
+    """What a process is, from its command line (a training worker keeps its forkserver's)."""
+    command = process.command
+    if "chromium" in command or "/proc/self/exe --type=" in command:
+        role = re.search(r"--type=(\S+)", command)
+        return f"Chromium {role[1] if role else 'browser'}"
+    if "multiprocessing.forkserver" in command:
+        return "training worker" if process.parent in forkservers else "forkserver (imports PyTorch)"
+    table = (  # the first pattern found in the command line names it (a test's files are in pytest-of-*)
+        (r"suite_processes\.py", "this sampler"),  # its command line holds the command it runs
+        (r"ipykernel", "Jupyter kernel (the notebook tests)"),
+        (r"streamlit run", "Streamlit server"),
+        (r"exec\(eval\(sys\.stdin", "pytest-xdist worker (the quick tests)"),
+        (r"rnn_core/__main__\.py|-m rnn_core\b", "the command line (python -m rnn_core)"),
+        (r"-m pytest\b|pytest/__main__", "pytest (the replicas, the tests that wait on a page)"),
+        (r"playwright", "Playwright's driver"),
+        (r"haproxy", "HAProxy"),
+    )
+    for pattern, name in table:
+        if re.search(pattern, command):
+            return name
+    if process.command.startswith("["):  # no command line: a kernel thread
+        return "the machine's kernel threads"
+    return "other"
+
+
+def sample(command: list[str]) -> tuple[dict[tuple[int, int], Seen], float, float, int]:
+    """Run `command`, reading /proc all the while; the readings, its wall time, the machine's busy
+    seconds over it, and its exit code."""
+    seen: dict[tuple[int, int], Seen] = {}
+    done = threading.Event()
+
+    def reader():
+        while not done.is_set():
+            read_all(seen)
+            done.wait(EVERY)
+
+    wall, busy = time.monotonic(), busy_seconds()
+    read_all(seen)
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    code = subprocess.run(command, cwd=ROOT).returncode
+    done.set()
+    thread.join()
+    read_all(seen)
+    return seen, time.monotonic() - wall, busy_seconds() - busy, code
+
+
+def table(seen: dict[tuple[int, int], Seen], wall: float, busy: float) -> str:
+    forkservers = {pid for (pid, _), p in seen.items() if "multiprocessing.forkserver" in p.command}
+    per_kind: dict[str, list[float]] = defaultdict(list)
+    for process in seen.values():
+        if process.last > process.first:
+            per_kind[kind(process, forkservers)].append(process.last - process.first)
+    total = sum(map(sum, per_kind.values()))
+    lines = [f"{'process':56} {'count':>5} {'CPU s':>7} {'share':>6} {'s each':>7}"]
+    for name, spent in sorted(per_kind.items(), key=lambda kv: -sum(kv[1])):
+        cpu = sum(spent)
+        lines.append(f"{name:56} {len(spent):5d} {cpu:7.1f} {cpu / total:6.1%} {cpu / len(spent):7.2f}")
+    lines.append(
+        f"{wall:.0f} s of wall time; the processes read spent {total:.0f} s of CPU, the machine {busy:.0f} s "
+        f"(/proc/stat): {total / max(busy, 1e-9):.0%} of it is on the table"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> None:
+    if argv and argv[0] != "--":
+        sys.exit(__doc__.split("\n\n")[1])
+    command = argv[1:] or ["bash", "scripts/test.sh"]
+    seen, wall, busy, code = sample(command)
+    print("---- the machine's CPU by process (benchmarks/suite_processes.py) ----")
+    print(table(seen, wall, busy))
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

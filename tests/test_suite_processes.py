@@ -1,0 +1,59 @@
+"""benchmarks/suite_processes.py: the suite's CPU by kind of process, read from /proc."""
+
+import re
+import sys
+
+from conftest import ROOT
+
+sys.path.append(str(ROOT / "benchmarks"))  # as when it runs as a script: it imports suite_cpu beside it
+import suite_processes
+
+Seen = suite_processes.Seen
+
+
+def test_each_process_is_named_by_its_command_line_and_a_worker_by_its_parent():
+    forkserver = "python -c from multiprocessing.forkserver import main; main(8, 9, ['__main__'])"
+    named = {
+        "/usr/lib/chromium/chromium --type=renderer --lang=en-US": "Chromium renderer",
+        "/usr/lib/chromium/chromium --no-sandbox --headless": "Chromium browser",
+        "/proc/self/exe --type=utility --utility-sub-type=network.mojom.NetworkService": "Chromium utility",
+        "python -m ipykernel_launcher -f /tmp/kernel.json": "Jupyter kernel (the notebook tests)",
+        "python -m streamlit run dashboard/app.py --server.port 4000": "Streamlit server",
+        "python -u -c import sys;exec(eval(sys.stdin.readline()))": "pytest-xdist worker (the quick tests)",
+        # a test's folder is under pytest-of-root: the command line is still the command line
+        "python -m rnn_core predict /tmp/pytest-of-root/pytest-5/test_cli0/run 9 9": (
+            "the command line (python -m rnn_core)"
+        ),
+        "python -m pytest -m alone and not quiet": "pytest (the replicas, the tests that wait on a page)",
+        "python benchmarks/suite_processes.py -- python -m pytest": "this sampler",
+        "[kdamond.0]": "the machine's kernel threads",
+        "/usr/sbin/sshd -D": "other",
+    }
+    for command, name in named.items():
+        assert suite_processes.kind(Seen(command, 1, 0.0, 1.0), forkservers=set()) == name, command
+    assert suite_processes.kind(Seen(forkserver, 7, 0, 3), forkservers={10}) == "forkserver (imports PyTorch)"
+    assert suite_processes.kind(Seen(forkserver, 10, 0, 3), forkservers={10}) == "training worker"
+
+
+def test_the_table_adds_up_what_each_kind_spent_and_sets_it_beside_the_machine():
+    seen = {
+        (10, 1): Seen("python -c from multiprocessing.forkserver import main", 5, 1.0, 3.5),
+        (11, 2): Seen("python -c from multiprocessing.forkserver import main", 10, 0.0, 4.0),
+        (12, 3): Seen("python -c from multiprocessing.forkserver import main", 10, 0.0, 2.0),
+        (13, 4): Seen("[kworker/0:1]", 2, 7.0, 7.0),  # spent nothing while read: left out
+    }
+    rows = suite_processes.table(seen, wall=20.0, busy=10.0).splitlines()
+    assert re.fullmatch(r"training worker +2 +6\.0 +70\.6% +3\.00", rows[1])
+    assert re.fullmatch(r"forkserver \(imports PyTorch\) +1 +2\.5 +29\.4% +2\.50", rows[2])
+    assert len(rows) == 4 and rows[3] == (
+        "20 s of wall time; the processes read spent 8 s of CPU, the machine 10 s (/proc/stat): "
+        "85% of it is on the table"
+    )
+
+
+def test_a_command_is_sampled_while_it_runs_and_its_exit_code_kept():
+    spend = "import time; end = time.process_time() + 1.0\nwhile time.process_time() < end: pass"
+    seen, wall, busy, code = suite_processes.sample([sys.executable, "-c", spend + "\nraise SystemExit(3)"])
+    spent = [p.last - p.first for p in seen.values() if "process_time" in p.command]
+    assert code == 3 and wall >= 1.0 and busy >= 0.9
+    assert len(spent) == 1 and 0.5 <= spent[0] <= 1.5  # read 0.2 s apart, from its start to its end
