@@ -1,6 +1,7 @@
 """benchmarks/suite_processes.py: the suite's CPU by kind of process, read from /proc."""
 
 import re
+import subprocess
 import sys
 
 from conftest import ROOT
@@ -51,9 +52,35 @@ def test_the_table_adds_up_what_each_kind_spent_and_sets_it_beside_the_machine()
     )
 
 
+def test_a_process_is_charged_what_it_spent_between_two_readings():
+    """Read before and after a child spends 1 s of CPU (it waits for the test at each end), so the
+    readings bracket the work however busy the machine is."""
+    spend = (
+        "import sys, time\nprint('ready', flush=True); sys.stdin.readline()\n"
+        "end = time.process_time() + 1.0\nwhile time.process_time() < end: pass\n"
+        "print('done', flush=True); sys.stdin.readline()"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", spend], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout.readline() == "ready\n"
+        seen = {}
+        suite_processes.read_all(seen)
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        assert child.stdout.readline() == "done\n"
+        suite_processes.read_all(seen)
+        mine = [p for (pid, _), p in seen.items() if pid == child.pid]
+        assert len(mine) == 1 and "process_time" in mine[0].command
+        assert 0.95 <= mine[0].last - mine[0].first <= 1.3  # /proc counts whole ticks of 0.01 s
+    finally:
+        child.stdin.close()
+        child.wait(timeout=10)
+
+
 def test_a_command_is_sampled_while_it_runs_and_its_exit_code_kept():
-    spend = "import time; end = time.process_time() + 1.0\nwhile time.process_time() < end: pass"
-    seen, wall, busy, code = suite_processes.sample([sys.executable, "-c", spend + "\nraise SystemExit(3)"])
-    spent = [p.last - p.first for p in seen.values() if "process_time" in p.command]
-    assert code == 3 and wall >= 1.0 and busy >= 0.9
-    assert len(spent) == 1 and 0.5 <= spent[0] <= 1.5  # read 0.2 s apart, from its start to its end
+    wait = "import time; time.sleep(1.0); raise SystemExit(3)"  # five readings' time
+    seen, wall, busy, code = suite_processes.sample([sys.executable, "-c", wait])
+    assert code == 3 and wall >= 1.0 and busy >= 0
+    assert any("time.sleep(1.0)" in p.command for p in seen.values())
