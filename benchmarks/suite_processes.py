@@ -47,7 +47,7 @@ def read_all(seen: dict[tuple[int, int], Seen]) -> None:
             continue
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
-            name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+            rest = stat[stat.rindex(")") + 2 :].split()  # the fields after the name, which may hold spaces
             cpu, key = (int(rest[11]) + int(rest[12])) / TICKS, (int(entry), int(rest[19]))  # u+s, start
             if key in seen:
                 seen[key].last = cpu
@@ -55,12 +55,15 @@ def read_all(seen: dict[tuple[int, int], Seen]) -> None:
             command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="ignore")
         except (OSError, ValueError, IndexError):  # ended between the listing and the reading
             continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]  # shown for a kernel thread (no command line)
         seen[key] = Seen(command.strip() or f"[{name}]", int(rest[1]), cpu, cpu)
 
 
 def kind(process: Seen, forkservers: set[int]) -> str:
     """What a process is, from its command line (a training worker keeps its forkserver's)."""
     command = process.command
+    if command.startswith("["):  # no command line: a kernel thread
+        return "the machine's kernel threads"
     if "chromium" in command or "/proc/self/exe --type=" in command:
         role = re.search(r"--type=(\S+)", command)
         return f"Chromium {role[1] if role else 'browser'}"
@@ -79,8 +82,6 @@ def kind(process: Seen, forkservers: set[int]) -> str:
     for pattern, name in table:
         if re.search(pattern, command):
             return name
-    if process.command.startswith("["):  # no command line: a kernel thread
-        return "the machine's kernel threads"
     return "other"
 
 

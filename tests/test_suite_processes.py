@@ -81,6 +81,6 @@ def test_a_process_is_charged_what_it_spent_between_two_readings():
 
 def test_a_command_is_sampled_while_it_runs_and_its_exit_code_kept():
     wait = "import time; time.sleep(1.0); raise SystemExit(3)"  # five readings' time
-    seen, wall, busy, code = suite_processes.sample([sys.executable, "-c", wait])
-    assert code == 3 and wall >= 1.0 and busy >= 0
+    seen, wall, _, code = suite_processes.sample([sys.executable, "-c", wait])
+    assert code == 3 and wall >= 1.0
     assert any("time.sleep(1.0)" in p.command for p in seen.values())
