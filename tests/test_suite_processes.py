@@ -79,8 +79,22 @@ def test_a_process_is_charged_what_it_spent_between_two_readings():
         child.wait(timeout=10)
 
 
-def test_a_command_is_sampled_while_it_runs_and_its_exit_code_kept():
-    wait = "import time; time.sleep(1.0); raise SystemExit(3)"  # five readings' time
-    seen, wall, _, code = suite_processes.sample([sys.executable, "-c", wait])
-    assert code == 3 and wall >= 1.0
-    assert any("time.sleep(1.0)" in p.command for p in seen.values())
+def test_a_command_is_sampled_while_it_runs_and_its_exit_code_kept(tmp_path, monkeypatch):
+    """The command ends only once the sampler has read it (the quick tests run at nice 19 beside the
+    waiting ones, where a reading 0.2 s away can come seconds late), or after 60 s with another code."""
+    seen_it, read_all = tmp_path / "seen", suite_processes.read_all
+
+    def reading(seen):  # the sampler's reading, which tells the command when it has seen it
+        read_all(seen)
+        if any("seen_it" in p.command for p in seen.values()):
+            seen_it.touch()
+
+    monkeypatch.setattr(suite_processes, "read_all", reading)
+    wait = (
+        f"import os, time; seen_it = {str(seen_it)!r}; end = time.monotonic() + 60\n"
+        "while not os.path.exists(seen_it) and time.monotonic() < end: time.sleep(0.05)\n"
+        "raise SystemExit(3 if os.path.exists(seen_it) else 4)"
+    )
+    seen, _, _, code = suite_processes.sample([sys.executable, "-c", wait])
+    assert code == 3
+    assert sum("seen_it" in p.command for p in seen.values()) == 1
