@@ -41,7 +41,9 @@ class Seen:
 
 
 def read_all(seen: dict[tuple[int, int], Seen]) -> None:
-    """One reading of every process, keyed by (pid, start time) so that a reused pid is a new one."""
+    """One reading of every process, keyed by (pid, start time) so that a reused pid is a new one.
+    The command line is read every time: a process first read between its fork and its exec still
+    showed its parent's (a test's subprocess, under load, as the pytest worker that started it)."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -49,14 +51,16 @@ def read_all(seen: dict[tuple[int, int], Seen]) -> None:
             stat = Path(f"/proc/{entry}/stat").read_text()
             rest = stat[stat.rindex(")") + 2 :].split()  # the fields after the name, which may hold spaces
             cpu, key = (int(rest[11]) + int(rest[12])) / TICKS, (int(entry), int(rest[19]))  # u+s, start
-            if key in seen:
-                seen[key].last = cpu
-                continue
             command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="ignore")
         except (OSError, ValueError, IndexError):  # ended between the listing and the reading
             continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]  # shown for a kernel thread (no command line)
-        seen[key] = Seen(command.strip() or f"[{name}]", int(rest[1]), cpu, cpu)
+        command = command.strip()  # empty for a kernel thread, and for a process that has just ended
+        if key in seen:
+            seen[key].last = cpu
+            seen[key].command = command or seen[key].command
+        else:
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]  # shown for a kernel thread
+            seen[key] = Seen(command or f"[{name}]", int(rest[1]), cpu, cpu)
 
 
 def kind(process: Seen, forkservers: set[int]) -> str:
