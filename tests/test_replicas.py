@@ -241,69 +241,65 @@ def test_a_browser_back_from_a_session_this_server_does_not_know_is_told_once(re
     not CHROMIUM.exists() and not os.environ.get("CI"),
     reason="Debian's chromium is not installed (scripts/test.sh installs it)",
 )
-def test_killing_a_replica_moves_its_students_and_leaves_the_other_ones_alone(tmp_path):
+def test_killing_a_replica_moves_its_students_and_leaves_the_other_ones_alone(replicas):
+    """The module's replicas, one of them killed: the last test here to use them (pytest runs a
+    file's tests in order), which saves bringing up two more replicas and a proxy (BENCHMARKS.md)."""
     from playwright.sync_api import expect, sync_playwright
 
-    running = Replicas(2, tmp_path / "local.log")
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = chromium.new_page()
-            page.goto(running.url + "/?epochs=3")
-            expect(page.get_by_role("heading", name="Train", level=1)).to_be_visible(timeout=60_000)
-            doomed = next(c["value"] for c in page.context.cookies() if c["name"] == COOKIE)
-            alive = next(name for name in running.pids if name != doomed)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = chromium.new_page()
+        page.goto(replicas.url + "/?epochs=3")
+        expect(page.get_by_role("heading", name="Train", level=1)).to_be_visible(timeout=60_000)
+        doomed = next(c["value"] for c in page.context.cookies() if c["name"] == COOKIE)
+        alive = next(name for name in replicas.pids if name != doomed)
 
-            async def before() -> list[Client]:
-                students = []
-                while len(students) < 6:
-                    client = Client(running.url)
+        async def before() -> list[Client]:
+            students = []
+            while len(students) < 6:
+                client = Client(replicas.url)
+                client.load_page()
+                await client.open_websocket()
+                students.append(client)
+            return students
+
+        loop = asyncio.new_event_loop()  # the students' own thread: playwright runs a loop in this one
+        threading.Thread(target=loop.run_forever, daemon=True).start()
+        students = asyncio.run_coroutine_threadsafe(before(), loop).result()
+        on = {client: client.http.cookies[COOKIE] for client in students}
+        replicas.kill(doomed)
+        # the browser reconnects through the proxy to the live replica (its health check there
+        # moves the cookie); the student's next click runs the page there, which says so, once
+        deadline = time.monotonic() + 60
+        while next(c["value"] for c in page.context.cookies() if c["name"] == COOKIE) != alive:
+            assert time.monotonic() < deadline, "the page did not reconnect to the live replica"
+            page.wait_for_timeout(500)
+        expect(page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']")).to_have_count(1)
+        page.get_by_role("link", name="Try it").click()
+        expect(page.get_by_text("The server you were on has stopped")).to_be_visible(timeout=60_000)
+        page.get_by_role("link", name="Train").click()
+        expect(page.get_by_role("heading", name="Train", level=1)).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("The server you were on has stopped")).to_have_count(0)
+
+        async def after() -> tuple[list[str], list[str]]:
+            for client in students:
+                if on[client] == alive:
+                    await client.rerun()  # its session carries on as before
+                else:  # the frontend's reconnect: health check, then the websocket
                     client.load_page()
-                    await client.open_websocket()
-                    students.append(client)
-                return students
+                    assert await client.open_websocket(reconnect=True) == alive
+            newcomers = [Client(replicas.url).load_page() for _ in range(6)]
+            for client in students:  # closed before their loop stops: no keepalive task left pending
+                await client.close()
+            return newcomers, [t for c in students if on[c] == alive for t in c.texts]
 
-            loop = asyncio.new_event_loop()  # the students' own thread: playwright runs a loop in this one
-            threading.Thread(target=loop.run_forever, daemon=True).start()
-            students = asyncio.run_coroutine_threadsafe(before(), loop).result()
-            on = {client: client.http.cookies[COOKIE] for client in students}
-            running.kill(doomed)
-            # the browser reconnects through the proxy to the live replica (its health check there
-            # moves the cookie); the student's next click runs the page there, which says so, once
-            deadline = time.monotonic() + 60
-            while next(c["value"] for c in page.context.cookies() if c["name"] == COOKIE) != alive:
-                assert time.monotonic() < deadline, "the page did not reconnect to the live replica"
-                page.wait_for_timeout(500)
-            expect(
-                page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']")
-            ).to_have_count(1)
-            page.get_by_role("link", name="Try it").click()
-            expect(page.get_by_text("The server you were on has stopped")).to_be_visible(timeout=60_000)
-            page.get_by_role("link", name="Train").click()
-            expect(page.get_by_role("heading", name="Train", level=1)).to_be_visible(timeout=60_000)
-            expect(page.get_by_text("The server you were on has stopped")).to_have_count(0)
-
-            async def after() -> tuple[list[str], list[str]]:
-                for client in students:
-                    if on[client] == alive:
-                        await client.rerun()  # its session carries on as before
-                    else:  # the frontend's reconnect: health check, then the websocket
-                        client.load_page()
-                        assert await client.open_websocket(reconnect=True) == alive
-                newcomers = [Client(running.url).load_page() for _ in range(6)]
-                for client in students:  # closed before their loop stops: no keepalive task left pending
-                    await client.close()
-                return newcomers, [t for c in students if on[c] == alive for t in c.texts]
-
-            newcomers, said_to_survivors = asyncio.run_coroutine_threadsafe(after(), loop).result()
-            loop.call_soon_threadsafe(loop.stop)
-            assert newcomers == [alive] * 6
-            assert not [t for t in said_to_survivors if "server you were on" in t]
-            moved = [c for c in students if on[c] == doomed]
-            assert all(sum("server you were on" in t for t in c.texts) == 1 for c in moved)
-            chromium.close()
-    finally:
-        running.stop()
+        newcomers, said_to_survivors = asyncio.run_coroutine_threadsafe(after(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        assert newcomers == [alive] * 6
+        assert not [t for t in said_to_survivors if "server you were on" in t]
+        moved = [c for c in students if on[c] == doomed]
+        assert all(sum("server you were on" in t for t in c.texts) == 1 for c in moved)
+        chromium.close()
 
 
 def test_local_sh_stops_with_the_replicas_own_words_when_a_replica_cannot_start():
