@@ -38,7 +38,11 @@ TIMEOUT = 30_000  # ms
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    process, url = start_server(tmp_path_factory.mktemp("server") / "streamlit.log")
+    """One server for the module, with one training place: a second browser's run waits in the
+    queue (the queued student's test). A browser's own runs train one at a time anyway, and no other
+    test has two browsers train at once."""
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    process, url = start_server(log, RNN_LAB_WORKERS="1")
     yield url
     stop_server(process)
 
@@ -357,18 +361,17 @@ def test_a_shared_link_restores_the_setup_and_reports_a_bad_value(page):
     assert "cell=gru" in page.url and "task=pattern" in page.url and "lr=" not in page.url
 
 
-def test_a_queued_student_sees_their_place_and_starts_when_a_closed_tab_frees_it(page, browser, tmp_path):
-    process, url = start_server(tmp_path / "streamlit.log", RNN_LAB_WORKERS="1")
+def test_a_queued_student_sees_their_place_and_starts_when_a_closed_tab_frees_it(page, browser):
+    second = browser.new_context()  # another browser: student B's runs are not A's
     try:
-        second = browser.new_context()  # another browser: student B's runs are not A's
         a, b = page, second.new_page()
-        a.base_url = b.base_url = url
+        b.base_url = a.base_url
         open_app(b)  # B's page first: A's run need not train while B's browser starts
         mark_charts(b)
         open_app(a, "/?" + long_run_query())
         click(a, "Train")
         wait_for_epochs(a, 1)
-        click(b, "Train")
+        click(b, "Train")  # the server's one place is A's
         waiting = "Waiting for a free place: you are number 1 in the queue (1 run is training now)."
         expect(b.get_by_text(waiting)).to_be_visible(timeout=TIMEOUT)
         a.close()  # student A closes the tab mid-run: their job stops and frees the place
@@ -376,9 +379,8 @@ def test_a_queued_student_sees_their_place_and_starts_when_a_closed_tab_frees_it
         expect(b.get_by_text("Trained for 10 epochs.")).to_be_visible()
         wait_until_idle(b)
         assert_charts_kept(b, 3, new=[2], when="after the queue")
-        second.close()
     finally:
-        stop_server(process)
+        second.close()
 
 
 def test_the_look_inside_pages_draw_their_charts_after_a_run(page):
