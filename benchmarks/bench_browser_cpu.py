@@ -26,13 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from procfs import command_line, cpu_seconds, family  # noqa: E402
 
 from browser_support import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
-    command_line,
-    cpu_seconds,
-    family,
     lab_run_lasting,
     link_query,
     start_server,
@@ -45,7 +43,7 @@ def is_renderer(pid: int) -> bool:
 
 
 def kinds(server: int) -> dict[str, list[int]]:
-    """The processes of each kind now: the server's (browser_support.family) and this process's."""
+    """The processes of each kind now: the server's (procfs.family) and this process's."""
     served = family(server)  # the server is a child of this process too
     browser = [pid for pid in family(os.getpid()) if pid != os.getpid() and pid not in served]
     renderers = [pid for pid in browser if is_renderer(pid)]

@@ -45,13 +45,12 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from procfs import cpu_seconds, family  # noqa: E402
 from protocol_student import ProtocolStudent  # noqa: E402
 
 from browser_support import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
-    cpu_seconds,
-    family,
     start_server,
     stop_server,
     wait_for_workers,

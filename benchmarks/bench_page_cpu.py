@@ -28,12 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
+from procfs import cpu_seconds  # noqa: E402
 from protocol_student import ProtocolStudent  # noqa: E402
 
 from browser_support import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
-    cpu_seconds,
     long_run_query,
     start_server,
     stop_server,

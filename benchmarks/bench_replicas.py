@@ -26,10 +26,9 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
+from procfs import cpu_seconds, family  # noqa: E402
 from protocol_student import ProtocolStudent  # noqa: E402
 from test_replicas import Replicas  # noqa: E402
-
-from browser_support import cpu_seconds, family  # noqa: E402
 
 
 def through_proxy(url: str) -> tuple[str, str]:

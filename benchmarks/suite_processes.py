@@ -15,7 +15,6 @@ is on the table. Run it on an otherwise idle machine.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -25,10 +24,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from suite_cpu import busy_seconds  # this file's folder is on the path when it runs as a script
+# this file's folder is on the path when it runs as a script (tests/test_suite_processes.py puts it there)
+import procfs
+from suite_cpu import busy_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
-TICKS = os.sysconf("SC_CLK_TCK")
 EVERY = 0.2  # seconds between readings
 
 
@@ -44,23 +44,19 @@ def read_all(seen: dict[tuple[int, int], Seen]) -> None:
     """One reading of every process, keyed by (pid, start time) so that a reused pid is a new one.
     The command line is read every time: a process first read between its fork and its exec still
     showed its parent's (a test's subprocess, under load, as the pytest worker that started it)."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid in procfs.pids():
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            rest = stat[stat.rindex(")") + 2 :].split()  # the fields after the name, which may hold spaces
-            cpu, key = (int(rest[11]) + int(rest[12])) / TICKS, (int(entry), int(rest[19]))  # u+s, start
-            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="ignore")
+            read = procfs.stat(pid)
         except (OSError, ValueError, IndexError):  # ended between the listing and the reading
             continue
-        command = command.strip()  # empty for a kernel thread, and for a process that has just ended
+        key = (pid, read.start)
+        # empty for a kernel thread, and for a process that has just ended
+        command = procfs.command_line(pid).replace(b"\0", b" ").decode(errors="ignore").strip()
         if key in seen:
-            seen[key].last = cpu
+            seen[key].last = read.cpu
             seen[key].command = command or seen[key].command
         else:
-            name = stat[stat.index("(") + 1 : stat.rindex(")")]  # shown for a kernel thread
-            seen[key] = Seen(command or f"[{name}]", int(rest[1]), cpu, cpu)
+            seen[key] = Seen(command or f"[{read.name}]", read.parent, read.cpu, read.cpu)
 
 
 def kind(process: Seen, forkservers: set[int]) -> str:

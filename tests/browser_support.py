@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlencode
 
+from benchmarks.procfs import command_line, family
 from dashboard.controls import link_params
 from dashboard.limits import too_big
 from rnn_core import FIELDS, TrainConfig, fit
@@ -88,45 +89,6 @@ def thread_stacks(pid: int) -> str:
         except (OSError, subprocess.TimeoutExpired) as error:
             dumps.append(f"process {process}: py-spy could not read it: {error}")
     return "\n".join(dumps)
-
-
-def family(root: int) -> list[int]:
-    """The process and all its descendants (the server, its forkserver and its workers)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo += children.get(pid, [])
-    return found
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """CPU seconds these processes have used (and any children they have waited for), from /proc;
-    a process that has ended meanwhile counts 0."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])  # u, s, cu, cs
-    return total / ticks
-
-
-def command_line(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""  # ended meanwhile
 
 
 def workers_of(server_pid: int) -> list[int]:

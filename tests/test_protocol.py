@@ -28,11 +28,12 @@ import pytest
 import requests
 import websockets
 
-from browser_support import cpu_seconds, link_query, long_run_query, start_server, stop_server, thread_stacks
+from browser_support import link_query, long_run_query, start_server, stop_server, thread_stacks
 from conftest import BIG, ROOT, page_timers
 from dashboard import limits, state
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from procfs import cpu_seconds
 from protocol_student import ProtocolStudent
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 

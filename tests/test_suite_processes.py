@@ -1,12 +1,16 @@
-"""benchmarks/suite_processes.py: the suite's CPU by kind of process, read from /proc."""
+"""benchmarks/suite_processes.py: the suite's CPU by kind of process; benchmarks/procfs.py, which reads
+them from /proc."""
 
+import os
 import re
 import subprocess
 import sys
+import time
 
 from conftest import ROOT
 
 sys.path.append(str(ROOT / "benchmarks"))  # as when it runs as a script: it imports suite_cpu beside it
+import procfs
 import suite_processes
 
 Seen = suite_processes.Seen
@@ -101,3 +105,23 @@ def test_a_command_is_sampled_while_it_runs_and_its_exit_code_kept(tmp_path, mon
     seen, _, _, code = suite_processes.sample([sys.executable, "-c", wait])
     assert code == 3
     assert sum("seen_it" in p.command for p in seen.values()) == 1
+
+
+def test_procfs_reads_a_child_whose_name_has_spaces_and_parentheses_its_parent_family_and_cpu():
+    # the child names itself as a hostile program could, spends some CPU, then waits for its end
+    spend = (
+        "import sys; open('/proc/self/comm', 'w').write('a) b (c'); sum(range(10_000_000)); sys.stdin.read()"
+    )
+    child = subprocess.Popen([sys.executable, "-c", spend], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while procfs.stat(child.pid).name != "a) b (c" or procfs.cpu_seconds([child.pid]) < 0.05:
+            assert time.monotonic() < deadline, procfs.stat(child.pid)
+            time.sleep(0.05)
+        read = procfs.stat(child.pid)
+        assert read.parent == os.getpid() and read.start > 0
+        assert child.pid in procfs.family(os.getpid()) and child.pid in procfs.pids()
+        assert procfs.command_line(child.pid).split(b"\0")[:2] == [sys.executable.encode(), b"-c"]
+    finally:
+        child.communicate(b"")
+    assert procfs.command_line(child.pid) == b"" and procfs.cpu_seconds([child.pid]) == 0  # ended
