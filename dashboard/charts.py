@@ -43,20 +43,22 @@ MEANING = (
 )
 
 
-def epoch_rows(epochs) -> list[dict]:
-    """Per-epoch metrics (rnn_core EpochEnd events) in long form: one row per epoch and split, with
-    its accuracy also in words (`shown`: what the chart's tooltip says, accuracy_words)."""
+def epoch_rows(epochs, metric: str) -> list[dict]:
+    """One metric ('loss', or 'accuracy' in percent) of per-epoch rnn_core EpochEnd events in long
+    form: a row per epoch and split. These rows are what the chart's "Show data" lists, so a chart
+    gets its own metric only; an accuracy also `rounded`, as its tooltip says it (accuracy_words)."""
     rows = []
     for e in epochs:
         splits = [("train", e.train_loss, e.train_accuracy)]
         if e.train_accuracy_end is not None:
             splits.append((AFTER, e.train_loss_end, e.train_accuracy_end))
         splits.append(("test", e.test_loss, e.test_accuracy))
-        rows += [
-            {"epoch": e.epoch, "split": split, "loss": loss, "accuracy": 100 * accuracy,
-             "shown": accuracy_words(100 * accuracy)}
-            for split, loss, accuracy in splits
-        ]  # fmt: skip
+        for split, loss, accuracy in splits:
+            row = {"epoch": e.epoch, "split": split}
+            if metric == "loss":
+                rows.append(row | {"loss": loss})
+            else:
+                rows.append(row | {"accuracy": 100 * accuracy, "rounded": accuracy_words(100 * accuracy)})
     return rows
 
 
@@ -196,7 +198,7 @@ def accuracy_curve(total_epochs: int = 10) -> alt.Chart:
             x=epoch_axis(total_epochs),
             y=alt.Y("accuracy:Q", title="Accuracy (%)", scale=alt.Scale(domain=[0, 100])),
             color=_colour(EPOCH_SPLITS),
-            tooltip=["epoch:Q", "split:N", alt.Tooltip("shown:N", title="accuracy")],
+            tooltip=["epoch:Q", "split:N", alt.Tooltip("rounded:N", title="accuracy")],
         )
         .properties(title="Accuracy", height=CURVE_HEIGHT)
     )
@@ -358,10 +360,10 @@ PERCENT = alt.Axis(format="%")
 def probability_bars(probs: np.ndarray, class_names: tuple[str, ...]) -> dict:
     """One bar per class, with its probability written at the bar's end."""
     rows = [
-        {"class": name, "probability": float(p), "shown": percent(p)}
+        {"class": name, "probability": float(p), "rounded": percent(p)}
         for name, p in zip(class_names, probs, strict=True)
     ]
-    said = ", ".join(f"{name} {row['shown']}" for name, row in zip(class_names, rows, strict=True))
+    said = ", ".join(f"{name} {row['rounded']}" for name, row in zip(class_names, rows, strict=True))
     return filled(_bars_spec(tuple(class_names)), CLASSES, rows, f"Class probabilities: {said}.")
 
 
@@ -381,6 +383,6 @@ def _bars_spec(class_names: tuple[str, ...]) -> dict:
             legend=None,
         )
     )
-    values = base.mark_text(align="left", dx=4, aria=False).encode(text="shown:N")  # words.percent
+    values = base.mark_text(align="left", dx=4, aria=False).encode(text="rounded:N")  # words.percent
     # 50 px per class: a clearly sized bar with its label, however many classes
     return (bars + values).properties(height=50 * len(class_names)).to_dict()

@@ -260,7 +260,7 @@ def compare_curves(
     runs = tuple(dict.fromkeys(rows["run"]))
     description = describe_runs(rows, metric, title, training, percent)
     if percent:  # what the tooltip says (charts.accuracy_words)
-        rows = rows.assign(shown=rows[metric].map(accuracy_words))
+        rows = rows.assign(rounded=rows[metric].map(accuracy_words))
     return filled(
         _compare_spec(metric, title, runs, epochs, percent), RUNS, rows.to_dict("records"), description
     )
@@ -272,6 +272,7 @@ UNDER_THE_PLOT = alt.Legend(columns=3)
 
 @functools.lru_cache(maxsize=256)
 def _compare_spec(metric: str, title: str, runs: tuple[str, ...], epochs: int, percent: bool) -> dict:
+    said = alt.Tooltip("rounded:N", title=title) if percent else alt.Tooltip(f"{metric}:Q", format=".4f")
     chart = (
         alt.Chart(RUNS)
         .mark_line(point=True, strokeWidth=2.5)
@@ -286,11 +287,7 @@ def _compare_spec(metric: str, title: str, runs: tuple[str, ...], epochs: int, p
                 scale=alt.Scale(domain=list(runs), range=list(PALETTE[: len(runs)])),
                 legend=UNDER_THE_PLOT,
             ),
-            tooltip=[
-                "run:N",
-                "epoch:Q",
-                alt.Tooltip("shown:N", title=title) if percent else alt.Tooltip(f"{metric}:Q", format=".4f"),
-            ],
+            tooltip=["run:N", "epoch:Q", said],
         )
         .properties(title=title, height=320)
     )
@@ -331,7 +328,7 @@ def sweep_curve(rows: pd.DataFrame, x_title: str) -> dict:
         )
         + f" ({x_title.lower()})."
     )
-    rows = rows.assign(shown=rows["accuracy"].map(accuracy_words))  # what the tooltip says
+    rows = rows.assign(rounded=rows["accuracy"].map(accuracy_words))  # what the tooltip says
     return filled(_sweep_spec(x_title, lines), SWEEP, rows.to_dict("records"), description)
 
 
@@ -352,7 +349,7 @@ def _sweep_spec(x_title: str, lines: tuple[str, ...]) -> dict:
             tooltip=[
                 "line:N",
                 alt.Tooltip("x:O", title=x_title),
-                alt.Tooltip("shown:N", title="test accuracy"),
+                alt.Tooltip("rounded:N", title="test accuracy"),
             ],
         )
         .properties(title="Test accuracy at the end of each run", height=320)

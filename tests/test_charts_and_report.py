@@ -52,16 +52,21 @@ def all_colours(obj) -> set[str]:
 
 def test_curves_carry_the_epoch_numbers_exactly(finished):
     history = finished.model.history
-    rows = charts.epoch_rows(history)
-    assert len(rows) == 3 * len(history)  # train (running), train after the epoch, test
-    test_rows = [r for r in rows if r["split"] == "test"]
+    losses, accuracies = charts.epoch_rows(history, "loss"), charts.epoch_rows(history, "accuracy")
+    assert len(losses) == len(accuracies) == 3 * len(history)  # train (running), train after the epoch, test
+    test_rows = [r for r in accuracies if r["split"] == "test"]
     assert [r["accuracy"] for r in test_rows] == [100 * e.test_accuracy for e in history]
-    after = [r for r in rows if r["split"] == charts.AFTER]
+    after = [r for r in accuracies if r["split"] == charts.AFTER]
     assert [r["accuracy"] for r in after] == [100 * e.train_accuracy_end for e in history]
-    assert [r["loss"] for r in after] == [e.train_loss_end for e in history]
+    assert [r["rounded"] for r in after] == [f"{100 * e.train_accuracy_end:.2f}%" for e in history]
+    assert [r["loss"] for r in losses if r["split"] == charts.AFTER] == [e.train_loss_end for e in history]
+    # "Show data" lists a chart's first rows: the loss chart's hold losses, the accuracy chart's accuracies
+    assert {key for row in losses for key in row} == {"epoch", "split", "loss"}
+    assert {key for row in accuracies for key in row} == {"epoch", "split", "accuracy", "rounded"}
     batches = charts.batch_rows([BatchEnd(1, 1, 1, 0.7, 2.0), BatchEnd(1, 2, 2, 0.6, 1.5)], 2)
-    spec = charts.live_spec("loss", epochs=rows, batches=batches)
-    assert spec["datasets"]["epochs"] == rows and len(spec["datasets"]["batches"]) == 2
+    spec = charts.live_spec("loss", epochs=losses, batches=batches)
+    assert list(spec["datasets"]) == ["epochs", "batches"]  # the epochs first: the table Show data opens
+    assert spec["datasets"]["epochs"] == losses and len(spec["datasets"]["batches"]) == 2
     assert all_colours(spec) <= set(charts.PALETTE)
     assert '"tooltip"' in json.dumps(spec)
 
@@ -169,11 +174,10 @@ def test_the_reports_command_line_rebuilds_the_same_config():
 def test_chart_rows_go_to_the_browser_as_arrow_and_mixed_columns_are_left_to_streamlit():
     """page.chart hands Streamlit its rows as an Arrow table (no pandas on the way); a column pyarrow
     cannot type stays rows, for Streamlit's own conversion, which turns it into text."""
-    rows = [*charts.epoch_rows(run_events(RUN)[-1].model.history), {"epoch": 4, "split": "test", "note": "x"}]
+    history = run_events(RUN)[-1].model.history
+    rows = [*charts.epoch_rows(history, "accuracy"), {"epoch": 4, "split": "test", "note": "x"}]
     table = page.arrow_table(rows)  # a row without a column has None there, as in a DataFrame
-    assert table.to_pylist() == [
-        {"loss": None, "accuracy": None, "shown": None, "note": None} | row for row in rows
-    ]
+    assert table.to_pylist() == [{"accuracy": None, "rounded": None, "note": None} | row for row in rows]
     assert table.to_pandas().equals(pd.DataFrame(rows))
     mixed = [{"step": 1}, {"step": "one"}]
     assert page.arrow_table(mixed) is mixed
@@ -338,7 +342,7 @@ def test_the_sweep_curve_puts_each_run_at_its_setting_on_a_fixed_0_to_100_axis()
 def test_every_chart_says_in_a_sentence_what_it_shows_now_from_its_own_numbers(finished):
     """A screen reader reads the description as the chart's name (Vega puts it on aria-label)."""
     history = finished.model.history
-    accuracy = charts.live_spec("accuracy", 3, epochs=charts.epoch_rows(history))["description"]
+    accuracy = charts.live_spec("accuracy", 3, epochs=charts.epoch_rows(history, "accuracy"))["description"]
     assert f"test {100 * history[-1].test_accuracy:.4g}%" in accuracy and "after epoch 3" in accuracy
     confusion = spec(charts.confusion_chart(np.array([[90, 4], [3, 103]]), ("low", "high")))["description"]
     assert (
@@ -425,7 +429,7 @@ def test_the_live_curves_span_the_whole_run_from_the_first_redraw(finished):
     empty = charts.live_spec("loss", 25)
     assert empty["layer"][0]["encoding"]["x"]["scale"]["domain"] == [0, 25]
     assert empty["layer"][0]["encoding"]["y"]["scale"]["domain"] == [0, 1]  # not a lone tick at 0
-    grown = charts.live_spec("loss", 25, epochs=charts.epoch_rows(finished.model.history))
+    grown = charts.live_spec("loss", 25, epochs=charts.epoch_rows(finished.model.history, "loss"))
     assert "scale" not in grown["layer"][0]["encoding"]["y"]  # the losses set the axis once there are some
     assert charts.live_spec("accuracy", 7)["encoding"]["x"]["scale"]["domain"] == [0, 7]
 
@@ -442,7 +446,7 @@ def test_a_probability_or_an_accuracy_is_never_written_as_a_certainty_it_is_not(
     bars = spec(charts.probability_bars(sure, ("low", "high")))
     assert bars["description"] == "Class probabilities: low < 0.1%, high > 99.9%."
     (rows,) = bars["datasets"].values()
-    assert [row["shown"] for row in rows] == ["< 0.1%", "> 99.9%"]  # the words at the bars' ends
+    assert [row["rounded"] for row in rows] == ["< 0.1%", "> 99.9%"]  # the words at the bars' ends
     prefixes = np.array([[0.4, 0.6], sure])
     prefix = spec(charts.prefix_chart(("9", "8"), prefixes, ("low", "high")))["description"]
     assert prefix.endswith("after the last, token 2 (8), high (> 99.9%).")
@@ -467,7 +471,7 @@ def test_a_probability_or_an_accuracy_is_never_written_as_a_certainty_it_is_not(
     assert shown_on_hover(swept) == ["100.00%", "99.95%"]
     # Train's curves: their sentence to four digits, their tooltips to the sheet's two decimals
     history = [EpochEnd(e, 2, 0.1, a, 0.1, a, elapsed=0.1) for e, a in ((1, 1.0), (2, 39999 / 40000))]
-    said = charts.live_spec("accuracy", 2, epochs=charts.epoch_rows(history))
+    said = charts.live_spec("accuracy", 2, epochs=charts.epoch_rows(history, "accuracy"))
     assert said["description"] == "Accuracy after epoch 2: train > 99.99%, from 100% after epoch 1; " + (
         "test > 99.99%, from 100% after epoch 1."
     )
@@ -480,8 +484,8 @@ def test_a_probability_or_an_accuracy_is_never_written_as_a_certainty_it_is_not(
 
 
 def shown_on_hover(chart: dict) -> list[str]:
-    """What a chart's tooltips say of its accuracy: its rows' `shown` field, which they read."""
+    """What a chart's tooltips say of its accuracy: its rows' `rounded` field, which they read."""
     tooltips = chart["encoding"]["tooltip"]
-    assert next(t for t in tooltips if t["field"] == "shown")["type"] == "nominal"  # its words, as written
+    assert next(t for t in tooltips if t["field"] == "rounded")["type"] == "nominal"  # its words, as written
     (rows,) = chart["datasets"].values()
-    return [row["shown"] for row in rows]
+    return [row["rounded"] for row in rows]

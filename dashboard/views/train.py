@@ -94,13 +94,13 @@ def render_curves(view: JobView | None, config: TrainConfig, replayed: int | Non
     if replayed is not None:
         epochs = epochs[:replayed]
         batches = [batch for batch in batches if batch.step <= replayed * per_epoch]
-    epoch_rows = charts.epoch_rows(epochs)
     left, right = st.columns(2)
+    losses, accuracies = charts.epoch_rows(epochs, "loss"), charts.epoch_rows(epochs, "accuracy")
     batch_rows = charts.batch_rows(batches, per_epoch)
     training = view is not None and (view.active or replayed is not None)  # growing, either way
-    loss = charts.live_spec("loss", config.epochs, training, epochs=epoch_rows, batches=batch_rows)
+    loss = charts.live_spec("loss", config.epochs, training, epochs=losses, batches=batch_rows)
     page.chart(loss, left)
-    page.chart(charts.live_spec("accuracy", config.epochs, training, epochs=epoch_rows), right)
+    page.chart(charts.live_spec("accuracy", config.epochs, training, epochs=accuracies), right)
     st.caption(charts.MEANING)
 
 
