@@ -249,14 +249,16 @@ def compare_curves(
     training: tuple[str, ...] = (),
     percent: bool = False,
 ) -> dict:
-    """One line per run over epochs; `rows` has columns run, epoch and `metric`, and `training`
-    names the runs still training. The axes stay put while runs train, as on the Train page: epochs
+    """One line per run over epochs; `rows` has columns run, epoch and `metric` (any other is left
+    out: the rows are what the chart's "Show data" lists), and `training` names the runs still
+    training. The axes stay put while runs train, as on the Train page: epochs
     from 0 to `epochs` (the longest run's), and a metric in percent (`percent`) from 0 to 100.
 
     The Vega-Lite spec reads its rows from a named dataset, and its sentence names the runs still
     training instead of their numbers, so that while they train the spec stays the same and the
     browser only swaps the rows in at each redraw, as with the Train page's curves (charts.live_spec).
     """
+    rows = rows[["run", "epoch", metric]]
     runs = tuple(dict.fromkeys(rows["run"]))
     description = describe_runs(rows, metric, title, training, percent)
     if percent:  # what the tooltip says (charts.accuracy_words)

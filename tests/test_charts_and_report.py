@@ -477,10 +477,16 @@ def test_a_probability_or_an_accuracy_is_never_written_as_a_certainty_it_is_not(
     )
     assert shown_on_hover(said) == ["100.00%", "100.00%", "> 99.99%", "> 99.99%"]
     # and Compare's: "Run 1 > 99.99%", not "Run 1 100"
-    rows = pd.DataFrame({"run": ["Run 1"] * 2, "epoch": [1, 2], "acc": [100.0, 100 * 39999 / 40000]})
+    rows = pd.DataFrame(
+        {"run": ["Run 1"] * 2, "epoch": [1, 2], "acc": [100.0, 100 * 39999 / 40000], "loss": [0.1, 0.2]}
+    )
     compared = spec(charts_inside.compare_curves(rows, "acc", "Test accuracy (%)", 2, percent=True))
     assert compared["description"] == "Test accuracy (%) at each run's last epoch: Run 1 > 99.99% (epoch 2)."
     assert shown_on_hover(compared) == ["100.00%", "> 99.99%"]
+    # its "Show data" lists what it draws, not the other chart's loss
+    assert {key for row in compared["datasets"]["runs"] for key in row} == {"run", "epoch", "acc", "rounded"}
+    losses = spec(charts_inside.compare_curves(rows, "loss", "Training loss", 2))["datasets"]["runs"]
+    assert losses == [{"run": "Run 1", "epoch": 1, "loss": 0.1}, {"run": "Run 1", "epoch": 2, "loss": 0.2}]
 
 
 def shown_on_hover(chart: dict) -> list[str]:
