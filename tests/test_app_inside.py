@@ -373,7 +373,7 @@ def test_compare_draws_any_two_runs_and_names_the_setting_between_them(monkeypat
     assert set(rows["run"]) == {"Run 1", "Run 2"} and len(rows) == 4  # 2 runs × 2 epochs
     # the training loss drawn is the one the lab sheet's log prints, and the caption says so
     logged = [EPOCH_LINE.fullmatch(e.log_line()).group(3) for v in runs(at).views() for e in v.epochs]
-    assert [f"{loss:.4f}" for loss in rows["train_loss"]] == logged
+    assert [f"{loss:.4f}" for loss in rows["training loss"]] == logged  # the table's own heading
     assert "Training loss: the running average over the epoch's batches" in texts(at.caption)
     places = chart_places(at)
     monkeypatch.setattr(limits, "RUN_SECONDS", 0.1)  # an experiment refused: a message above the charts

@@ -19,6 +19,8 @@ from rnn_core.experiments import EXPERIMENTS, Experiment
 from rnn_core.words import percent
 
 TIMER_SECONDS = {"training": 1.0}  # page.live: redraw once a second while a run trains
+# The compared runs' columns, as the charts' "Show data" tables head them
+TEST_ACCURACY, TRAINING_LOSS = "test accuracy (%)", "training loss"
 
 
 def _start_experiment(name: str) -> None:
@@ -198,8 +200,8 @@ def render_comparison(views: list[JobView]) -> None:
             {
                 "run": v.name,
                 "epoch": e.epoch,
-                "test_accuracy": 100 * e.test_accuracy,
-                "train_loss": e.train_loss,
+                TEST_ACCURACY: 100 * e.test_accuracy,
+                TRAINING_LOSS: e.train_loss,
             }
             for v in chosen
             for e in v.epochs
@@ -212,10 +214,11 @@ def render_comparison(views: list[JobView]) -> None:
         epochs = max(v.config.epochs for v in chosen)  # the axes span the longest run from the start
         left, right = st.columns(2)
         accuracy = charts_inside.compare_curves(
-            rows, "test_accuracy", "Test accuracy (%)", epochs, training, percent=True
+            rows, TEST_ACCURACY, "Test accuracy (%)", epochs, training, percent=True
         )
         page.chart(accuracy, left)
-        page.chart(charts_inside.compare_curves(rows, "train_loss", "Training loss", epochs, training), right)
+        loss = charts_inside.compare_curves(rows, TRAINING_LOSS, "Training loss", epochs, training)
+        page.chart(loss, right)
         st.caption(
             f"Test accuracy: {charts.SPLIT_MEANING['test']}. Training loss: {charts.SPLIT_MEANING['train']}; "
             "the Train page's 'train' line."
