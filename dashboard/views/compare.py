@@ -19,8 +19,8 @@ from rnn_core.experiments import EXPERIMENTS, Experiment
 from rnn_core.words import percent
 
 TIMER_SECONDS = {"training": 1.0}  # page.live: redraw once a second while a run trains
-# The compared runs' columns, as the charts' "Show data" tables head them
-TEST_ACCURACY, TRAINING_LOSS = "test accuracy (%)", "training loss"
+# The compared runs' columns, as the table of runs and the charts' "Show data" tables head them
+TEST_ACCURACY, TRAINING_LOSS = "test accuracy %", "training loss"
 
 
 def _start_experiment(name: str) -> None:
@@ -152,12 +152,12 @@ def config_table(views: list[JobView]) -> tuple[pd.DataFrame, list[str]]:
     rows = []
     for v in views:
         accuracy = 100 * v.finished.test_accuracy if v.finished else None  # written by accuracy_cell
-        rows.append({"run": v.name, "status": v.state, "test accuracy %": accuracy, **v.config.to_dict()})
+        rows.append({"run": v.name, "status": v.state, TEST_ACCURACY: accuracy, **v.config.to_dict()})
     table = pd.DataFrame(rows).set_index("run")
     changed = {name for v in views[1:] for name in v.config.changes_from(views[0].config)}
     differing = [name for name in FIELDS if name in changed]  # in the order the settings are listed
     same = [name for name in FIELDS if name not in differing]
-    return table[["status", "test accuracy %", *differing, *same]], differing
+    return table[["status", TEST_ACCURACY, *differing, *same]], differing
 
 
 def setting_columns() -> dict[str, Any]:
@@ -233,7 +233,7 @@ def render_comparison(views: list[JobView]) -> None:
             st.write("These two runs have the same settings: with the same seed they are the same run.")
     st.dataframe(
         table.style.set_properties(subset=differing, **{"background-color": "#FCE3C0", "font-weight": "bold"})
-        .format(accuracy_cell, subset=["test accuracy %"], na_rep="")  # a run not finished: no result yet
+        .format(accuracy_cell, subset=[TEST_ACCURACY], na_rep="")  # a run not finished: no result yet
         .format(lambda value: f"{value:g}", subset=[n for n in FIELDS if table[n].dtype.kind == "f"]),
         column_config={
             # wide enough for "completed": the table keeps the widths it was first drawn with ("running")
