@@ -47,7 +47,7 @@ def read_all(seen: dict[tuple[int, int], Seen]) -> None:
     for pid in procfs.pids():
         try:
             read = procfs.stat(pid)
-        except (OSError, ValueError, IndexError):  # ended between the listing and the reading
+        except (OSError, ValueError):  # ended between the listing and the reading (procfs.stat)
             continue
         key = (pid, read.start)
         # empty for a kernel thread, and for a process that has just ended
