@@ -1,9 +1,11 @@
 """Driving the app headless with Streamlit's AppTest, as the AppTest files all do: widgets found by key,
 a run's background job waited for, and what the student reads."""
 
+import functools
 import re
 import time
 
+from streamlit.components.v2.component_manager import BidiComponentManager
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
@@ -12,8 +14,27 @@ from dashboard import state
 APP = str(ROOT / "dashboard" / "app.py")
 
 
+@functools.cache
+def installed_components() -> BidiComponentManager:
+    """Streamlit's registry of installed v2 components, found once for the whole test process."""
+    registry = BidiComponentManager()
+    registry.discover_and_register_components(start_file_watching=False)
+    return registry
+
+
+def one_server(at: AppTest) -> AppTest:
+    """Every AppTest of this process sees one registry of installed components, as a Streamlit
+    server's sessions see the one its Runtime found when it started. Left alone, each AppTest scans
+    every installed package's metadata for component manifests on its first run: 0.15-0.2 s of CPU,
+    45 times a suite. AppTest has no public way to hand it one; `_bidi_component_manager` is where
+    Streamlit 1.67 keeps it, and the check fails loudly if a later Streamlit keeps it elsewhere."""
+    assert getattr(at, "_bidi_component_manager", ...) is None, "AppTest no longer keeps its registry there"
+    at._bidi_component_manager = installed_components()
+    return at
+
+
 def new_app(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = one_server(AppTest.from_file(APP, default_timeout=60))
     for key, value in query.items():
         at.query_params[key] = value
     return at.run()

@@ -9,7 +9,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from app_support import new_app, picker, runs, set_config, texts, wait_for
+from app_support import new_app, one_server, picker, runs, set_config, texts, wait_for
 from conftest import EPOCH_LINE, TEST_LINE
 from dashboard import charts, page, session, state
 from dashboard.keeping import SessionRuns
@@ -432,5 +432,5 @@ def test_a_settings_callback_finds_the_other_settings_when_a_hand_made_client_le
         controls._on_setting()
         st.write(st.session_state[state.CONFIG_KEYS["task"]], st.session_state[state.PRESET])
 
-    at = AppTest.from_function(changed_seed_with_nothing_else, default_timeout=60).run()
+    at = one_server(AppTest.from_function(changed_seed_with_nothing_else, default_timeout=60)).run()
     assert not at.exception and [m.value for m in at.markdown] == ["lab lab"]  # the task, and its preset
