@@ -29,7 +29,6 @@ if not CHROMIUM.exists() and not os.environ.get("CI"):
 
 from playwright.sync_api import Locator, Page, expect, sync_playwright  # noqa: E402
 
-from dashboard.page import FOCUS_TRAIN  # noqa: E402
 from rnn_core import TASKS, TrainConfig, checkpoint, fit  # noqa: E402
 from rnn_core.train import make_data  # noqa: E402
 
@@ -640,65 +639,6 @@ def test_train_and_stop_are_three_tab_presses_away_and_focus_comes_back_to_train
     page.wait_for_function("() => document.activeElement?.innerText?.trim() === 'Train'", timeout=TIMEOUT)
     page.keyboard.press("Space")  # a second Space trains again
     expect(page.get_by_role("combobox", name="Show run")).to_have_value(re.compile(r"Run 2"), timeout=TIMEOUT)
-
-
-# The Train and Stop buttons as Streamlit draws them, for the focus script alone (dashboard.page).
-BUTTONS = """<div class="st-key-train"><button disabled>Train</button></div>
-<div class="st-key-stop"><button>Stop</button></div><button>Show data</button>"""
-RUN_ENDS = """() => { document.querySelector('.st-key-stop button').disabled = true;
-  document.querySelector('.st-key-train button').disabled = false }"""
-
-WHERE = "() => document.activeElement === document.body ? 'the body' : document.activeElement.innerText"
-
-
-@pytest.fixture
-def bare_page(browser):
-    """A page of this test's own HTML, no server: for what a script does in the browser."""
-    context = browser.new_context()
-    yield context.new_page()
-    context.close()
-
-
-def start_focus_script(page: Page) -> None:
-    page.add_script_tag(content=FOCUS_TRAIN.removeprefix("<script>").removesuffix("</script>"))
-
-
-def test_the_focus_script_waits_for_a_slow_browser_to_enable_train_and_again_when_train_is_drawn_anew(
-    bare_page,
-):
-    """The browser may enable Train, or drop the focus from Stop, seconds after the script starts
-    (a busy CI machine once took longer than the 2 s the script used to look for), and Streamlit
-    may draw Train anew after the script has focused it."""
-    page = bare_page
-    page.set_content(BUTTONS)
-    stop, train = page.get_by_role("button", name="Stop"), page.locator(".st-key-train button")
-    stop.focus()
-    start_focus_script(page)
-    page.wait_for_timeout(3000)  # the browser is slow to draw the run's end
-    expect(stop).to_be_focused()  # still on Stop, enabled: the student's place is kept
-    page.evaluate(RUN_ENDS)
-    expect(train).to_be_focused()
-    page.evaluate("() => document.querySelector('.st-key-train').innerHTML = '<button>Train</button>'")
-    expect(train).to_be_focused()  # the new Train button
-
-
-def test_the_focus_script_leaves_the_focus_where_the_student_put_it(bare_page):
-    """Whether the student moves on with the keyboard or the mouse while the run ends."""
-    page = bare_page
-
-    def tab_and_redraw() -> None:  # Streamlit draws "Show data" anew: the focus falls to the body
-        page.keyboard.press("Tab")
-        page.evaluate("() => document.querySelector('body > button').remove()")
-
-    for move in (lambda: page.keyboard.press("Tab"), tab_and_redraw, lambda: page.mouse.click(5, 300)):
-        page.set_content(BUTTONS)
-        page.get_by_role("button", name="Stop").focus()
-        start_focus_script(page)
-        move()  # Tab; Tab, and Streamlit draws "Show data" anew; a click on the page's blank part
-        where = page.evaluate(WHERE)
-        page.evaluate(RUN_ENDS)
-        page.wait_for_timeout(500)  # five of the script's looks
-        assert page.evaluate(WHERE) == where
 
 
 # Per chart: its accessible name (Vega puts the spec's description there), the plot area's height,

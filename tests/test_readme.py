@@ -28,9 +28,10 @@ def test_ci_runs_exactly_the_readme_test_command():
 def test_every_test_that_waits_on_a_page_or_a_class_runs_alone_and_the_proxys_with_nothing_beside():
     """scripts/test.sh spreads the other tests over the cores, at the lowest priority, beside the
     tests marked alone: unmarked, a test that waits on a page or a server would share the cores with
-    them as an equal and fail on a busy machine rather than on a bug. The replicas behind HAProxy
+    them as an equal and fail on a busy machine rather than on a bug. A browser's page of the test's
+    own HTML (`set_content`, no `goto`) waits on nothing but the browser. The replicas behind HAProxy
     (marked quiet) run with nothing beside them at all."""
-    programs = ("start_server(", "sync_playwright", "deploy/local.sh", "ProtocolStudent")
+    programs = ("start_server(", "goto(", "deploy/local.sh", "ProtocolStudent")
     for path in sorted((ROOT / "tests").glob("test_*.py")):
         text = path.read_text()
         marks = text.split("\ndef ", 1)[0]
