@@ -21,28 +21,31 @@ unset PYTHONDONTWRITEBYTECODE
 
 python -m ruff check .
 python -m ruff format --check .
-# pytest in two parts.
-# - First the tests marked `quiet`, one at a time with the machine to themselves: replicas behind
-#   HAProxy, whose health checks failed under load once.
-# - Then the other tests marked `alone` (Chromium against `streamlit run`, protocol-level classes),
-#   one at a time at the machine's normal priority: they wait on what a student would see, and
-#   need the CPU when a page draws. Beside them, everything that does not wait on a page, spread
-#   over the cores by pytest-xdist at the lowest priority (`nice -n 19`): it takes only the CPU the
-#   waiting tests leave idle, about a third of two cores. Its report is printed when it is over.
-#   `--dist loadgroup`: tests marked with one xdist_group share a worker, so the runs they share
-#   (conftest.run_events) are trained once.
+# pytest in two parts, side by side.
+# - The tests marked `alone`, in one process, one at a time at the machine's normal priority: first
+#   those also marked `quiet`, with the machine to themselves (replicas behind HAProxy, whose health
+#   checks failed under load once); then the others (Chromium against `streamlit run`,
+#   protocol-level classes), which wait on what a student would see and need the CPU when a page
+#   draws. conftest.py orders them and creates $quiet_done when the quiet ones are over.
+# - From then on, beside them: everything that does not wait on a page, spread over the cores by
+#   pytest-xdist at the lowest priority (`nice -n 19`): it takes only the CPU the waiting tests leave
+#   idle, about a third of two cores. Its report is printed when it is over. `--dist loadgroup`: tests
+#   marked with one xdist_group share a worker, so the runs they share (conftest.run_events) are
+#   trained once.
 # BENCHMARKS.md ("The quick tests beside the waiting ones") has the measurements.
-# Extra arguments go to every part; a part selecting nothing (pytest's exit 5) is fine, all of them is not.
+# Extra arguments go to both parts; a part selecting nothing (pytest's exit 5) is fine, both are not.
 ran=0 failed=0
 clocks=$(python benchmarks/suite_cpu.py now)  # for the suite's floor line at the end
 record() { if [ "$1" -eq 0 ]; then ran=1; elif [ "$1" -ne 5 ]; then failed=$1; fi; }
-python -m pytest -m "alone and quiet" "$@" && status=0 || status=$?
-record "$status"
-quick_log=$(mktemp) quick=""
-trap '[ -z "$quick" ] || kill "$quick" 2>/dev/null; rm -f "$quick_log"' EXIT
+quick_log=$(mktemp) quiet_done=$(mktemp -u) alone="" quick=""
+trap '[ -z "$alone$quick" ] || kill $alone $quick 2>/dev/null; rm -f "$quick_log" "$quiet_done"' EXIT
+RNN_LAB_QUIET_DONE="$quiet_done" python -m pytest -m alone "$@" &
+alone=$!
+while [ ! -e "$quiet_done" ] && kill -0 "$alone" 2>/dev/null; do sleep 0.2; done
 nice -n 19 python -m pytest -m "not alone" -n auto --dist loadgroup "$@" > "$quick_log" 2>&1 &
 quick=$!
-python -m pytest -m "alone and not quiet" "$@" && status=0 || status=$?
+wait "$alone" && status=0 || status=$?
+alone=""
 record "$status"
 wait "$quick" && status=0 || status=$?
 quick=""

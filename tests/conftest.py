@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 torch.set_num_threads(1)
 
+from quiet_first import pytest_collection_modifyitems, pytest_runtest_teardown  # noqa: E402, F401
+
 from dashboard.pool import TrainingPool  # noqa: E402
 from rnn_core import EpochEnd, Event, TrainConfig, TrainedModel, train  # noqa: E402
 

@@ -67,3 +67,54 @@ def test_the_test_command_ends_with_how_near_the_suite_came_to_the_floor_its_cpu
     assert pace == "this machine's pace now: a lab epoch 0.050 s, 10 million Python additions 0.30 s"
     with pytest.raises(SystemExit, match="since WALL CPU"):
         suite_cpu.main(["since"])
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_the_quiet_tests_run_first_and_the_file_says_when_they_are_over(pytester, monkeypatch, tmp_path):
+    """scripts/test.sh starts the quick tests when RNN_LAB_QUIET_DONE's file exists: after the last
+    quiet test and its module's fixtures, never before, and at once if no quiet test was asked for."""
+    done = tmp_path / "quiet-done"
+    monkeypatch.setenv("RNN_LAB_QUIET_DONE", str(done))
+    pytester.makeconftest("from quiet_first import pytest_collection_modifyitems, pytest_runtest_teardown")
+    pytester.makeini("[pytest]\nmarkers =\n    quiet: nothing beside it")
+    seen = tmp_path / "seen"
+    pytester.makepyfile(
+        test_a=f"""
+        import pathlib, pytest
+        SEEN, DONE = pathlib.Path({str(seen)!r}), pathlib.Path({str(done)!r})
+
+        def note(name):
+            with SEEN.open("a") as out:
+                out.write(f"{{name}} {{DONE.exists()}}\\n")
+
+        def test_loud():
+            note("loud")
+        """,
+        test_b=f"""
+        import pathlib, pytest
+        SEEN, DONE = pathlib.Path({str(seen)!r}), pathlib.Path({str(done)!r})
+        pytestmark = pytest.mark.quiet
+
+        @pytest.fixture(scope="module")
+        def replicas():
+            yield
+            with SEEN.open("a") as out:
+                out.write(f"replicas stopped {{DONE.exists()}}\\n")
+
+        def test_quiet_one(replicas):
+            with SEEN.open("a") as out:
+                out.write(f"quiet {{DONE.exists()}}\\n")
+
+        def test_quiet_two(replicas):
+            with SEEN.open("a") as out:
+                out.write(f"quiet {{DONE.exists()}}\\n")
+        """,
+    )
+    pytester.runpytest().assert_outcomes(passed=3)
+    order = ["quiet False", "quiet False", "replicas stopped False", "loud True"]  # done: was the file there?
+    assert seen.read_text().splitlines() == order
+    done.unlink()
+    pytester.runpytest("-m", "not quiet").assert_outcomes(passed=1, deselected=2)
+    assert done.exists()
