@@ -112,9 +112,9 @@ def test_the_quiet_tests_run_first_and_the_file_says_when_they_are_over(pytester
                 out.write(f"quiet {{DONE.exists()}}\\n")
         """,
     )
-    pytester.runpytest().assert_outcomes(passed=3)
+    pytester.runpytest("-p", "no:benchmark").assert_outcomes(passed=3)
     order = ["quiet False", "quiet False", "replicas stopped False", "loud True"]  # done: was the file there?
     assert seen.read_text().splitlines() == order
     done.unlink()
-    pytester.runpytest("-m", "not quiet").assert_outcomes(passed=1, deselected=2)
+    pytester.runpytest("-p", "no:benchmark", "-m", "not quiet").assert_outcomes(passed=1, deselected=2)
     assert done.exists()
