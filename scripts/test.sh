@@ -26,7 +26,7 @@ python -m ruff format --check .
 #   those also marked `quiet`, with the machine to themselves (replicas behind HAProxy, whose health
 #   checks failed under load once); then the others (Chromium against `streamlit run`,
 #   protocol-level classes), which wait on what a student would see and need the CPU when a page
-#   draws. conftest.py orders them and creates $quiet_done when the quiet ones are over.
+#   draws. tests/quiet_first.py orders them and creates $quiet_done when the quiet ones are over.
 # - From then on, beside them: everything that does not wait on a page, spread over the cores by
 #   pytest-xdist at the lowest priority (`nice -n 19`): it takes only the CPU the waiting tests leave
 #   idle, about a third of two cores. Its report is printed when it is over. `--dist loadgroup`: tests

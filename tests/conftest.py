@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 torch.set_num_threads(1)
 
+# pytest hooks: the tests marked quiet first, and the file scripts/test.sh waits for once they are over
 from quiet_first import pytest_collection_modifyitems, pytest_runtest_teardown  # noqa: E402, F401
 
 from dashboard.pool import TrainingPool  # noqa: E402
