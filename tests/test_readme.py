@@ -6,6 +6,8 @@ import pytest
 
 from conftest import ROOT
 
+pytest_plugins = ["pytester"]  # the quiet-first check runs a pytest of its own
+
 README = (ROOT / "README.md").read_text()
 
 
@@ -69,51 +71,48 @@ def test_the_test_command_ends_with_how_near_the_suite_came_to_the_floor_its_cpu
         suite_cpu.main(["since"])
 
 
-pytest_plugins = ["pytester"]
-
-
 def test_the_quiet_tests_run_first_and_the_file_says_when_they_are_over(pytester, monkeypatch, tmp_path):
     """scripts/test.sh starts the quick tests when RNN_LAB_QUIET_DONE's file exists: after the last
     quiet test and its module's fixtures, never before, and at once if no quiet test was asked for."""
-    done = tmp_path / "quiet-done"
+    done, seen = tmp_path / "quiet-done", tmp_path / "seen"
     monkeypatch.setenv("RNN_LAB_QUIET_DONE", str(done))
     pytester.makeconftest("from quiet_first import pytest_collection_modifyitems, pytest_runtest_teardown")
     pytester.makeini("[pytest]\nmarkers =\n    quiet: nothing beside it")
-    seen = tmp_path / "seen"
+    pytester.syspathinsert()
     pytester.makepyfile(
-        test_a=f"""
-        import pathlib, pytest
-        SEEN, DONE = pathlib.Path({str(seen)!r}), pathlib.Path({str(done)!r})
+        notes=f"""
+        import pathlib
 
-        def note(name):
-            with SEEN.open("a") as out:
-                out.write(f"{{name}} {{DONE.exists()}}\\n")
+        def note(what):  # what happened, and whether the file was there then
+            with pathlib.Path({str(seen)!r}).open("a") as out:
+                out.write(f"{{what}} {{pathlib.Path({str(done)!r}).exists()}}\\n")
+        """,
+        test_a="""
+        from notes import note
 
         def test_loud():
             note("loud")
         """,
-        test_b=f"""
-        import pathlib, pytest
-        SEEN, DONE = pathlib.Path({str(seen)!r}), pathlib.Path({str(done)!r})
+        test_b="""
+        import pytest
+        from notes import note
+
         pytestmark = pytest.mark.quiet
 
         @pytest.fixture(scope="module")
         def replicas():
             yield
-            with SEEN.open("a") as out:
-                out.write(f"replicas stopped {{DONE.exists()}}\\n")
+            note("replicas stopped")
 
         def test_quiet_one(replicas):
-            with SEEN.open("a") as out:
-                out.write(f"quiet {{DONE.exists()}}\\n")
+            note("quiet")
 
         def test_quiet_two(replicas):
-            with SEEN.open("a") as out:
-                out.write(f"quiet {{DONE.exists()}}\\n")
+            note("quiet")
         """,
     )
     pytester.runpytest("-p", "no:benchmark").assert_outcomes(passed=3)
-    order = ["quiet False", "quiet False", "replicas stopped False", "loud True"]  # done: was the file there?
+    order = ["quiet False", "quiet False", "replicas stopped False", "loud True"]
     assert seen.read_text().splitlines() == order
     done.unlink()
     pytester.runpytest("-p", "no:benchmark", "-m", "not quiet").assert_outcomes(passed=1, deselected=2)
