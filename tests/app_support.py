@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from dashboard import state
+from dashboard.keeping import SessionRuns
 
 APP = str(ROOT / "dashboard" / "app.py")
 
@@ -38,6 +39,14 @@ def new_app(**query) -> AppTest:
     for key, value in query.items():
         at.query_params[key] = value
     return at.run()
+
+
+def new_tab(session_runs: SessionRuns) -> AppTest:
+    """A session that starts with these runs, not yet run: a page is switched to, then run."""
+    at = one_server(AppTest.from_file(APP, default_timeout=60))
+    at.session_state[state.RUNS] = session_runs  # as dashboard.session.runs() keeps them
+    at.session_state[state.BROWSER_KEY] = None  # AppTest sends no cookie
+    return at
 
 
 def runs(at):

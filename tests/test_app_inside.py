@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 import torch
 
-from app_support import new_app, picker, runs, set_config, stop_after_an_epoch, texts, wait_for
+from app_support import new_app, new_tab, picker, runs, set_config, stop_after_an_epoch, texts, wait_for
 from conftest import EPOCH_LINE
 from dashboard import charts, limits, state
 from rnn_core import FIELDS, bptt
@@ -26,10 +26,21 @@ def charts_titled(at, title):
 
 
 @pytest.fixture(scope="module")
-def lab_app():
+def lab_runs():
+    """The runs of a session that trained the lab run: trained once for the module."""
     at = new_app()
     at.button(key=state.TRAIN_BUTTON).click().run()
-    return wait_for(at, lambda v: not v.active)
+    return runs(wait_for(at, lambda v: not v.active))
+
+
+@pytest.fixture
+def lab_app(lab_runs):
+    """For each test, a new session with those runs, as when a reload brings a browser's runs back
+    (dashboard.session): the pages as that session first draws them, whatever a test before it
+    typed, moved or picked in its own. (One session for the module ran each test in the state the
+    tests before it had left: in another order, with pytest-xdist or `-k`, Hidden states opened at
+    the epoch and with the sequence that other tests had set.)"""
+    return new_tab(lab_runs)
 
 
 @pytest.mark.parametrize(
