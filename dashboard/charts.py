@@ -47,6 +47,8 @@ def epoch_rows(epochs, metric: str) -> list[dict]:
     """One metric ('loss', or 'accuracy' in percent) of per-epoch rnn_core EpochEnd events in long
     form: a row per epoch and split. These rows are what the chart's "Show data" lists, so a chart
     gets its own metric only; an accuracy also `rounded`, as its tooltip says it (accuracy_words)."""
+    if metric not in ("loss", "accuracy"):
+        raise ValueError(f"epoch_rows draws 'loss' or 'accuracy', not {metric!r}")
     rows = []
     for e in epochs:
         splits = [("train", e.train_loss, e.train_accuracy)]
@@ -57,7 +59,7 @@ def epoch_rows(epochs, metric: str) -> list[dict]:
             row = {"epoch": e.epoch, "split": split}
             if metric == "loss":
                 rows.append(row | {"loss": loss})
-            else:
+            else:  # accuracy
                 rows.append(row | {"accuracy": 100 * accuracy, "rounded": accuracy_words(100 * accuracy)})
     return rows
 

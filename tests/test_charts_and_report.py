@@ -60,6 +60,8 @@ def test_curves_carry_the_epoch_numbers_exactly(finished):
     assert [r["accuracy"] for r in after] == [100 * e.train_accuracy_end for e in history]
     assert [r["rounded"] for r in after] == [f"{100 * e.train_accuracy_end:.2f}%" for e in history]
     assert [r["loss"] for r in losses if r["split"] == charts.AFTER] == [e.train_loss_end for e in history]
+    with pytest.raises(ValueError, match="'loss' or 'accuracy', not 'grad_norm'"):
+        charts.epoch_rows(history, "grad_norm")  # a chart that is neither is not drawn as accuracy
     # "Show data" lists a chart's first rows: the loss chart's hold losses, the accuracy chart's accuracies
     assert {key for row in losses for key in row} == {"epoch", "split", "loss"}
     assert {key for row in accuracies for key in row} == {"epoch", "split", "accuracy", "rounded"}
