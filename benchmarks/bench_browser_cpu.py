@@ -29,9 +29,8 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from procfs import command_line, cpu_seconds, family  # noqa: E402
 
 from browser_support import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
     lab_run_lasting,
+    launch_chromium,
     link_query,
     start_server,
     stop_server,
@@ -105,7 +104,7 @@ def main() -> None:
     process, url = start_server(Path(tempfile.mkdtemp()) / "streamlit.log")
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            browser = launch_chromium(playwright)
             results = [train_page(browser, url, process.pid, args.seconds) for _ in range(args.windows)]
             experiments = [compare_page(browser, url, process.pid) for _ in range(args.experiments)]
             browser.close()

@@ -49,8 +49,7 @@ from procfs import cpu_seconds, family  # noqa: E402
 from protocol_student import ProtocolStudent  # noqa: E402
 
 from browser_support import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    launch_chromium,
     start_server,
     stop_server,
     wait_for_workers,
@@ -351,7 +350,7 @@ def main() -> None:
         try:
             started(url, process.pid)
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                browser = launch_chromium(playwright)
                 latency = one_student(browser, url)
                 rate, times = watching_costs(browser, url)
                 browser.close()

@@ -32,8 +32,7 @@ from procfs import cpu_seconds  # noqa: E402
 from protocol_student import ProtocolStudent  # noqa: E402
 
 from browser_support import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    launch_chromium,
     long_run_query,
     start_server,
     stop_server,
@@ -104,7 +103,7 @@ def slider_costs(url: str, pid: int) -> dict[str, float]:
 
     costs = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(url)
         page.get_by_role("button", name="Train", exact=True).click()

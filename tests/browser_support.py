@@ -41,6 +41,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+def launch_chromium(playwright):
+    """Debian's Chromium with the flags above, driven by a playwright (`sync_playwright()`)."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def launch_profile(playwright, folder: Path, **options):
+    """The same Chromium on a profile kept in `folder` (a persistent context): it keeps the code it
+    compiled between pages. `options`: the context's, such as its viewport."""
+    return playwright.chromium.launch_persistent_context(
+        folder, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, **options
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

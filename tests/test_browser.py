@@ -15,8 +15,9 @@ import pytest
 
 from browser_support import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     lab_run_lasting,
+    launch_chromium,
+    launch_profile,
     link_query,
     long_run_query,
     start_server,
@@ -54,7 +55,7 @@ def playwright():
 
 @pytest.fixture(scope="module")
 def browser(playwright):
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    chromium = launch_chromium(playwright)
     yield chromium
     chromium.close()
 
@@ -66,11 +67,8 @@ def profile(playwright, tmp_path_factory):
     opens: about 1.8 s of CPU more per page than a profile on disk, which keeps the compiled code
     (BENCHMARKS.md). `page` wipes everything the app or Streamlit keep in the profile between
     tests; the second of two students at once, or a phone, takes a context of `browser`."""
-    context = playwright.chromium.launch_persistent_context(
-        tmp_path_factory.mktemp("profile"),
-        executable_path=str(CHROMIUM),
-        args=CHROMIUM_ARGS,
-        viewport={"width": 1400, "height": 1000},
+    context = launch_profile(
+        playwright, tmp_path_factory.mktemp("profile"), viewport={"width": 1400, "height": 1000}
     )
     yield context
     context.close()

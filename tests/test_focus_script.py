@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS
+from browser_support import CHROMIUM, launch_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 if not CHROMIUM.exists() and not os.environ.get("CI"):
@@ -30,7 +30,7 @@ WHERE = "() => document.activeElement === document.body ? 'the body' : document.
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = launch_chromium(driver)
         yield chromium
         chromium.close()
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_workers
+from browser_support import CHROMIUM, free_port, launch_chromium, wait_for_workers
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -247,7 +247,7 @@ def test_killing_a_replica_moves_its_students_and_leaves_the_other_ones_alone(re
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = launch_chromium(playwright)
         page = chromium.new_page()
         page.goto(replicas.url + "/?epochs=3")
         expect(page.get_by_role("heading", name="Train", level=1)).to_be_visible(timeout=60_000)
