@@ -75,6 +75,7 @@ class Replicas:
             env={**os.environ, **LOCAL_ENV},
         )  # fmt: skip
         self.pids: dict[str, int] = {}
+        self.killed: set[str] = set()  # replicas a test has killed
         for line in self.process.stdout:
             if found := re.match(r"replica (\w+): .* \(pid (\d+)", line):
                 self.pids[found[1]] = int(found[2])
@@ -124,6 +125,7 @@ class Replicas:
 
     def kill(self, name: str) -> None:
         os.kill(self.pids[name], signal.SIGKILL)
+        self.killed.add(name)
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
@@ -132,10 +134,28 @@ class Replicas:
 
 
 @pytest.fixture(scope="module")
-def replicas(tmp_path_factory):
-    running = Replicas(2, tmp_path_factory.mktemp("replicas") / "local.log")
+def replica_pair(tmp_path_factory):
+    """Two replicas and the proxy for the module, started again if a test killed one of them."""
+    started: list[Replicas] = []
+
+    def running() -> Replicas:
+        if not started or started[-1].killed:
+            if started:
+                started[-1].stop()
+            started.append(Replicas(2, tmp_path_factory.mktemp("replicas") / "local.log"))
+        return started[-1]
+
     yield running
-    running.stop()
+    if started:
+        started[-1].stop()
+
+
+@pytest.fixture
+def replicas(replica_pair):
+    """Two live replicas behind the proxy: the module's, unless a test before killed one. In the
+    file's order the test that kills one comes last, so they start once; in any other order (`-k`,
+    a reordering plugin) a test after it gets a new pair, not a proxy with one replica left."""
+    return replica_pair()
 
 
 class Client:
@@ -242,8 +262,8 @@ def test_a_browser_back_from_a_session_this_server_does_not_know_is_told_once(re
     reason="Debian's chromium is not installed (scripts/test.sh installs it)",
 )
 def test_killing_a_replica_moves_its_students_and_leaves_the_other_ones_alone(replicas):
-    """The module's replicas, one of them killed: the last test here to use them (pytest runs a
-    file's tests in order), which saves bringing up two more replicas and a proxy (BENCHMARKS.md)."""
+    """The module's replicas, one of them killed: the last test in the file, so that no test after
+    it has to bring up two more replicas and a proxy (BENCHMARKS.md; the `replicas` fixture would)."""
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
