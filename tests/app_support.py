@@ -34,8 +34,13 @@ def one_server(at: AppTest) -> AppTest:
     return at
 
 
+def app() -> AppTest:
+    """A new session of the app, not yet run."""
+    return one_server(AppTest.from_file(APP, default_timeout=60))
+
+
 def new_app(**query) -> AppTest:
-    at = one_server(AppTest.from_file(APP, default_timeout=60))
+    at = app()
     for key, value in query.items():
         at.query_params[key] = value
     return at.run()
@@ -43,7 +48,7 @@ def new_app(**query) -> AppTest:
 
 def new_tab(session_runs: SessionRuns) -> AppTest:
     """A session that starts with these runs, not yet run: a page is switched to, then run."""
-    at = one_server(AppTest.from_file(APP, default_timeout=60))
+    at = app()
     at.session_state[state.RUNS] = session_runs  # as dashboard.session.runs() keeps them
     at.session_state[state.BROWSER_KEY] = None  # AppTest sends no cookie
     return at

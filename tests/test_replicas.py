@@ -136,18 +136,19 @@ class Replicas:
 @pytest.fixture(scope="module")
 def replica_pair(tmp_path_factory):
     """Two replicas and the proxy for the module, started again if a test killed one of them."""
-    started: list[Replicas] = []
+    current: Replicas | None = None
 
     def running() -> Replicas:
-        if not started or started[-1].killed:
-            if started:
-                started[-1].stop()
-            started.append(Replicas(2, tmp_path_factory.mktemp("replicas") / "local.log"))
-        return started[-1]
+        nonlocal current
+        if current is None or current.killed:
+            if current is not None:
+                current.stop()
+            current = Replicas(2, tmp_path_factory.mktemp("replicas") / "local.log")
+        return current
 
     yield running
-    if started:
-        started[-1].stop()
+    if current is not None:
+        current.stop()
 
 
 @pytest.fixture
