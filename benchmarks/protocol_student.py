@@ -11,7 +11,9 @@ frontend does (Streamlit 1.67, checked against its messages):
 - click a button: a `rerun_script` whose widget states hold the button's id with a trigger;
 - honour fragment timers: `auto_rerun(interval, fragment_id)` starts a timer that sends
   `rerun_script(fragment_id, is_auto_rerun=True)`; `stop_auto_rerun` and a full run's
-  `new_session` (no fragment ids) cancel them;
+  `new_session` (no fragment ids) cancel them. The frontend starts a timer as its message arrives,
+  early in the run that draws the fragment, so on a busy server a tick can reach it before that
+  run ends; `tick_at_once` sends each new timer's first tick at once, to be sure of it;
 - open another page: its timers stop, then a `rerun_script` with that page's script hash (the
   pages and their hashes come with each `new_session`).
 """
@@ -55,6 +57,11 @@ class ProtocolStudent:
     finished_runs: int = 0  # script runs (full or fragment) the server has finished
     follow_timers: bool = True  # False: a tab nobody looks at, whose page timers never fire
     drawn_in: list[str] = field(default_factory=list)  # each element's fragment id ("": not in one)
+    tick_at_once: bool = False  # each new timer's first tick goes as soon as the timer is set
+    # what each full run of the page that ended as it should (FINISHED_SUCCESSFULLY) drew, in order:
+    # its elements' kinds ("vega_lite_chart", "button", ...), all the browser then keeps, and "timer"
+    # where it set a fragment's timer
+    full_runs: list[list[str]] = field(default_factory=list)
     # the newest messages each way, in words, for a failure to say what was going on: a deque each,
     # so that a page's timer ticking three times a second for minutes keeps what the server sent last
     sent: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=40))  # (order, words)
@@ -64,6 +71,8 @@ class ProtocolStudent:
     _born: float = field(default_factory=time.monotonic)  # the times in `recent` count from here
     _order: Iterator[int] = field(default_factory=itertools.count)  # numbers the notes, both ways
     _timers: dict[str, asyncio.Task] = field(default_factory=dict)
+    # the run under way: whether it is a full run, and what it has drawn so far
+    _run: tuple[bool, list[str]] = field(default_factory=lambda: (False, []))
     _ws: object = None
 
     async def connect(self) -> None:
@@ -184,6 +193,7 @@ class ProtocolStudent:
             ran = "fragment " + ",".join(f[:8] for f in run.fragment_ids) if run.fragment_ids else "page"
             self._note(self.got, f"got: {kind} (run {run.script_run_id[:6]}, {ran})")
         if kind == "new_session":
+            self._run = (not message.metadata.run.fragment_ids, [])
             self.session_id = message.new_session.initialize.session_id
             self.page_hash = message.new_session.page_script_hash
             self.pages = {page.page_name: page.page_script_hash for page in message.new_session.app_pages}
@@ -193,6 +203,7 @@ class ProtocolStudent:
             self.drawn_in.append(message.delta.fragment_id)
             element = message.delta.new_element
             what = element.WhichOneof("type")
+            self._run[1].append(what)
             widget = getattr(element, what)
             if "id" in widget.DESCRIPTOR.fields_by_name and widget.id.count("-") >= 2:
                 self.widgets[widget.id.split("-", 2)[2]] = widget.id  # "$$ID-<hash>-<key>"
@@ -215,17 +226,21 @@ class ProtocolStudent:
                 )
         elif kind == "auto_rerun":
             rerun = message.auto_rerun
+            self._run[1].append("timer")
             self._note(self.got, f"got: timer {rerun.interval:g} s, fragment {rerun.fragment_id[:8]}")
             self.timer_seconds, self.timer_fragment = rerun.interval, rerun.fragment_id
             if self.follow_timers and rerun.fragment_id not in self._timers:
                 self._timers[rerun.fragment_id] = asyncio.create_task(
-                    self._tick(rerun.fragment_id, rerun.interval)
+                    self._tick(rerun.fragment_id, rerun.interval, at_once=self.tick_at_once)
                 )
         elif kind == "stop_auto_rerun":
             self._note(self.got, "got: stop timers", *(f[:8] for f in message.stop_auto_rerun.fragment_ids))
             self.stop_timers(list(message.stop_auto_rerun.fragment_ids))
         elif kind == "script_finished":
             self.finished_runs += 1
+            full, drawn = self._run
+            if full and message.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+                self.full_runs.append(drawn)
 
     def stop_timers(self, fragment_ids: list[str]) -> None:
         """Stop these fragments' timers, as the frontend does on `stop_auto_rerun`."""
@@ -238,7 +253,9 @@ class ProtocolStudent:
         it shows (`page_hash`: another one, such as a page just left)."""
         await self._send(fragment_id=fragment_id, page_hash=page_hash)
 
-    async def _tick(self, fragment_id: str, interval: float) -> None:
+    async def _tick(self, fragment_id: str, interval: float, at_once: bool = False) -> None:
+        if at_once:
+            await self.tick(fragment_id)
         while True:  # the frontend's setInterval
             await asyncio.sleep(interval)
             await self.tick(fragment_id)

@@ -142,7 +142,9 @@ def live(
     the fragment's run drew them anew: a widget click while a run trained made the curves blink
     out 6 times in 30 on a busy machine. A tick for a fragment that is gone is dropped, and the
     new fragment's own timer comes next. (Streamlit names a fragment by its function's name and
-    its place on the page, hence the numbered name.)
+    its place on the page, hence the numbered name.) That timer starts as its message reaches the
+    browser, early in the drawing, so on a busy server its first tick, too, can come before the
+    drawing ends: the server drops a tick while the page is still being drawn (dashboard.serving).
     """
 
     def redraw() -> None:

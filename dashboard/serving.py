@@ -12,11 +12,20 @@ a hand-made client sends. Three things are set on Streamlit 1.67's runtime once 
   session may run again, merged with any that came meanwhile: the newest widget values win, and a
   click (a trigger) in any of them is kept, as Streamlit itself merges the requests that reach a
   script while it runs.
-- and, with the pace, a timer tick from a page the student has left is dropped. The browser stops a
-  page's timers when its student picks another page, but a redraw of the old page under way can
-  send one more tick, with the old page's name, before the new page has come back. Streamlit 1.67
-  runs a fragment on the page its request names, so that tick took the student back to the page
-  they had left (on a busy class server, now and then, as a run started or ended).
+- and, with the pace, two kinds of timer tick are dropped:
+  - a tick from a page the student has left. The browser stops a page's timers when its student
+    picks another page, but a redraw of the old page under way can send one more tick, with the
+    old page's name, before the new page has come back. Streamlit 1.67 runs a fragment on the page
+    its request names, so that tick took the student back to the page they had left (on a busy
+    class server, now and then, as a run started or ended).
+  - a tick that comes while the session is drawing: a script run under way, or its messages not
+    all sent yet. The browser starts a fragment's timer when the message that sets it arrives,
+    early in the run that draws the fragment, so on a busy server its first tick can come before
+    that run ends. Streamlit then runs the fragment at once after the run, and first throws away
+    what of the fragment the run has not yet sent; the run's end then takes out the charts it did
+    not send, and the fragment's run draws them anew: the curves blinked out as a run started
+    (tests/test_protocol.py). The run under way draws the fragment anyway, and the timer's next
+    tick comes a moment later.
 
 AppTest has no server: it has no upload manager to set, and its script runs never come through a
 session's request handler.
@@ -126,11 +135,17 @@ def left(tick_page: str, newest_page: str) -> bool:
     return bool(tick_page and newest_page) and tick_page != newest_page
 
 
+def tick(client_state: ClientState) -> bool:
+    """Whether a request is a fragment's timer tick (not a click on a widget inside a fragment)."""
+    return bool(client_state.fragment_id) and client_state.is_auto_rerun
+
+
 class Pacer:
     """Holds back a session's requests for a script run beyond its `RerunPace`, merging those that
     wait, and hands each request that may run to `handle` (Streamlit's own handler). A fragment's
-    run asked for on another page than the newest full run was asked for is dropped: a tick from a
-    page the student has left."""
+    run asked for on another page than the newest full run was asked for is dropped (a tick from a
+    page the student has left), and so is a timer tick while the session is drawing (Streamlit's
+    `AppSession.is_settled`: no script run under way or queued, and every message sent)."""
 
     def __init__(
         self,
@@ -146,11 +161,16 @@ class Pacer:
         if client_state is None:  # "run with the state you have": not from a client
             self.handle(session, client_state)
             return
-        pace = self.paces.setdefault(session, RerunPace(self.per_second, self.burst, self.clock()))
+        pace = self.paces.get(session)
+        if pace is None:
+            pace = self.paces[session] = RerunPace(self.per_second, self.burst, self.clock())
+            session.track_settling()  # for is_settled: from the session's first request on
         if not client_state.fragment_id:
             pace.page = client_state.page_script_hash
         elif left(client_state.page_script_hash, pace.page):
             return  # a tick from a page the student has left: its own run would take them back
+        if tick(client_state) and not session.is_settled:
+            return  # the run under way draws the fragment; a run of it next would lose what that one drew
         if pace.waiting is not None:  # a request waits already: this one joins it, in order
             pace.waiting = merge(pace.waiting, client_state)
             return
@@ -164,6 +184,8 @@ class Pacer:
     def _release(self, session: AppSession) -> None:
         pace = self.paces[session]
         waiting, pace.waiting = pace.waiting, None
+        if tick(waiting) and not session.is_settled:
+            return  # held back by the pace, and now the session is drawing (__call__)
         pace.spend(self.clock())
         self.handle(session, waiting)
 

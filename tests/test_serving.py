@@ -65,8 +65,15 @@ def test_a_full_run_and_a_fragment_run_merge_into_the_full_run():
     assert (two.fragment_id, two.is_auto_rerun) == ("", False)  # a full run runs both
 
 
-class Session:  # stands for Streamlit's AppSession: the pacer only tells sessions apart
-    pass
+class Session:
+    """Stands for Streamlit's AppSession: the pacer tells sessions apart, and asks whether one is
+    still drawing (`is_settled`, which Streamlit keeps once `track_settling` was called)."""
+
+    def __init__(self):
+        self.tracked, self.is_settled = False, True
+
+    def track_settling(self) -> None:
+        self.tracked = True
 
 
 def test_a_flooding_session_runs_at_its_pace_and_its_last_request_keeps_what_the_others_asked():
@@ -115,3 +122,42 @@ def test_a_tick_from_a_page_the_student_left_is_dropped_and_the_new_pages_own_ti
     assert [(state.page_script_hash, state.fragment_id) for state in handled] == [
         ("", ""), ("train", "live"), ("hidden", ""), ("hidden", "live")
     ]  # fmt: skip
+
+
+def test_a_timer_tick_while_the_session_is_drawing_is_dropped_and_a_click_never_is():
+    async def draw() -> tuple[Session, list[ClientState]]:
+        handled = []
+        pacer = Pacer(lambda s, state: handled.append(state), 5, 10)
+        session = Session()
+        pacer(session, request(click="train"))  # a click: the page is drawn, and sets its timer
+        session.is_settled = False  # still drawing when that timer's first tick comes
+        pacer(session, request(fragment="live"))  # dropped: the drawing under way draws it
+        in_fragment = request(fragment="steps", click="next")  # a button in a fragment
+        in_fragment.is_auto_rerun = False
+        pacer(session, in_fragment)
+        pacer(session, request(click="stop"))
+        session.is_settled = True
+        pacer(session, request(fragment="live"))  # the next tick, once the drawing is over
+        return session, handled
+
+    session, handled = asyncio.run(draw())
+    assert session.tracked  # from the session's first request on
+    assert [(state.fragment_id, widgets(state)) for state in handled] == [
+        ("", {"train": True}), ("steps", {"next": True}), ("", {"stop": True}), ("live", {})
+    ]  # fmt: skip
+
+
+def test_a_tick_held_back_by_the_pace_is_dropped_if_the_session_is_drawing_when_its_turn_comes():
+    async def hold(drawing: bool) -> list[ClientState]:
+        loop = asyncio.get_running_loop()
+        handled = []
+        pacer = Pacer(lambda s, state: handled.append(state), 20, 1, clock=loop.time)
+        session = Session()
+        pacer(session, request(click="train"))  # the one run the bucket holds
+        pacer(session, request(fragment="live"))  # waits 1/20 s for its turn
+        session.is_settled = not drawing
+        await asyncio.sleep(0.1)
+        return handled
+
+    assert [state.fragment_id for state in asyncio.run(hold(drawing=True))] == [""]
+    assert [state.fragment_id for state in asyncio.run(hold(drawing=False))] == ["", "live"]

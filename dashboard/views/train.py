@@ -23,9 +23,10 @@ from rnn_core.notebook import notebook_bytes
 from rnn_core.tasks import get_task
 from rnn_core.words import counted, counted_are
 
-# Redraw timer per state, none once a run is over. A running run redraws often (Streamlit's timer
-# waits for the previous redraw, so 0.3 s gives a bit over 2 redraws a second); a queued one only
-# shows its place, and a class of queued pages polling fast costs the server and browsers dearly.
+# Redraw timer per state, none once a run is over. A running run redraws often (at most every
+# 0.3 s: the browser's timer ticks on, and the server drops a tick that comes while the page is
+# still being drawn, dashboard.serving); a queued one only shows its place, and a class of queued
+# pages polling fast costs the server and browsers dearly.
 # The run next in line starts as soon as a worker is free: its page looks often, so that the
 # student sees its curves from the first epochs (a lab run is over in well under 2.5 s). A replay
 # draws a frame per tick, as a run in training does.
