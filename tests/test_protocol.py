@@ -6,8 +6,9 @@
   the sidebar then keeps each setting's last value (dashboard.controls._keep_values) instead of
   crashing on a missing one, which had stalled a benchmark's whole class.
 - The page timers the server sets for a queue: which students' pages look often, and which rarely.
-- A timer tick meant for an earlier drawing of a page draws nothing (dashboard.page.live), and one
-  from a page the student has left does not take them back to it (dashboard.serving).
+- A timer tick meant for an earlier drawing of a page draws nothing (dashboard.page.live); one from
+  a page the student has left does not take them back to it, and one that comes while a click's
+  drawing of the page is under way takes none of its charts away (dashboard.serving).
 - What closed tabs keep makes room for what open ones train (dashboard.keeping), and a browser that
   comes back is told what went.
 - Tabs of one browser share one place at a time in the queue, and so do sessions with no cookie.
@@ -205,6 +206,8 @@ def test_a_timer_tick_that_comes_while_a_click_draws_the_page_loses_none_of_its_
     tick at once: 20 of 40 clicks lost a chart, 15 of them both. The server now drops a tick while
     the session is still drawing (dashboard.serving), and every click's drawing keeps its charts."""
 
+    training = page_timers()["train running"]
+
     async def click_train_then_stop() -> list[list[str]]:
         async with ProtocolStudent(url, query=long_run_query(), tick_at_once=True) as student:
             await student.load()
@@ -212,12 +215,12 @@ def test_a_timer_tick_that_comes_while_a_click_draws_the_page_loses_none_of_its_
             for _ in range(CLICKS):
                 drawn, student.timer_seconds = len(student.full_runs), None
                 await student.click("Train")
-                # the click's drawing: the first full run since that sets the page's timer (one that
-                # the run before it started, ending it, may come first)
+                # the click's drawing: the first full run since that sets the page's timer (a drawing
+                # of the run stopped before may still come first)
                 await student.read_until(lambda d=drawn: any("timer" in r for r in student.full_runs[d:]), 60)
                 drawings.append(next(r for r in student.full_runs[drawn:] if "timer" in r))
-                await student.read_until(lambda: round(student.timer_seconds or 0, 3) == 0.3, 60)
-                await student.click("Stop")
+                await student.read_until(lambda: round(student.timer_seconds or 0, 3) == training, 60)
+                await student.click("Stop")  # once the run trains
                 await student.read_until(lambda: "Test accuracy" in student.metrics, 60)
                 student.metrics.clear()
             assert student.exceptions == []
