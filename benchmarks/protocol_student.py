@@ -8,7 +8,8 @@ frontend does (Streamlit 1.67, checked against its messages):
 - open `/_stcore/stream` offering the subprotocols `streamlit`, the XSRF cookie's token (or the
   frontend's placeholder) and, on a reconnect, the session it had; send `rerun_script` with the
   page's query string, and read `ForwardMsg`s;
-- click a button: a `rerun_script` whose widget states hold the button's id with a trigger;
+- click a button: a `rerun_script` whose widget states hold the button's id with a trigger, and,
+  for a widget drawn inside a fragment, that fragment's id (Streamlit then reruns only that part);
 - honour fragment timers: `auto_rerun(interval, fragment_id)` starts a timer that sends
   `rerun_script(fragment_id, is_auto_rerun=True)`; `stop_auto_rerun` and a full run's
   `new_session` (no fragment ids) cancel them. The frontend starts a timer as its message arrives,
@@ -46,6 +47,7 @@ class ProtocolStudent:
     old_session: str = ""  # on a reconnect, the session the browser had, as the frontend names it
     session_id: str = ""  # this connection's session, as the server names it in new_session
     buttons: dict[str, str] = field(default_factory=dict)  # label -> widget id
+    fragment_of: dict[str, str] = field(default_factory=dict)  # widget id -> the fragment it is in, or ""
     widgets: dict[str, str] = field(default_factory=dict)  # the app's key for a widget -> widget id
     metrics: dict[str, str] = field(default_factory=dict)  # label -> value shown
     texts: list[str] = field(default_factory=list)  # every text, caption and message box drawn, in order
@@ -107,15 +109,19 @@ class ProtocolStudent:
         await self.close()
 
     async def _send(
-        self, widget_states: list[WidgetState] = (), fragment_id: str = "", page_hash: str | None = None
+        self,
+        widget_states: list[WidgetState] = (),
+        fragment_id: str = "",
+        page_hash: str | None = None,
+        timer: bool = False,
     ) -> None:
+        """A `rerun_script`: of the page, or of one fragment (`timer`: its timer's tick)."""
         message = BackMsg()
         state = message.rerun_script
         state.query_string = self.query
         state.page_script_hash = self.page_hash if page_hash is None else page_hash
         state.widget_states.widgets.extend(widget_states)
-        if fragment_id:
-            state.fragment_id, state.is_auto_rerun = fragment_id, True
+        state.fragment_id, state.is_auto_rerun = fragment_id, timer
         clicked = [w.id.rsplit("-", 1)[-1] for w in widget_states if w.HasField("trigger_value")]
         self._note(
             self.sent, f"sent: run {'fragment ' + fragment_id[:8] if fragment_id else 'page'}", *clicked
@@ -142,13 +148,14 @@ class ProtocolStudent:
         await self._send(widget_states)
 
     async def click(self, label: str) -> None:
-        await self._send([WidgetState(id=self.buttons[label], trigger_value=True)])
+        widget = self.buttons[label]
+        await self._send([WidgetState(id=widget, trigger_value=True)], self.fragment_of.get(widget, ""))
 
     async def set_widget(self, key: str, **value: object) -> None:
         """Send one widget's value as a hand-made client may, such as an option the widget does not
         offer (`set_widget("cfg_task", string_value="banana")`), and read until the page is drawn."""
-        runs = self.finished_runs
-        await self._send([WidgetState(id=self.widgets[key], **value)])
+        runs, widget = self.finished_runs, self.widgets[key]
+        await self._send([WidgetState(id=widget, **value)], self.fragment_of.get(widget, ""))
         await self.read_until(lambda: self.finished_runs > runs)
 
     async def go_to(self, name: str) -> None:
@@ -205,8 +212,10 @@ class ProtocolStudent:
             what = element.WhichOneof("type")
             self._run[1].append(what)
             widget = getattr(element, what)
-            if "id" in widget.DESCRIPTOR.fields_by_name and widget.id.count("-") >= 2:
-                self.widgets[widget.id.split("-", 2)[2]] = widget.id  # "$$ID-<hash>-<key>"
+            if "id" in widget.DESCRIPTOR.fields_by_name:
+                self.fragment_of[widget.id] = message.delta.fragment_id
+                if widget.id.count("-") >= 2:
+                    self.widgets[widget.id.split("-", 2)[2]] = widget.id  # "$$ID-<hash>-<key>"
             said = None
             if what == "button":
                 self.buttons[element.button.label] = element.button.id
@@ -251,7 +260,7 @@ class ProtocolStudent:
     async def tick(self, fragment_id: str, page_hash: str | None = None) -> None:
         """What a fragment's timer sends: run that fragment again, on the page the frontend believes
         it shows (`page_hash`: another one, such as a page just left)."""
-        await self._send(fragment_id=fragment_id, page_hash=page_hash)
+        await self._send(fragment_id=fragment_id, page_hash=page_hash, timer=True)
 
     async def _tick(self, fragment_id: str, interval: float, at_once: bool = False) -> None:
         if at_once:

@@ -145,6 +145,8 @@ def live(
     its place on the page, hence the numbered name.) That timer starts as its message reaches the
     browser, early in the drawing, so on a busy server its first tick, too, can come before the
     drawing ends: the server drops a tick while the page is still being drawn (dashboard.serving).
+    A click on a widget in the part a new drawing replaced (Replay training, as a run ends) runs
+    the whole page there, since Streamlit drops a request for a fragment that is gone.
     """
 
     def redraw() -> None:

@@ -26,6 +26,13 @@ a hand-made client sends. Three things are set on Streamlit 1.67's runtime once 
     not send, and the fragment's run draws them anew: the curves blinked out as a run started
     (tests/test_protocol.py). The run under way draws the fragment anyway, and the timer's next
     tick comes a moment later.
+- and a click on a widget inside a fragment (Replay training, Hidden states' epoch slider) that
+  comes while the session is drawing waits until the drawing is over. Streamlit would run it
+  right after the drawing, first throwing away what of the fragment the drawing had not sent (as
+  for a tick, above), or drop it if the drawing replaced the fragment (page.live makes a new one
+  with each drawing of the page): half the clicks on Replay training made as the page was drawn
+  again were lost (tests/test_protocol.py). Once the drawing is over, a click whose fragment is
+  gone runs the whole page, where the same widget is drawn again.
 
 AppTest has no server: it has no upload manager to set, and its script runs never come through a
 session's request handler.
@@ -34,6 +41,7 @@ session's request handler.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import weakref
 from collections.abc import Callable
@@ -123,6 +131,8 @@ def merge(older: ClientState, newer: ClientState) -> ClientState:
     merged.CopyFrom(older if newer.fragment_id and not older.fragment_id else newer)
     if len(fragments) == 2 and "" not in fragments:
         merged.fragment_id, merged.is_auto_rerun = "", False
+    elif merged.fragment_id:  # one fragment's: a timer tick only if both were (a click is never one)
+        merged.is_auto_rerun = older.is_auto_rerun and newer.is_auto_rerun
     states = _coalesce_widget_states(older.widget_states, newer.widget_states)
     if states is not None:
         merged.widget_states.CopyFrom(states)
@@ -140,12 +150,29 @@ def tick(client_state: ClientState) -> bool:
     return bool(client_state.fragment_id) and client_state.is_auto_rerun
 
 
+def whole_page(client_state: ClientState) -> ClientState:
+    """The same request, for a full run of the page."""
+    full = ClientState()
+    full.CopyFrom(client_state)
+    full.fragment_id, full.is_auto_rerun = "", False
+    return full
+
+
+# The longest a click inside a fragment waits for the page's drawing to end (Pacer). A drawing takes
+# a fraction of a second, seconds on a busy class server; Streamlit's own queue would have kept the
+# click behind it too. The bound is for a session that never settles: the click then goes on to
+# Streamlit's queue.
+DRAWING_WAIT_SECONDS = 30.0
+
+
 class Pacer:
     """Holds back a session's requests for a script run beyond its `RerunPace`, merging those that
     wait, and hands each request that may run to `handle` (Streamlit's own handler). A fragment's
     run asked for on another page than the newest full run was asked for is dropped (a tick from a
     page the student has left), and so is a timer tick while the session is drawing (Streamlit's
-    `AppSession.is_settled`: no script run under way or queued, and every message sent)."""
+    `AppSession.is_settled`: no script run under way or queued, and every message sent). A click
+    inside a fragment waits until the drawing is over, and runs the whole page if the fragment is
+    gone by then."""
 
     def __init__(
         self,
@@ -174,20 +201,48 @@ class Pacer:
         if pace.waiting is not None:  # a request waits already: this one joins it, in order
             pace.waiting = merge(pace.waiting, client_state)
             return
+        if client_state.fragment_id and not session.is_settled:  # a click in a fragment, mid-drawing
+            pace.waiting = client_state
+            asyncio.get_running_loop().create_task(self._after_drawing(session))
+            return
         delay = pace.wait(self.clock())
         if delay == 0:
-            self.handle(session, client_state)
+            self._run(session, client_state)
             return
         pace.waiting = client_state
         asyncio.get_running_loop().call_later(delay, self._release, session)
 
     def _release(self, session: AppSession) -> None:
+        """The pace lets the request that waits run now, unless it is a fragment's and the session
+        is drawing again: a tick is then dropped, a click waits for the drawing's end."""
         pace = self.paces[session]
         waiting, pace.waiting = pace.waiting, None
-        if tick(waiting) and not session.is_settled:
-            return  # held back by the pace, and now the session is drawing (__call__)
+        if waiting.fragment_id and not session.is_settled:
+            if not tick(waiting):
+                pace.waiting = waiting
+                asyncio.get_running_loop().create_task(self._after_drawing(session))
+            return
         pace.spend(self.clock())
-        self.handle(session, waiting)
+        self._run(session, waiting)
+
+    async def _after_drawing(self, session: AppSession) -> None:
+        """Hand on the click that waits for the session's drawing, once that is over (or after
+        DRAWING_WAIT_SECONDS), with any request that came meanwhile merged in."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(DRAWING_WAIT_SECONDS):
+                await session.wait_until_settled()
+        pace = self.paces[session]
+        waiting, pace.waiting = pace.waiting, None
+        pace.spend(self.clock())
+        self._run(session, waiting)
+
+    def _run(self, session: AppSession, client_state: ClientState) -> None:
+        """Hand a request to Streamlit; a click in a fragment that a full run has replaced since
+        (Streamlit drops a request for a fragment that is gone) runs the whole page."""
+        fragment = client_state.fragment_id
+        if fragment and not tick(client_state) and not session.has_fragment(fragment):
+            client_state = whole_page(client_state)
+        self.handle(session, client_state)
 
 
 def pace_reruns(per_second: float, burst: float) -> None:

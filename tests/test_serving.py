@@ -66,14 +66,39 @@ def test_a_full_run_and_a_fragment_run_merge_into_the_full_run():
 
 
 class Session:
-    """Stands for Streamlit's AppSession: the pacer tells sessions apart, and asks whether one is
-    still drawing (`is_settled`, which Streamlit keeps once `track_settling` was called)."""
+    """Stands for Streamlit's AppSession: the pacer tells sessions apart, asks whether one is still
+    drawing (`is_settled`, `wait_until_settled`: Streamlit keeps them once `track_settling` was
+    called), and whether a fragment is still on its page (`has_fragment`)."""
 
-    def __init__(self):
-        self.tracked, self.is_settled = False, True
+    def __init__(self, fragments: set[str] = frozenset({"live"})):
+        self.tracked, self.fragments, self.settled = False, set(fragments), asyncio.Event()
+        self.settled.set()
 
     def track_settling(self) -> None:
         self.tracked = True
+
+    @property
+    def is_settled(self) -> bool:
+        return self.settled.is_set()
+
+    async def wait_until_settled(self) -> None:
+        await self.settled.wait()
+
+    def has_fragment(self, fragment_id: str) -> bool:
+        return fragment_id in self.fragments
+
+
+def click_in(fragment: str, button: str) -> ClientState:
+    """A click on a button drawn inside a fragment: the browser asks for that fragment's run."""
+    state = request(fragment=fragment, click=button)
+    state.is_auto_rerun = False
+    return state
+
+
+async def settle() -> None:
+    """Let the pacer's waiting tasks see a session's drawing end."""
+    for _ in range(5):
+        await asyncio.sleep(0)
 
 
 def test_a_flooding_session_runs_at_its_pace_and_its_last_request_keeps_what_the_others_asked():
@@ -124,27 +149,45 @@ def test_a_tick_from_a_page_the_student_left_is_dropped_and_the_new_pages_own_ti
     ]  # fmt: skip
 
 
-def test_a_timer_tick_while_the_session_is_drawing_is_dropped_and_a_click_never_is():
-    async def draw() -> tuple[Session, list[ClientState]]:
+def test_a_timer_tick_while_the_session_is_drawing_is_dropped_and_a_click_waits_for_the_drawing():
+    async def draw() -> tuple[Session, list[tuple[str, dict]]]:
         handled = []
-        pacer = Pacer(lambda s, state: handled.append(state), 5, 10)
-        session = Session()
+        pacer = Pacer(lambda s, state: handled.append((state.fragment_id, widgets(state))), 5, 10)
+        session = Session({"live", "steps"})
         pacer(session, request(click="train"))  # a click: the page is drawn, and sets its timer
-        session.is_settled = False  # still drawing when that timer's first tick comes
+        session.settled.clear()  # still drawing when that timer's first tick comes
         pacer(session, request(fragment="live"))  # dropped: the drawing under way draws it
-        in_fragment = request(fragment="steps", click="next")  # a button in a fragment
-        in_fragment.is_auto_rerun = False
-        pacer(session, in_fragment)
-        pacer(session, request(click="stop"))
-        session.is_settled = True
+        pacer(session, click_in("steps", "next"))  # a button in a fragment: after the drawing
+        await settle()
+        assert len(handled) == 1
+        session.settled.set()
+        await settle()
         pacer(session, request(fragment="live"))  # the next tick, once the drawing is over
         return session, handled
 
     session, handled = asyncio.run(draw())
     assert session.tracked  # from the session's first request on
-    assert [(state.fragment_id, widgets(state)) for state in handled] == [
-        ("", {"train": True}), ("steps", {"next": True}), ("", {"stop": True}), ("live", {})
-    ]  # fmt: skip
+    assert handled == [("", {"train": True}), ("steps", {"next": True}), ("live", {})]
+
+
+def test_a_click_in_a_fragment_that_the_drawing_replaced_runs_the_whole_page():
+    """page.live draws a new fragment each time the whole page is drawn, and Streamlit drops a
+    request for a fragment that is gone: a click on Replay training as the page was redrawn was lost."""
+
+    async def draw() -> list[tuple[str, dict]]:
+        handled = []
+        pacer = Pacer(lambda s, state: handled.append((state.fragment_id, widgets(state))), 5, 10)
+        session = Session({"live.1"})
+        pacer(session, request())  # the page is drawn again...
+        session.settled.clear()
+        pacer(session, click_in("live.1", "replay"))  # ...as the student clicks in its old drawing
+        session.fragments = {"live.2"}  # the drawing's end replaces the fragment
+        session.settled.set()
+        await settle()
+        pacer(session, click_in("live.1", "replay"))  # and a late click, the page long drawn
+        return handled
+
+    assert asyncio.run(draw()) == [("", {}), ("", {"replay": True}), ("", {"replay": True})]
 
 
 def test_a_tick_held_back_by_the_pace_is_dropped_if_the_session_is_drawing_when_its_turn_comes():
@@ -155,9 +198,15 @@ def test_a_tick_held_back_by_the_pace_is_dropped_if_the_session_is_drawing_when_
         session = Session()
         pacer(session, request(click="train"))  # the one run the bucket holds
         pacer(session, request(fragment="live"))  # waits 1/20 s for its turn
-        session.is_settled = not drawing
+        if drawing:
+            session.settled.clear()
         await asyncio.sleep(0.1)
         return handled
 
     assert [state.fragment_id for state in asyncio.run(hold(drawing=True))] == [""]
     assert [state.fragment_id for state in asyncio.run(hold(drawing=False))] == ["", "live"]
+
+
+def test_a_click_and_a_tick_of_one_fragment_merge_into_a_click():
+    merged = merge(click_in("live", "replay"), request(fragment="live"))
+    assert (merged.fragment_id, merged.is_auto_rerun, widgets(merged)) == ("live", False, {"replay": True})
