@@ -210,3 +210,23 @@ def test_a_tick_held_back_by_the_pace_is_dropped_if_the_session_is_drawing_when_
 def test_a_click_and_a_tick_of_one_fragment_merge_into_a_click():
     merged = merge(click_in("live", "replay"), request(fragment="live"))
     assert (merged.fragment_id, merged.is_auto_rerun, widgets(merged)) == ("live", False, {"replay": True})
+
+
+def test_a_click_held_back_by_the_pace_waits_for_the_drawing_if_one_is_under_way_when_its_turn_comes():
+    async def hold() -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
+        loop = asyncio.get_running_loop()
+        handled = []
+        pacer = Pacer(lambda s, state: handled.append((state.fragment_id, widgets(state))), 20, 1, loop.time)
+        session = Session({"steps"})
+        pacer(session, request(click="train"))  # the one run the bucket holds
+        pacer(session, click_in("steps", "next"))  # waits 1/20 s for its turn...
+        session.settled.clear()  # ...and then for the drawing under way
+        await asyncio.sleep(0.1)
+        during = list(handled)
+        session.settled.set()
+        await settle()
+        return during, handled
+
+    during, after = asyncio.run(hold())
+    assert during == [("", {"train": True})]
+    assert after == [("", {"train": True}), ("steps", {"next": True})]
