@@ -6,10 +6,9 @@
   the sidebar then keeps each setting's last value (dashboard.controls._keep_values) instead of
   crashing on a missing one, which had stalled a benchmark's whole class.
 - The page timers the server sets for a queue: which students' pages look often, and which rarely.
-- A timer tick meant for an earlier drawing of a page draws nothing (dashboard.page.live); one from
-  a page the student has left does not take them back to it, and one that comes while a click's
-  drawing of the page is under way takes none of its charts away (dashboard.serving). A click in
-  the page's live part as the page is drawn again is never lost.
+- A timer tick meant for an earlier drawing of a page draws nothing (dashboard.page.live), and one
+  from a page the student has left does not take them back to it (dashboard.serving). Ticks and
+  clicks that come while a page is drawn: tests/test_drawing_races.py.
 - What closed tabs keep makes room for what open ones train (dashboard.keeping), and a browser that
   comes back is told what went.
 - Tabs of one browser share one place at a time in the queue, and so do sessions with no cookie.
@@ -43,8 +42,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.alone]  # a real server, clients wai
 
 
 KEPT_MB = 10
-CLICKS = 6  # Train clicks in the tick test: a tick lost charts in half of them, so 1 in 64 passed all
-REDRAWS = 4  # page drawings clicked into in the live-part test: half of those clicks were lost
 SEED = state.CONFIG_KEYS["seed"]
 
 
@@ -196,76 +193,6 @@ def test_a_timer_tick_meant_for_an_earlier_drawing_of_the_page_draws_nothing(url
     (first, second), after_the_ticks = asyncio.run(draw_twice_then_tick())
     assert first and second and set(first).isdisjoint(second)  # one live part per drawing
     assert after_the_ticks == second  # the part on show drawn once more, nothing for the first
-
-
-def test_a_timer_tick_that_comes_while_a_click_draws_the_page_loses_none_of_its_charts(url):
-    """The browser starts a page's timer as the message that sets it arrives, early in the click's
-    drawing of the page, so on a busy server a tick can reach the server before that drawing ends.
-    Streamlit then ran the tick's fragment as soon as the drawing ended, first throwing away what of
-    that fragment the drawing had not sent yet; the drawing's end took out the charts it had not
-    sent, and the fragment's run drew them anew: the curves blinked out as a run started (the
-    browser test of the run pickers saw it in slow hours). The student here sends each timer's first
-    tick at once: 20 of 40 clicks lost a chart, 15 of them both. The server now drops a tick while
-    the session is still drawing (dashboard.serving), and every click's drawing keeps its charts."""
-
-    training = page_timers()["train running"]
-
-    async def click_train_then_stop() -> list[list[str]]:
-        async with ProtocolStudent(url, query=long_run_query(), tick_at_once=True) as student:
-            await student.load()
-            drawings = []  # what each Train click's drawing of the page drew, the run training
-            for _ in range(CLICKS):
-                drawn, student.timer_seconds = len(student.full_runs), None
-                await student.click("Train")
-                # the click's drawing: the first full run since that sets the page's timer (a drawing
-                # of the run stopped before may still come first)
-                await student.read_until(lambda d=drawn: any("timer" in r for r in student.full_runs[d:]), 60)
-                drawings.append(next(r for r in student.full_runs[drawn:] if "timer" in r))
-                await student.read_until(lambda: round(student.timer_seconds or 0, 3) == training, 60)
-                await student.click("Stop")  # once the run trains
-                await student.read_until(lambda: "Test accuracy" in student.metrics, 60)
-                student.metrics.clear()
-            assert student.exceptions == []
-            return drawings
-
-    drawings = asyncio.run(click_train_then_stop())
-    charts = [drawing.count("vega_lite_chart") for drawing in drawings]
-    assert charts == [2] * CLICKS, drawings  # the loss and accuracy curves, every time
-
-
-def test_a_click_in_the_pages_live_part_as_the_page_is_drawn_again_is_never_lost(url):
-    """Replay training sits in the part of the Train page that keeps itself up to date (page.live),
-    and each drawing of the whole page makes that part anew. The browser sends a click there for
-    the part as it last drew it, and Streamlit dropped such a click that reached the server as the
-    page was drawn again (a click elsewhere, a run's end): the drawing replaced the part, and
-    Streamlit drops a request for a part that is gone. Here 6 of 12 such clicks were lost. The
-    server now holds the click until the drawing is over, then runs the whole page for it if its
-    part is gone (dashboard.serving): every click replays, and the drawing keeps its charts."""
-    replaying = "Replaying the run's curves"
-
-    async def redraw_and_click() -> list[tuple[bool, int]]:
-        async with ProtocolStudent(url, query="epochs=3") as student:
-            await student.load()
-            await student.click("Train")
-            await student.read_until(lambda: "Replay training" in student.buttons, 60)  # the run is over
-            seen = []  # each time: whether the click replayed, and the charts the drawing kept
-            runs = student.full_runs  # what each full run drew, as the student reads on
-            for _ in range(REDRAWS):
-                student.texts.clear()
-                drawn = len(runs)
-                await student.rerun()  # the page drawn again...
-                await student.click("Replay training")  # ...as the student clicks its live part
-                with contextlib.suppress(TimeoutError):
-                    await student.read_until(lambda: any(replaying in t for t in student.texts), 10)
-                replayed = any(replaying in t for t in student.texts)
-                if replayed:  # until the replay is over: the page drawn once more, with no timer
-                    await student.read_until(lambda d=drawn: len(runs) > d + 1 and "timer" not in runs[-1])
-                seen.append((replayed, runs[drawn].count("vega_lite_chart")))
-            assert student.exceptions == []
-            return seen
-
-    seen = asyncio.run(redraw_and_click())
-    assert seen == [(True, 3)] * REDRAWS  # replayed; the curves and the confusion matrix kept
 
 
 def test_a_hand_made_client_sending_a_task_or_preset_the_app_does_not_offer_gets_a_working_page(url):

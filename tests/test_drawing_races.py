@@ -1,0 +1,115 @@
+"""Ticks and clicks that reach the server while it draws a student's page (dashboard.serving), by
+protocol-level students on a real server.
+
+A page is drawn in one script run, and its messages go out as the run goes. A request that comes
+meanwhile for a part of the page that keeps itself up to date (a fragment: its timer's tick, a
+click on a widget in it) was queued by Streamlit behind the drawing: it then threw away what of
+that part the drawing had not sent yet, or dropped the request if the drawing had replaced the
+part. These tests send such requests at once, so that they come mid-drawing on any machine. Unlike
+tests/test_protocol.py, nothing here waits on the machine being quiet, so they run beside the
+tests that wait on a page (scripts/test.sh).
+"""
+
+import asyncio
+import contextlib
+import functools
+import sys
+
+import pytest
+
+from browser_support import long_run_query, start_server, stop_server, thread_stacks
+from conftest import ROOT, page_timers
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from protocol_student import ProtocolStudent
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("drawing-races")]  # one real server for both
+
+CLICKS = 6  # Train clicks in the tick test: a tick lost charts in half of them, so 1 in 64 passed all
+REDRAWS = 4  # page drawings clicked into in the live-part test: half of those clicks were lost
+TIMEOUT = 120  # seconds: the whole answer to one request, on a machine busy with the other tests
+REPLAY_WAIT = 30  # seconds for a click on Replay training to show the replay: a lost click waits it out
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    """A fresh server with one training place: these students train one run at a time."""
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    process, url = start_server(log, RNN_LAB_WORKERS="1")
+    read = functools.partial(thread_stacks, process.pid)  # a wait in vain says what the server did
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ProtocolStudent, "server_stacks", staticmethod(read))
+        yield url
+    stop_server(process)
+
+
+def test_a_timer_tick_that_comes_while_a_click_draws_the_page_loses_none_of_its_charts(url):
+    """The browser starts a page's timer as the message that sets it arrives, early in the click's
+    drawing of the page, so on a busy server a tick can reach the server before that drawing ends.
+    Streamlit then ran the tick's fragment as soon as the drawing ended, first throwing away what of
+    that fragment the drawing had not sent yet; the drawing's end took out the charts it had not
+    sent, and the fragment's run drew them anew: the curves blinked out as a run started (the
+    browser test of the run pickers saw it in slow hours). The student here sends each timer's first
+    tick at once: 20 of 40 clicks lost a chart, 15 of them both. The server now drops a tick while
+    the session is still drawing (dashboard.serving), and every click's drawing keeps its charts."""
+
+    training = page_timers()["train running"]
+
+    async def click_train_then_stop() -> list[list[str]]:
+        async with ProtocolStudent(url, query=long_run_query(), tick_at_once=True) as student:
+            await student.load()
+            drawings = []  # what each Train click's drawing of the page drew, the run training
+            for _ in range(CLICKS):
+                drawn, student.timer_seconds = len(student.full_runs), None
+                await student.click("Train")
+                # the click's drawing: the first full run since that sets the page's timer (a drawing
+                # of the run stopped before may still come first)
+                await student.read_until(
+                    lambda d=drawn: any("timer" in r for r in student.full_runs[d:]), TIMEOUT
+                )
+                drawings.append(next(r for r in student.full_runs[drawn:] if "timer" in r))
+                await student.read_until(lambda: round(student.timer_seconds or 0, 3) == training, TIMEOUT)
+                await student.click("Stop")  # once the run trains
+                await student.read_until(lambda: "Test accuracy" in student.metrics, TIMEOUT)
+                student.metrics.clear()
+            assert student.exceptions == []
+            return drawings
+
+    drawings = asyncio.run(click_train_then_stop())
+    charts = [drawing.count("vega_lite_chart") for drawing in drawings]
+    assert charts == [2] * CLICKS, drawings  # the loss and accuracy curves, every time
+
+
+def test_a_click_in_the_pages_live_part_as_the_page_is_drawn_again_is_never_lost(url):
+    """Replay training sits in the part of the Train page that keeps itself up to date (page.live),
+    and each drawing of the whole page makes that part anew. The browser sends a click there for
+    the part as it last drew it, and Streamlit dropped such a click that reached the server as the
+    page was drawn again (a click elsewhere, a run's end): the drawing replaced the part, and
+    Streamlit drops a request for a part that is gone. Here 6 of 12 such clicks were lost. The
+    server now holds the click until the drawing is over, then runs the whole page for it if its
+    part is gone (dashboard.serving): every click replays, and the drawing keeps its charts."""
+    replaying = "Replaying the run's curves"
+
+    async def redraw_and_click() -> list[tuple[bool, int]]:
+        async with ProtocolStudent(url, query="epochs=3") as student:
+            await student.load()
+            await student.click("Train")
+            await student.read_until(lambda: "Replay training" in student.buttons, TIMEOUT)  # the run is over
+            seen = []  # each time: whether the click replayed, and the charts the drawing kept
+            runs = student.full_runs  # what each full run drew, as the student reads on
+            for _ in range(REDRAWS):
+                student.texts.clear()
+                drawn = len(runs)
+                await student.rerun()  # the page drawn again...
+                await student.click("Replay training")  # ...as the student clicks its live part
+                with contextlib.suppress(TimeoutError):
+                    await student.read_until(lambda: any(replaying in t for t in student.texts), REPLAY_WAIT)
+                replayed = any(replaying in t for t in student.texts)
+                if replayed:  # until the replay is over: the page drawn once more, with no timer
+                    await student.read_until(lambda d=drawn: len(runs) > d + 1 and "timer" not in runs[-1])
+                seen.append((replayed, runs[drawn].count("vega_lite_chart")))
+            assert student.exceptions == []
+            return seen
+
+    seen = asyncio.run(redraw_and_click())
+    assert seen == [(True, 3)] * REDRAWS  # replayed; the curves and the confusion matrix kept
