@@ -27,7 +27,8 @@ python -m ruff format --check .
 #   checks failed under load once); then the others (Chromium against `streamlit run`,
 #   protocol-level classes), which wait on what a student would see and need the CPU when a page
 #   draws. tests/quiet_first.py orders them and creates $quiet_done when the quiet ones are over.
-# - From then on, beside them: everything that does not wait on a page, spread over the cores by
+# - From then on, beside them: everything not marked alone (what does not wait on a page, and the
+#   tests marked beside, which force their own timing), spread over the cores by
 #   pytest-xdist at the lowest priority (`nice -n 19`): it takes only the CPU the waiting tests leave
 #   idle, about a third of two cores. Its report is printed when it is over. `--dist loadgroup`: tests
 #   marked with one xdist_group share a worker, so the runs they share (conftest.run_events) are

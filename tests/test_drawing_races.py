@@ -5,9 +5,9 @@ A page is drawn in one script run, and its messages go out as the run goes. A re
 meanwhile for a part of the page that keeps itself up to date (a fragment: its timer's tick, a
 click on a widget in it) was queued by Streamlit behind the drawing: it then threw away what of
 that part the drawing had not sent yet, or dropped the request if the drawing had replaced the
-part. These tests send such requests at once, so that they come mid-drawing on any machine. Unlike
-tests/test_protocol.py, nothing here waits on the machine being quiet, so they run beside the
-tests that wait on a page (scripts/test.sh).
+part. These tests send such requests at once, so that they come mid-drawing on any machine, and
+what they check does not depend on how fast the server answers: they are marked `beside` and run
+with the quick tests, beside those that wait on a page (scripts/test.sh), with generous timeouts.
 """
 
 import asyncio
@@ -23,7 +23,8 @@ from conftest import ROOT, page_timers
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from protocol_student import ProtocolStudent
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("drawing-races")]  # one real server for both
+# a real server, one for both tests; beside the tests that wait on a page (the docstring says why)
+pytestmark = [pytest.mark.slow, pytest.mark.beside, pytest.mark.xdist_group("drawing-races")]
 
 CLICKS = 6  # Train clicks in the tick test: a tick lost charts in half of them, so 1 in 64 passed all
 REDRAWS = 4  # page drawings clicked into in the live-part test: half of those clicks were lost
