@@ -24,14 +24,14 @@ a hand-made client sends. Three things are set on Streamlit 1.67's runtime once 
     that run ends. Streamlit then runs the fragment at once after the run, and first throws away
     what of the fragment the run has not yet sent; the run's end then takes out the charts it did
     not send, and the fragment's run draws them anew: the curves blinked out as a run started
-    (tests/test_protocol.py). The run under way draws the fragment anyway, and the timer's next
+    (tests/test_drawing_races.py). The run under way draws the fragment anyway, and the timer's next
     tick comes a moment later.
 - and a click on a widget inside a fragment (Replay training, Hidden states' epoch slider) that
   comes while the session is drawing waits until the drawing is over. Streamlit would run it
   right after the drawing, first throwing away what of the fragment the drawing had not sent (as
   for a tick, above), or drop it if the drawing replaced the fragment (page.live makes a new one
   with each drawing of the page): half the clicks on Replay training made as the page was drawn
-  again were lost (tests/test_protocol.py). Once the drawing is over, a click whose fragment is
+  again were lost (tests/test_drawing_races.py). Once the drawing is over, a click whose fragment is
   gone runs the whole page, where the same widget is drawn again.
 
 AppTest has no server: it has no upload manager to set, and its script runs never come through a
