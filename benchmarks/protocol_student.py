@@ -154,9 +154,15 @@ class ProtocolStudent:
     async def set_widget(self, key: str, **value: object) -> None:
         """Send one widget's value as a hand-made client may, such as an option the widget does not
         offer (`set_widget("cfg_task", string_value="banana")`), and read until the page is drawn."""
-        runs, widget = self.finished_runs, self.widgets[key]
-        await self._send([WidgetState(id=widget, **value)], self.fragment_of.get(widget, ""))
+        runs = self.finished_runs
+        await self.send_widget(key, **value)
         await self.read_until(lambda: self.finished_runs > runs)
+
+    async def send_widget(self, key: str, **value: object) -> None:
+        """Send one widget's value, as the frontend does when it changes (in the fragment it is
+        drawn in, if any), and read nothing of what it draws."""
+        widget = self.widgets[key]
+        await self._send([WidgetState(id=widget, **value)], self.fragment_of.get(widget, ""))
 
     async def go_to(self, name: str) -> None:
         """Open another page from the navigation, as the frontend does (its onPageChange): stop the

@@ -19,15 +19,18 @@ import pytest
 
 from browser_support import long_run_query, start_server, stop_server, thread_stacks
 from conftest import ROOT, page_timers
+from dashboard import limits, state
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from protocol_student import ProtocolStudent
+from streamlit.proto.Common_pb2 import DoubleArray
 
 # a real server, one for both tests; beside the tests that wait on a page (the docstring says why)
 pytestmark = [pytest.mark.slow, pytest.mark.beside, pytest.mark.xdist_group("drawing-races")]
 
 CLICKS = 6  # Train clicks in the tick test: a tick lost charts in half of them, so 1 in 64 passed all
 REDRAWS = 4  # page drawings clicked into in the live-part test: half of those clicks were lost
+SLIDES = 10  # Backprop drawings a slider is moved into: a third lost their chart, so 1 in 57 passed all
 TIMEOUT = 120  # seconds: the whole answer to one request, on a machine busy with the other tests
 REPLAY_WAIT = 30  # seconds for a click on Replay training to show the replay: a lost click waits it out
 
@@ -114,3 +117,40 @@ def test_a_click_in_the_pages_live_part_as_the_page_is_drawn_again_is_never_lost
 
     seen = asyncio.run(redraw_and_click())
     assert seen == [(True, 3)] * REDRAWS  # replayed; the curves and the confusion matrix kept
+
+
+def test_a_slider_moved_in_a_part_of_the_page_as_the_page_is_drawn_again_leaves_its_chart_in_place(url):
+    """Backprop's gradient flow is a fragment of its own, with its sliders and its chart: a slider
+    there reruns that part only. A slider moved while the whole page was drawn again ran the part
+    straight after the drawing, and Streamlit first threw away what of the part the drawing had not
+    sent: the drawing's end took the chart out, and the part's run drew it anew. Here 4 of 12
+    drawings lost the chart. The server now holds the slider's request until the drawing is over
+    (dashboard.serving), and the part then runs as it should: 12 of 12 kept it."""
+
+    async def redraw_and_slide() -> tuple[int, list[int]]:
+        async with ProtocolStudent(url, query="epochs=3") as student:
+            await student.load()
+            await student.click("Train")
+            await student.read_until(lambda: "Replay training" in student.buttons, TIMEOUT)
+            await student.open("Backprop through time")
+            runs = student.full_runs
+            charts = runs[-1].count("vega_lite_chart")  # as the page is drawn with nothing beside
+            kept = []
+            for scale in [0.5 + 0.25 * (i % 4) for i in range(SLIDES)]:
+                drawn, finished = len(runs), student.finished_runs
+                await student.rerun()  # the page drawn again...
+                scaled = DoubleArray(data=[scale])  # ...as the student moves "Scale W by"
+                await student.send_widget(state.BPTT_SCALE, double_array_value=scaled)
+                await student.read_until(  # the drawing, then the part's own run
+                    lambda d=drawn, f=finished: len(runs) > d and student.finished_runs > f + 1, TIMEOUT
+                )
+                kept.append(runs[drawn].count("vega_lite_chart"))
+                # two requests a time, at the pace the server allows a session (beyond it, the two
+                # that wait are merged into one drawing of the page: dashboard.serving)
+                with contextlib.suppress(TimeoutError):
+                    await student.read_until(lambda: False, 2 / limits.RERUNS_PER_SECOND)
+            assert student.exceptions == []
+            return charts, kept
+
+    charts, kept = asyncio.run(redraw_and_slide())
+    assert charts >= 1 and kept == [charts] * SLIDES, (charts, kept)
