@@ -201,9 +201,7 @@ class Pacer:
         if pace.waiting is not None:  # a request waits already: this one joins it, in order
             pace.waiting = merge(pace.waiting, client_state)
             return
-        if client_state.fragment_id and not session.is_settled:  # a click in a fragment, mid-drawing
-            pace.waiting = client_state
-            asyncio.get_running_loop().create_task(self._after_drawing(session))
+        if self._kept_back(session, pace, client_state):  # a click in a fragment, mid-drawing
             return
         delay = pace.wait(self.clock())
         if delay == 0:
@@ -212,15 +210,22 @@ class Pacer:
         pace.waiting = client_state
         asyncio.get_running_loop().call_later(delay, self._release, session)
 
+    def _kept_back(self, session: AppSession, pace: RerunPace, request: ClientState) -> bool:
+        """Whether a fragment's request waits for the session's drawing to end: a tick is then
+        dropped (the drawing draws its fragment), a click is held until the drawing is over."""
+        if not request.fragment_id or session.is_settled:
+            return False
+        if not tick(request):
+            pace.waiting = request
+            asyncio.get_running_loop().create_task(self._after_drawing(session))
+        return True
+
     def _release(self, session: AppSession) -> None:
-        """The pace lets the request that waits run now, unless it is a fragment's and the session
-        is drawing again: a tick is then dropped, a click waits for the drawing's end."""
+        """The pace lets the request that waits run now, unless the session is drawing again and
+        it is a fragment's (_kept_back)."""
         pace = self.paces[session]
         waiting, pace.waiting = pace.waiting, None
-        if waiting.fragment_id and not session.is_settled:
-            if not tick(waiting):
-                pace.waiting = waiting
-                asyncio.get_running_loop().create_task(self._after_drawing(session))
+        if self._kept_back(session, pace, waiting):
             return
         pace.spend(self.clock())
         self._run(session, waiting)

@@ -40,7 +40,7 @@ def test_every_test_that_waits_on_a_page_or_a_class_runs_alone_and_the_proxys_wi
         marks = text.split("\ndef ", 1)[0]
         if path.name != "test_readme.py" and any(program in text for program in programs):
             assert "pytest.mark.alone" in marks or "pytest.mark.beside" in marks, (
-                f"{path.name} is not marked alone"
+                f"{path.name} is marked neither alone nor beside"
             )
         if path.name != "test_readme.py" and "deploy/local.sh" in text:
             assert "pytest.mark.quiet" in marks, f"{path.name} is not marked quiet"
