@@ -96,6 +96,7 @@ class RerunPace:
     # the page the newest full run was asked for, by its script's hash ("" until a request names
     # one: a browser's first request may not, and Streamlit then opens the page its address names)
     page: str = ""
+    drawing_since: float | None = None  # when the pacer first saw the session's drawing under way
 
     def __post_init__(self) -> None:
         self.tokens = self.burst
@@ -158,11 +159,12 @@ def whole_page(client_state: ClientState) -> ClientState:
     return full
 
 
-# The longest a click inside a fragment waits for the page's drawing to end (Pacer). A drawing takes
-# a fraction of a second, seconds on a busy class server; Streamlit's own queue would have kept the
-# click behind it too. The bound is for a session that never settles: the click then goes on to
-# Streamlit's queue.
-DRAWING_WAIT_SECONDS = 30.0
+# The longest the pacer takes a session to be drawing (Pacer._drawing): a drawing takes a fraction
+# of a second, seconds on a busy class server. Past it, a tick or a click in a fragment goes on to
+# Streamlit's own queue, as before the pacer kept them back: a page must never stop redrawing. (Once,
+# in CI under load, a page's every tick went unanswered for 120 s with the server idle; the most
+# likely cause is a session that never looked settled, and this bound is the guard against it.)
+DRAWING_WAIT_SECONDS = 10.0
 
 
 class Pacer:
@@ -196,7 +198,7 @@ class Pacer:
             pace.page = client_state.page_script_hash
         elif left(client_state.page_script_hash, pace.page):
             return  # a tick from a page the student has left: its own run would take them back
-        if tick(client_state) and not session.is_settled:
+        if tick(client_state) and self._drawing(session, pace):
             return  # the run under way draws the fragment; a run of it next would lose what that one drew
         if pace.waiting is not None:  # a request waits already: this one joins it, in order
             pace.waiting = merge(pace.waiting, client_state)
@@ -210,10 +212,20 @@ class Pacer:
         pace.waiting = client_state
         asyncio.get_running_loop().call_later(delay, self._release, session)
 
+    def _drawing(self, session: AppSession, pace: RerunPace) -> bool:
+        """Whether the session is drawing (not `is_settled`), for at most DRAWING_WAIT_SECONDS since
+        the pacer first saw it so."""
+        if session.is_settled:
+            pace.drawing_since = None
+            return False
+        if pace.drawing_since is None:
+            pace.drawing_since = self.clock()
+        return self.clock() - pace.drawing_since < DRAWING_WAIT_SECONDS
+
     def _kept_back(self, session: AppSession, pace: RerunPace, request: ClientState) -> bool:
         """Whether a fragment's request waits for the session's drawing to end: a tick is then
         dropped (the drawing draws its fragment), a click is held until the drawing is over."""
-        if not request.fragment_id or session.is_settled:
+        if not request.fragment_id or not self._drawing(session, pace):
             return False
         if not tick(request):
             pace.waiting = request

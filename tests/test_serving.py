@@ -8,7 +8,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from conftest import page_timers
 from dashboard import limits
-from dashboard.serving import Pacer, RerunPace, merge
+from dashboard.serving import DRAWING_WAIT_SECONDS, Pacer, RerunPace, merge
 
 
 def request(page: str = "train", fragment: str = "", **widgets: object) -> ClientState:
@@ -230,3 +230,28 @@ def test_a_click_held_back_by_the_pace_waits_for_the_drawing_if_one_is_under_way
     during, after = asyncio.run(hold())
     assert during == [("", {"train": True})]
     assert after == [("", {"train": True}), ("steps", {"next": True})]
+
+
+def test_a_session_that_seems_to_draw_for_good_gets_its_ticks_again_after_the_drawing_wait():
+    """A page must never stop redrawing: past DRAWING_WAIT_SECONDS of one drawing, as the pacer saw
+    it, a tick goes on to Streamlit as it did before the pacer kept ticks back."""
+
+    async def stuck() -> list[str]:
+        now = [0.0]
+        handled = []
+        pacer = Pacer(lambda s, state: handled.append(state.fragment_id), 5, 10, clock=lambda: now[0])
+        session = Session()
+        pacer(session, request())
+        session.settled.clear()  # and never set again
+        pacer(session, request(fragment="live"))  # dropped: the drawing is under way
+        now[0] = DRAWING_WAIT_SECONDS - 0.1
+        pacer(session, request(fragment="live"))  # still within the wait
+        now[0] = DRAWING_WAIT_SECONDS + 0.1
+        pacer(session, request(fragment="live"))  # on to Streamlit
+        session.settled.set()
+        pacer(session, request(fragment="live"))
+        session.settled.clear()  # a new drawing: its own wait
+        pacer(session, request(fragment="live"))
+        return handled
+
+    assert asyncio.run(stuck()) == ["", "live", "live"]
