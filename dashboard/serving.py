@@ -1,11 +1,18 @@
 """What the server does with what a client sends, before Streamlit handles it.
 
 A browser only sends what its student does, but the websocket and the upload address take whatever
-a hand-made client sends. Three things are set on Streamlit 1.67's runtime once per server process
-(session.pool()); a browser never meets the first two:
+a hand-made client sends. What follows is set on Streamlit 1.67's runtime once per server process
+(session.pool()); a browser never meets the first three:
 
 - `keep_one_upload_per_session`: a session's earlier uploaded files are dropped when a new one comes.
-- `pace_reruns`: a session may start at most a few script runs a second. Every page is drawn by the
+- `pace_reruns`, first: a widget value of another kind than its widget's, or a number that is not
+  finite, is dropped (`well_kinded`), and the widget keeps the value it had. A browser sends each
+  widget the kind of value Streamlit drew it with (a slider a list of numbers, a number box a
+  number, a button a trigger), but Streamlit 1.67 hands whatever kind comes to the widget's own
+  reader: a number box sent the text "x" or NaN, a button sent JSON or a slider sent one number
+  crashed the page, and most crashes stuck, since Streamlit then took that kind for the widget's
+  own (tests/test_protocol.py).
+- then a session may start at most a few script runs a second. Every page is drawn by the
   server process, under one interpreter lock: a client asking for 50 runs a second kept it 0.8 of a
   core busy; with two such clients every other student's page took 17 times as long to draw, and
   with three none was drawn within 30 s (BENCHMARKS.md). A request over the pace waits until the
@@ -42,6 +49,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 import weakref
 from collections.abc import Callable
@@ -49,6 +57,7 @@ from dataclasses import dataclass, field
 
 from streamlit import runtime
 from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 
@@ -262,15 +271,53 @@ class Pacer:
         self.handle(session, client_state)
 
 
+def well_kinded(session: AppSession, client_state: ClientState) -> ClientState:
+    """The request without the widget values a browser never sends: a number that is not finite,
+    or a value whose kind is not the one its widget was drawn with (a widget the session has not
+    drawn keeps any kind: a browser that comes back after its server restarted sends its page's
+    values before the new session has drawn a widget)."""
+    widgets = client_state.widget_states.widgets
+    kept = [widget for widget in widgets if _of_its_kind(session, widget) and _finite(widget)]
+    if len(kept) == len(widgets):
+        return client_state
+    checked = ClientState()
+    checked.CopyFrom(client_state)
+    del checked.widget_states.widgets[:]
+    checked.widget_states.widgets.extend(kept)
+    return checked
+
+
+# A number box is drawn as taking a float (its metadata's kind), but a browser sends a whole-number
+# box's value as an int, and Streamlit then takes that kind for the widget's own.
+NUMBERS = frozenset({"double_value", "int_value"})
+
+
+def _of_its_kind(session: AppSession, widget: WidgetState) -> bool:
+    drawn = session.session_state.get_widget_metadata(widget.id)
+    sent = widget.WhichOneof("value")  # None: no value (a number box emptied), which Streamlit reads
+    if drawn is None or sent is None or sent == drawn.value_type:
+        return True
+    return {sent, drawn.value_type} <= NUMBERS
+
+
+def _finite(widget: WidgetState) -> bool:
+    """A number box or a slider's value is a finite number (NaN in a whole-number box crashed the
+    page: Streamlit turns it into an int)."""
+    sent = widget.WhichOneof("value")
+    numbers = {"double_value": [widget.double_value], "double_array_value": widget.double_array_value.data}
+    return all(math.isfinite(number) for number in numbers.get(sent, []))
+
+
 def pace_reruns(per_second: float, burst: float) -> None:
-    """Pace every session's requests from its client for a script run (see the module's docstring).
-    Streamlit's own reruns (a page's `st.rerun()`) do not come this way and are never held back."""
+    """Pace every session's requests from its client for a script run, each without the widget
+    values of the wrong kind (see the module's docstring). Streamlit's own reruns (a page's
+    `st.rerun()`) do not come this way and are never held back."""
     if isinstance(getattr(AppSession, "_pacer", None), Pacer):
         return  # set already, by an earlier run of pool() (a cleared cache)
     pacer = Pacer(AppSession._handle_rerun_script_request, per_second, burst)
 
     def paced(session: AppSession, client_state: ClientState | None = None) -> None:
-        pacer(session, client_state)
+        pacer(session, client_state if client_state is None else well_kinded(session, client_state))
 
     AppSession._pacer = pacer
     AppSession._handle_rerun_script_request = paced

@@ -2,13 +2,16 @@
 how the requests that wait are merged. tests/test_protocol.py floods a real server."""
 
 import asyncio
+import math
+from types import SimpleNamespace
 
 from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.Common_pb2 import DoubleArray
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from conftest import page_timers
 from dashboard import limits
-from dashboard.serving import DRAWING_WAIT_SECONDS, Pacer, RerunPace, merge
+from dashboard.serving import DRAWING_WAIT_SECONDS, Pacer, RerunPace, merge, well_kinded
 
 
 def request(page: str = "train", fragment: str = "", **widgets: object) -> ClientState:
@@ -50,6 +53,48 @@ def test_requests_that_wait_merge_newest_values_first_and_keep_every_click():
     merged = merge(request(click="train", seed=1, lr=0.01), request(seed=2))
     assert widgets(merged) == {"seed": 2.0, "train": True}
     assert widgets(merge(request(click="train"), request(click="stop"))) == {"stop": True, "train": True}
+
+
+def test_a_widget_value_of_another_kind_than_its_widget_was_drawn_with_is_dropped():
+    """A hand-made client's, and so is a number that is not finite: Streamlit 1.67 reads any kind
+    with the widget's own reader, and crashed the page (tests/test_protocol.py). A value of the
+    widget's kind, one with no value (a number box emptied) and one for a widget the session has not
+    drawn (a browser back after a restart) stay."""
+    drawn = {
+        "seed": "double_value",  # as Streamlit draws every number box
+        "lr": "double_value",
+        "scale": "double_array_value",
+        "train": "trigger_value",
+    }
+    metadata = {name: SimpleNamespace(value_type=kind) for name, kind in drawn.items()}
+    session = SimpleNamespace(session_state=SimpleNamespace(get_widget_metadata=metadata.get))
+    sent = ClientState(page_script_hash="train", query_string="epochs=2")
+    sent.widget_states.widgets.extend(
+        [
+            WidgetState(id="seed", string_value="x"),  # text for a number box
+            WidgetState(id="scale", double_value=0.5),  # one number for a slider's list
+            WidgetState(id="train", json_value="{]"),  # JSON for a button
+            WidgetState(id="lr", double_value=math.nan),  # a number no browser sends
+            WidgetState(id="scale", double_array_value=DoubleArray(data=[0.5, math.inf])),
+            WidgetState(id="lr", double_value=0.01),
+            WidgetState(id="seed", int_value=7),  # a whole-number box's value, as a browser sends it
+            WidgetState(id="scale", double_array_value=DoubleArray(data=[0.5])),
+            WidgetState(id="train"),
+            WidgetState(id="restored", string_value="kept"),
+        ]
+    )
+    checked = well_kinded(session, sent)
+    kinds = [(w.id, w.WhichOneof("value")) for w in checked.widget_states.widgets]
+    assert kinds == [
+        ("lr", "double_value"),
+        ("seed", "int_value"),
+        ("scale", "double_array_value"),
+        ("train", None),
+        ("restored", "string_value"),
+    ]
+    assert (checked.page_script_hash, checked.query_string) == ("train", "epochs=2")
+    assert len(sent.widget_states.widgets) == 10  # the request as it came is left alone
+    assert well_kinded(session, checked) is checked  # nothing to drop: the same request
 
 
 def test_a_full_run_and_a_fragment_run_merge_into_the_full_run():
