@@ -37,7 +37,7 @@ from dashboard import limits, state
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from procfs import cpu_seconds
 from protocol_student import ProtocolStudent
-from streamlit.proto.Common_pb2 import DoubleArray
+from streamlit.proto.Common_pb2 import DoubleArray, StringArray
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 pytestmark = [pytest.mark.slow, pytest.mark.alone]  # a real server, clients waiting on it
@@ -327,14 +327,15 @@ def test_a_client_asking_for_script_runs_as_fast_as_it_can_gets_them_at_its_pace
     assert any(run.search(text) for text in clicked.texts)
 
 
-# Values no browser sends a widget here: each is another kind than most widgets take, and a number
-# that is not finite is one no widget takes.
+# Values no browser sends a widget here: each is another kind than most widgets take, a number that
+# is not finite is one no widget takes, and no run has the name sent for the runs to compare.
 NONSENSE = [
     {"string_value": "x"},
     {"double_value": math.nan},
     {"double_array_value": DoubleArray(data=[1e9, 2])},
     {"json_value": "{]"},
     {"bool_value": True},
+    {"string_array_value": StringArray(data=["zz"])},
 ]
 
 
@@ -342,15 +343,16 @@ def test_a_client_sending_its_widgets_values_no_browser_sends_gets_its_pages_dra
     """Streamlit 1.67 reads whatever kind of value comes with a widget's own reader: text or NaN in
     a number box, JSON for a button or one number for a slider crashed the page, most of them for
     good (the session's every later drawing of that page raised again). The server drops a value a
-    browser never sends (dashboard.serving.well_kinded), and the widget keeps its value."""
+    browser never sends (dashboard.serving.well_kinded), and the widget keeps its value. Compare's
+    choice of runs, sent a run the session does not have, crashed too: it now picks none."""
 
-    async def send_nonsense() -> tuple[ProtocolStudent, list[str], list[str]]:
+    async def send_nonsense() -> tuple[ProtocolStudent, list[str], list[str], list[str]]:
         async with ProtocolStudent(url, query="epochs=1&seed=3") as student:
             await student.load()
             await student.click("Train")
             await student.read_until(lambda: "Test accuracy" in student.metrics, timeout=60)
             shown = []
-            for name in ("Backprop through time", "Train"):  # its sliders; the settings and buttons
+            for name in ("Backprop through time", "Compare", "Train"):  # sliders; runs; settings, buttons
                 await student.open(name)
                 for value in NONSENSE:  # to every widget of the page at once
                     finished = student.finished_runs
@@ -366,9 +368,10 @@ def test_a_client_sending_its_widgets_values_no_browser_sends_gets_its_pages_dra
             await student.read_until(lambda: any(second.search(text) for text in student.texts), timeout=60)
             return student, *shown
 
-    student, backprop, train = asyncio.run(send_nonsense())
+    student, backprop, compare, train = asyncio.run(send_nonsense())
     assert student.exceptions == []
     assert any("one step" in text for text in backprop), backprop
+    assert "Pick at least one run." in compare and "A session keeps its 10 newest runs." in compare
     assert any("Run 1: lab, rnn; hidden size 32, 1 epoch, seed 3" in text for text in train), train
 
 

@@ -188,8 +188,13 @@ def render_comparison(views: list[JobView]) -> None:
         picked = default_choice(views)  # a run has come since (it is in the choice), or a first visit
     # runs older than the session keeps drop out of the choice
     st.session_state[state.COMPARE_RUNS] = [run_id for run_id in picked if run_id in labels]
+    # A run the session does not have (only a hand-made client names one) reads as what was sent,
+    # and is compared with nothing: Streamlit keeps an unknown choice and writes it with format_func.
     chosen_ids = st.multiselect(
-        "Runs to compare", list(labels), format_func=labels.get, key=state.COMPARE_RUNS
+        "Runs to compare",
+        list(labels),
+        format_func=lambda run_id: labels.get(run_id, str(run_id)),
+        key=state.COMPARE_RUNS,
     )
     chosen = [v for v in views if v.run_id in chosen_ids]
     if not chosen:
