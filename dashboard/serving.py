@@ -2,8 +2,11 @@
 
 A browser only sends what its student does, but the websocket and the upload address take whatever
 a hand-made client sends. What follows is set on Streamlit 1.67's runtime once per server process
-(session.pool()); a browser never meets the first three:
+(session.pool()); a browser never meets the first four:
 
+- `refuse_developer_requests`: a client's "clear caches" and "load git info" messages are ignored.
+  Any client could send them: the first stopped every student's run, the second kept the server's
+  event loop busy.
 - `keep_one_upload_per_session`: a session's earlier uploaded files are dropped when a new one comes.
 - `pace_reruns`, first: a widget value of another kind than its widget's, or a number that is not
   finite, is dropped (`well_kinded`), and the widget keeps the value it had. A browser sends each
@@ -49,6 +52,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import time
 import weakref
@@ -65,6 +69,30 @@ from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileMan
 # streamlit in requirements.txt, and tests/test_serving.py checks what it does.
 from streamlit.runtime.scriptrunner_utils.script_requests import _coalesce_widget_states
 from streamlit.runtime.uploaded_file_manager import UploadedFileRec
+
+_log = logging.getLogger(__name__)
+
+
+def refuse_developer_requests() -> None:
+    """Ignore a client's "clear caches" and "load git info" messages.
+
+    Only Streamlit's developer menu and Deploy button send them, and `client.toolbarMode = "viewer"`
+    hides both from every browser; but the server takes them from any client.
+
+    - "Clear caches" cleared every `st.cache_resource` of the server process: the training pool,
+      the shelf of closed tabs' runs, and each session's guard, whose release stops that session's
+      run. One hand-made client's message stopped another student's run mid-training ("Stopped by
+      request during epoch 19"). Nothing RNN Lab caches needs clearing while it serves: new code
+      needs a restart (.streamlit/config.toml).
+    - "Load git info" looks for the app's git repository on the server's event loop, which every
+      student's page waits on: 200 such messages cost it 2.1 s of CPU.
+    """
+
+    def refuse(session: AppSession) -> None:
+        _log.warning("A client sent a developer's request; ignored (session %s)", session.id[:8])
+
+    AppSession._handle_clear_cache_request = refuse
+    AppSession._handle_git_information_request = refuse
 
 
 def keep_one_upload_per_session() -> None:

@@ -30,13 +30,21 @@ import pytest
 import requests
 import websockets
 
-from browser_support import link_query, long_run_query, start_server, stop_server, thread_stacks
+from browser_support import (
+    lab_run_lasting,
+    link_query,
+    long_run_query,
+    start_server,
+    stop_server,
+    thread_stacks,
+)
 from conftest import BIG, ROOT, page_timers
 from dashboard import limits, state
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from procfs import cpu_seconds
 from protocol_student import ProtocolStudent
+from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.Common_pb2 import DoubleArray, StringArray
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
@@ -325,6 +333,38 @@ def test_a_client_asking_for_script_runs_as_fast_as_it_can_gets_them_at_its_pace
     assert clicked.exceptions == []
     run = re.compile(r"Run 1: lab, rnn; hidden size 32, 1 epoch, seed [07]\b")  # the seed may come first
     assert any(run.search(text) for text in clicked.texts)
+
+
+def test_a_clients_developer_requests_stop_no_students_run_and_cost_the_server_nothing(server):
+    """Streamlit's "clear caches" and "load git info" messages (its developer menu and Deploy
+    button, hidden from every browser here) came from any client. "Clear caches" cleared every
+    st.cache_resource: each session's guard was released, which stops its run, and one such message
+    stopped another student's run mid-training. 200 "load git info" cost the server 2.1 s of CPU on
+    the loop every page waits on. Both are now ignored (dashboard.serving.refuse_developer_requests)."""
+    process, url = server
+
+    async def send_while_training() -> tuple[ProtocolStudent, ProtocolStudent, float]:
+        async with ProtocolStudent(url, link_query(lab_run_lasting(3))) as student:
+            await student.load()
+            await student.click("Train")
+            await student.read_until(
+                lambda: round(student.timer_seconds or 0, 3) == 0.3, timeout=60
+            )  # training
+            async with ProtocolStudent(url, query="epochs=1") as client:
+                await client.load()
+                cpu = cpu_seconds([process.pid])
+                for request in ["clear_cache"] + ["load_git_info"] * 200:
+                    await client._ws.send(BackMsg(**{request: True}).SerializeToString())
+                await client.load()  # after the messages: a session's messages are handled in order
+                spent = cpu_seconds([process.pid]) - cpu
+            await student.read_until(lambda: "Test accuracy" in student.metrics, timeout=60)
+            return student, client, spent
+
+    student, client, spent = asyncio.run(send_while_training())
+    assert not any("Stopped by request" in text for text in student.texts)
+    assert any(text.startswith("Trained for ") for text in student.texts)
+    assert client.pages and not (student.exceptions or client.exceptions)  # the client's page is drawn
+    assert spent < 0.5  # a page run and 201 messages ignored (2.1 s before)
 
 
 # Values no browser sends a widget here: each is another kind than most widgets take, a number that
