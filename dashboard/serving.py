@@ -2,11 +2,13 @@
 
 A browser only sends what its student does, but the websocket and the upload address take whatever
 a hand-made client sends. What follows is set on Streamlit 1.67's runtime once per server process
-(session.pool()); a browser never meets the first four:
+(session.pool()); a browser never meets the first five:
 
 - `refuse_developer_requests`: a client's "clear caches" and "load git info" messages are ignored.
   Any client could send them: the first stopped every student's run, the second kept the server's
   event loop busy.
+- `limit_upload_requests`: a request for the addresses to upload more than a few files to is
+  ignored: one naming a million files held the server for 7 s.
 - `keep_one_upload_per_session`: a session's earlier uploaded files are dropped when a new one comes.
 - `pace_reruns`, first: a widget value of another kind than its widget's, or a number that is not
   finite, is dropped (`well_kinded`), and the widget keeps the value it had. A browser sends each
@@ -61,6 +63,7 @@ from dataclasses import dataclass, field
 
 from streamlit import runtime
 from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.Common_pb2 import FileURLsRequest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
@@ -93,6 +96,30 @@ def refuse_developer_requests() -> None:
 
     AppSession._handle_clear_cache_request = refuse
     AppSession._handle_git_information_request = refuse
+
+
+# The most files one request may ask upload addresses for. The app's one uploader takes one file at
+# a time, so a browser asks for one.
+UPLOAD_ADDRESSES_PER_REQUEST = 10
+
+
+def limit_upload_requests() -> None:
+    """Ignore a client's request for more than UPLOAD_ADDRESSES_PER_REQUEST upload addresses.
+
+    A browser asks for an address for each file its student picks, and Streamlit answers with one
+    per name, built on the server's event loop, without a limit: a 3 MB message naming a million
+    files kept the server busy for 7 s, every student's page with it, and lifted its memory by
+    770 MB at the peak (twice what a Streamlit Community Cloud app may use in all).
+    """
+    handle = AppSession._handle_file_urls_request
+
+    def limited(session: AppSession, request: FileURLsRequest) -> None:
+        if len(request.file_names) > UPLOAD_ADDRESSES_PER_REQUEST:
+            _log.warning("A client asked for %d upload addresses; ignored", len(request.file_names))
+            return
+        handle(session, request)
+
+    AppSession._handle_file_urls_request = limited
 
 
 def keep_one_upload_per_session() -> None:

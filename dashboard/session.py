@@ -38,12 +38,13 @@ MOVED_NOTE = (
 @st.cache_resource(show_spinner="Starting RNN Lab…")
 def pool() -> TrainingPool:
     """The server's training workers, started once; they start in the background (pool.TrainingPool).
-    First the process is set up for serving: one PyTorch thread, what it has imported frozen, no
-    developer's request taken from a client ("clear caches" would clear this cache too), one
-    uploaded file kept per session, and a pace for each session's script runs, which also drops a
-    timer tick from a page the student has left (dashboard.serving)."""
+    First the process is set up for serving: one PyTorch thread, what it has imported frozen, and
+    what dashboard.serving sets for what clients send (no developer's request heard: "clear caches"
+    would clear this cache too; a few upload addresses a request; one uploaded file kept per
+    session; a pace for each session's script runs)."""
     rnn_core.limit_threads(1)  # this process only predicts and explains: one core is plenty
     serving.refuse_developer_requests()
+    serving.limit_upload_requests()
     serving.keep_one_upload_per_session()
     serving.pace_reruns(limits.RERUNS_PER_SECOND, limits.RERUN_BURST)
     # What the server has imported by now (PyTorch, Streamlit, pandas: ~280k objects) lives as long

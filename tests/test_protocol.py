@@ -443,6 +443,30 @@ def test_a_client_sending_file_after_file_into_its_session_grows_the_server_by_o
     assert memory_mb(process, "VmRSS") - before < 3 * size / 2**20  # (every one kept: +88 MB)
 
 
+def test_a_client_asking_for_upload_addresses_by_the_million_is_not_answered(server):
+    """Streamlit answers a request for upload addresses with one per file named, on the server's
+    event loop: a 3 MB message naming a million files held the server 7 s and lifted its memory by
+    770 MB at the peak. The server ignores a request for more than a few
+    (serving.UPLOAD_ADDRESSES_PER_REQUEST); a browser asks for one per file its student picks."""
+    process, url = server
+
+    async def ask(count: int) -> float:
+        async with ProtocolStudent(url) as student:
+            await student.load()
+            message = BackMsg()
+            message.file_urls_request.request_id, message.file_urls_request.session_id = (
+                "r",
+                student.session_id,
+            )
+            message.file_urls_request.file_names.extend(["a.safetensors"] * count)
+            cpu = cpu_seconds([process.pid])
+            await student._ws.send(message.SerializeToString())
+            await student.load()  # after the request: a session's messages are handled in order
+            return cpu_seconds([process.pid]) - cpu
+
+    assert asyncio.run(ask(300_000)) < 0.5  # (2 s before)
+
+
 def test_a_client_sending_a_huge_message_is_cut_off_before_the_server_holds_it(server):
     """Streamlit's own limit (server.maxMessageSize, 200 MB) let one 150 MB message lift the server
     by 290 MB; .streamlit/config.toml sets 16 MB, so it stops at the message's first frame."""
