@@ -2,7 +2,7 @@
 
 A browser only sends what its student does, but the websocket and the upload address take whatever
 a hand-made client sends. What follows is set on Streamlit 1.67's runtime once per server process
-(session.pool()); a browser never meets the first five:
+(session.pool()); a browser never meets the first six:
 
 - `refuse_developer_requests`: a client's "clear caches" and "load git info" messages are ignored.
   Any client could send them: the first stopped every student's run, the second kept the server's
@@ -10,8 +10,10 @@ a hand-made client sends. What follows is set on Streamlit 1.67's runtime once p
 - `limit_upload_requests`: a request for the addresses to upload more than a few files to is
   ignored: one naming a million files held the server for 7 s.
 - `keep_one_upload_per_session`: a session's earlier uploaded files are dropped when a new one comes.
-- `pace_reruns`, first: a widget value of another kind than its widget's, or a number that is not
-  finite, is dropped (`well_kinded`), and the widget keeps the value it had. A browser sends each
+- `pace_reruns`, first: a request for a script run with more widget values than any page has
+  widgets (WIDGETS_PER_REQUEST) is ignored: 100,000 of them cost the server 2.2 s of CPU.
+- then a widget value of another kind than its widget's, or a number that is not finite, is
+  dropped (`well_kinded`), and the widget keeps the value it had. A browser sends each
   widget the kind of value Streamlit drew it with (a slider a list of numbers, a number box a
   number, a button a trigger), but Streamlit 1.67 hands whatever kind comes to the widget's own
   reader: a number box sent the text "x" or NaN, a button sent JSON or a slider sent one number
@@ -326,6 +328,13 @@ class Pacer:
         self.handle(session, client_state)
 
 
+# The most widget values one request for a script run may carry. A browser sends one for each widget
+# its page has drawn: about 30 on RNN Lab's busiest page. Streamlit reads every value it is sent, in
+# the script's thread: 100,000 values (3 MB) cost the server 2.2 s of CPU a run, and the pace allows
+# a session 5 runs a second.
+WIDGETS_PER_REQUEST = 300
+
+
 def well_kinded(session: AppSession, client_state: ClientState) -> ClientState:
     """The request without the widget values a browser never sends: a number that is not finite,
     or a value whose kind is not the one its widget was drawn with (a widget the session has not
@@ -372,6 +381,10 @@ def pace_reruns(per_second: float, burst: float) -> None:
     pacer = Pacer(AppSession._handle_rerun_script_request, per_second, burst)
 
     def paced(session: AppSession, client_state: ClientState | None = None) -> None:
+        sent = len(client_state.widget_states.widgets) if client_state is not None else 0
+        if sent > WIDGETS_PER_REQUEST:
+            _log.warning("A client sent %d widget values at once; ignored", sent)
+            return
         pacer(session, client_state if client_state is None else well_kinded(session, client_state))
 
     AppSession._pacer = pacer
