@@ -79,6 +79,13 @@ KEPT_MB = _env_number("RNN_LAB_KEPT_MB", 64)
 # requests merged (dashboard.serving), so it cannot take the server's page drawing from the class.
 RERUNS_PER_SECOND = _env_number("RNN_LAB_RERUNS_PER_SECOND", 5)
 RERUN_BURST = 10
+# The most widget values one request for a script run may carry. A browser sends one for each widget
+# its page has drawn, about 30 on the busiest page; Streamlit reads every value it is sent: 100,000
+# (3 MB) cost the server 2.2 s of CPU a run (dashboard.serving).
+WIDGETS_PER_REQUEST = 300
+# The most files one request may ask upload addresses for. The app's one uploader takes one file at a
+# time; a request naming a million files held the server 7 s (dashboard.serving).
+UPLOAD_ADDRESSES_PER_REQUEST = 10
 # Closed sessions whose runs are kept at once (each at most MAX_RUNS_KEPT small runs).
 MAX_SHELVED_SESSIONS = 200
 # Probe snapshots (hidden states) are kept for this many of a session's newest runs.

@@ -7,11 +7,11 @@ a hand-made client sends. What follows is set on Streamlit 1.67's runtime once p
 - `refuse_developer_requests`: a client's "clear caches" and "load git info" messages are ignored.
   Any client could send them: the first stopped every student's run, the second kept the server's
   event loop busy.
-- `limit_upload_requests`: a request for the addresses to upload more than a few files to is
-  ignored: one naming a million files held the server for 7 s.
+- `limit_upload_requests`: a request for the addresses to upload more than a few files to
+  (limits.UPLOAD_ADDRESSES_PER_REQUEST) is ignored: one naming a million files held the server 7 s.
 - `keep_one_upload_per_session`: a session's earlier uploaded files are dropped when a new one comes.
 - `pace_reruns`, first: a request for a script run with more widget values than any page has
-  widgets (WIDGETS_PER_REQUEST) is ignored: 100,000 of them cost the server 2.2 s of CPU.
+  widgets (limits.WIDGETS_PER_REQUEST) is ignored: 100,000 of them cost the server 2.2 s of CPU.
 - then a widget value of another kind than its widget's, or a number that is not finite, is
   dropped (`well_kinded`), and the widget keeps the value it had. A browser sends each
   widget the kind of value Streamlit drew it with (a slider a list of numbers, a number box a
@@ -100,23 +100,18 @@ def refuse_developer_requests() -> None:
     AppSession._handle_git_information_request = refuse
 
 
-# The most files one request may ask upload addresses for. The app's one uploader takes one file at
-# a time, so a browser asks for one.
-UPLOAD_ADDRESSES_PER_REQUEST = 10
-
-
-def limit_upload_requests() -> None:
-    """Ignore a client's request for more than UPLOAD_ADDRESSES_PER_REQUEST upload addresses.
+def limit_upload_requests(most: int) -> None:
+    """Ignore a client's request for the upload addresses of more than `most` files.
 
     A browser asks for an address for each file its student picks, and Streamlit answers with one
     per name, built on the server's event loop, without a limit: a 3 MB message naming a million
     files kept the server busy for 7 s, every student's page with it, and lifted its memory by
-    770 MB at the peak (twice what a Streamlit Community Cloud app may use in all).
+    770 MB at the peak (the smallest Streamlit Community Cloud box has 690 MB in all).
     """
     handle = AppSession._handle_file_urls_request
 
     def limited(session: AppSession, request: FileURLsRequest) -> None:
-        if len(request.file_names) > UPLOAD_ADDRESSES_PER_REQUEST:
+        if len(request.file_names) > most:
             _log.warning("A client asked for %d upload addresses; ignored", len(request.file_names))
             return
         handle(session, request)
@@ -328,13 +323,6 @@ class Pacer:
         self.handle(session, client_state)
 
 
-# The most widget values one request for a script run may carry. A browser sends one for each widget
-# its page has drawn: about 30 on RNN Lab's busiest page. Streamlit reads every value it is sent, in
-# the script's thread: 100,000 values (3 MB) cost the server 2.2 s of CPU a run, and the pace allows
-# a session 5 runs a second.
-WIDGETS_PER_REQUEST = 300
-
-
 def well_kinded(session: AppSession, client_state: ClientState) -> ClientState:
     """The request without the widget values a browser never sends: a number that is not finite,
     or a value whose kind is not the one its widget was drawn with (a widget the session has not
@@ -372,17 +360,18 @@ def _finite(widget: WidgetState) -> bool:
     return all(math.isfinite(number) for number in numbers.get(sent, []))
 
 
-def pace_reruns(per_second: float, burst: float) -> None:
+def pace_reruns(per_second: float, burst: float, most_widgets: int) -> None:
     """Pace every session's requests from its client for a script run, each without the widget
-    values of the wrong kind (see the module's docstring). Streamlit's own reruns (a page's
-    `st.rerun()`) do not come this way and are never held back."""
+    values of the wrong kind, and ignore one with more than `most_widgets` values (see the module's
+    docstring). Streamlit's own reruns (a page's `st.rerun()`) do not come this way and are never
+    held back."""
     if isinstance(getattr(AppSession, "_pacer", None), Pacer):
         return  # set already, by an earlier run of pool() (a cleared cache)
     pacer = Pacer(AppSession._handle_rerun_script_request, per_second, burst)
 
     def paced(session: AppSession, client_state: ClientState | None = None) -> None:
         sent = len(client_state.widget_states.widgets) if client_state is not None else 0
-        if sent > WIDGETS_PER_REQUEST:
+        if sent > most_widgets:
             _log.warning("A client sent %d widget values at once; ignored", sent)
             return
         pacer(session, client_state if client_state is None else well_kinded(session, client_state))

@@ -44,9 +44,9 @@ def pool() -> TrainingPool:
     session; a pace for each session's script runs)."""
     rnn_core.limit_threads(1)  # this process only predicts and explains: one core is plenty
     serving.refuse_developer_requests()
-    serving.limit_upload_requests()
+    serving.limit_upload_requests(limits.UPLOAD_ADDRESSES_PER_REQUEST)
     serving.keep_one_upload_per_session()
-    serving.pace_reruns(limits.RERUNS_PER_SECOND, limits.RERUN_BURST)
+    serving.pace_reruns(limits.RERUNS_PER_SECOND, limits.RERUN_BURST, limits.WIDGETS_PER_REQUEST)
     # What the server has imported by now (PyTorch, Streamlit, pandas: ~280k objects) lives as long
     # as the process, so Python's full collections leave it alone from here, as the workers' do
     # (forkserver_preload.py): a full collection during a class then walked all of it, 170-300 ms

@@ -451,8 +451,8 @@ def test_a_client_asking_for_upload_addresses_or_a_run_with_values_by_the_100000
     770 MB at the peak. And it reads every widget value a request for a script run carries: 100,000
     (3 MB) cost 2.2 s of CPU a run. A browser asks for an address per file its student picks, and
     sends a value per widget on its page; the server ignores a request for more than a few
-    addresses (serving.UPLOAD_ADDRESSES_PER_REQUEST) or with more values than any page has widgets
-    (serving.WIDGETS_PER_REQUEST)."""
+    addresses (limits.UPLOAD_ADDRESSES_PER_REQUEST) or with more values than any page has widgets
+    (limits.WIDGETS_PER_REQUEST)."""
     process, url = server
     values = [
         WidgetState(id=f"$$ID-{number:032x}-key{number}", int_value=number) for number in range(100_000)
