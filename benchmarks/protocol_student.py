@@ -147,6 +147,11 @@ class ProtocolStudent:
         may: Streamlit then drops the others'), and read nothing of it."""
         await self._send(widget_states)
 
+    async def send(self, message: BackMsg) -> None:
+        """Any message a client may send (a hand-made one: "clear caches", upload addresses, ...),
+        and read nothing of what comes back."""
+        await self._ws.send(message.SerializeToString())
+
     async def click(self, label: str) -> None:
         widget = self.buttons[label]
         await self._send([WidgetState(id=widget, trigger_value=True)], self.fragment_of.get(widget, ""))

@@ -356,8 +356,11 @@ def _finite(widget: WidgetState) -> bool:
     """A number box or a slider's value is a finite number (NaN in a whole-number box crashed the
     page: Streamlit turns it into an int)."""
     sent = widget.WhichOneof("value")
-    numbers = {"double_value": [widget.double_value], "double_array_value": widget.double_array_value.data}
-    return all(math.isfinite(number) for number in numbers.get(sent, []))
+    if sent == "double_value":
+        return math.isfinite(widget.double_value)
+    if sent == "double_array_value":
+        return all(math.isfinite(number) for number in widget.double_array_value.data)
+    return True
 
 
 def pace_reruns(per_second: float, burst: float, most_widgets: int) -> None:
@@ -370,11 +373,13 @@ def pace_reruns(per_second: float, burst: float, most_widgets: int) -> None:
     pacer = Pacer(AppSession._handle_rerun_script_request, per_second, burst)
 
     def paced(session: AppSession, client_state: ClientState | None = None) -> None:
-        sent = len(client_state.widget_states.widgets) if client_state is not None else 0
-        if sent > most_widgets:
-            _log.warning("A client sent %d widget values at once; ignored", sent)
-            return
-        pacer(session, client_state if client_state is None else well_kinded(session, client_state))
+        if client_state is not None:  # from a client
+            sent = len(client_state.widget_states.widgets)
+            if sent > most_widgets:
+                _log.warning("A client sent %d widget values at once; ignored", sent)
+                return
+            client_state = well_kinded(session, client_state)
+        pacer(session, client_state)
 
     AppSession._pacer = pacer
     AppSession._handle_rerun_script_request = paced
