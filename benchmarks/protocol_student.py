@@ -68,8 +68,9 @@ class ProtocolStudent:
     # so that a page's timer ticking three times a second for minutes keeps what the server sent last
     sent: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=40))  # (order, words)
     got: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=40))
-    # what else a TimeoutError should say: a test sets it to read the server's threads (py-spy)
-    server_stacks: ClassVar[Callable[[], str] | None] = None
+    # what else a TimeoutError should say, given this student's session id: a test sets it to read
+    # the server's log and threads (browser_support.server_report)
+    server_report: ClassVar[Callable[[str], str] | None] = None
     _born: float = field(default_factory=time.monotonic)  # the times in `recent` count from here
     _order: Iterator[int] = field(default_factory=itertools.count)  # numbers the notes, both ways
     _timers: dict[str, asyncio.Task] = field(default_factory=dict)
@@ -194,10 +195,10 @@ class ProtocolStudent:
             except TimeoutError:
                 said = "\n  ".join(self.recent)
                 timers = ", ".join(f[:8] for f in self._timers) or "none"
-                read = type(self).server_stacks
-                stacks = f"\nthe server's threads now:\n{read()}" if read else ""
+                report = type(self).server_report
+                server = f"\n{report(self.session_id)}" if report else ""
                 raise TimeoutError(
-                    f"nothing more in {timeout:g} s; timers: {timers}; last:\n  {said}{stacks}"
+                    f"nothing more in {timeout:g} s; timers: {timers}; last:\n  {said}{server}"
                 ) from None
             self._handle(ForwardMsg.FromString(raw))
 

@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import math
 import time
 import weakref
@@ -64,6 +63,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from streamlit import runtime
+from streamlit.logger import get_logger
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.Common_pb2 import FileURLsRequest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -75,7 +75,9 @@ from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileMan
 from streamlit.runtime.scriptrunner_utils.script_requests import _coalesce_widget_states
 from streamlit.runtime.uploaded_file_manager import UploadedFileRec
 
-_log = logging.getLogger(__name__)
+# Streamlit's own logger: its lines carry the time, and the server's `logger.level` shows the debug
+# lines below (each request the pacer drops or holds, named by its session)
+_log = get_logger(__name__)
 
 
 def refuse_developer_requests() -> None:
@@ -258,9 +260,13 @@ class Pacer:
         if not client_state.fragment_id:
             pace.page = client_state.page_script_hash
         elif left(client_state.page_script_hash, pace.page):
-            return  # a tick from a page the student has left: its own run would take them back
+            # a tick from a page the student has left: its own run would take them back
+            _log.debug("Session %s: a run of a fragment on a page left, dropped", session.id)
+            return
         if tick(client_state) and self._drawing(session, pace):
-            return  # the run under way draws the fragment; a run of it next would lose what that one drew
+            # the run under way draws the fragment; a run of it next would lose what that one drew
+            _log.debug("Session %s: a tick while the page draws, dropped", session.id)
+            return
         if pace.waiting is not None:  # a request waits already: this one joins it, in order
             pace.waiting = merge(pace.waiting, client_state)
             return
@@ -272,6 +278,7 @@ class Pacer:
             return
         pace.waiting = client_state
         asyncio.get_running_loop().call_later(delay, self._release, session)
+        _log.debug("Session %s: over its pace, a request waits %.2f s", session.id, delay)
 
     def _drawing(self, session: AppSession, pace: RerunPace) -> bool:
         """Whether the session is drawing (not `is_settled`), for at most DRAWING_WAIT_SECONDS since
@@ -281,7 +288,11 @@ class Pacer:
             return False
         if pace.drawing_since is None:
             pace.drawing_since = self.clock()
-        return self.clock() - pace.drawing_since < DRAWING_WAIT_SECONDS
+        waited = self.clock() - pace.drawing_since
+        if waited < DRAWING_WAIT_SECONDS:
+            return True
+        _log.debug("Session %s: seen drawing for %.0f s, its requests go on", session.id, waited)
+        return False
 
     def _kept_back(self, session: AppSession, pace: RerunPace, request: ClientState) -> bool:
         """Whether a fragment's request waits for the session's drawing to end: a tick is then
@@ -291,6 +302,7 @@ class Pacer:
         if not tick(request):
             pace.waiting = request
             asyncio.get_running_loop().create_task(self._after_drawing(session))
+            _log.debug("Session %s: a click in a fragment, held until the page is drawn", session.id)
         return True
 
     def _release(self, session: AppSession) -> None:

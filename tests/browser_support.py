@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlencode
@@ -102,6 +103,27 @@ def thread_stacks(pid: int) -> str:
         except (OSError, subprocess.TimeoutExpired) as error:
             dumps.append(f"process {process}: py-spy could not read it: {error}")
     return "\n".join(dumps)
+
+
+def server_report(process: subprocess.Popen, log_path: Path) -> Callable[[str], str]:
+    """What a protocol-level student that waited in vain says of its server (ProtocolStudent's
+    server_report), given its session's id: the lines of the server's log that name that session
+    (at Streamlit's debug level, `STREAMLIT_LOGGER_LEVEL=debug`, they include each message the
+    server discards and each request dashboard.serving drops or holds), then its threads."""
+
+    def report(session_id: str) -> str:
+        lines = log_path.read_text(errors="replace").splitlines()
+        named = [line for line in lines if session_id and session_id[:8] in line][-SESSION_LOG_LINES:]
+        return (
+            f"the server's log on session {session_id[:8]} (its last {SESSION_LOG_LINES} lines):\n"
+            + "\n".join(named)
+            + f"\nthe server's threads now:\n{thread_stacks(process.pid)}"
+        )
+
+    return report
+
+
+SESSION_LOG_LINES = 30
 
 
 def workers_of(server_pid: int) -> list[int]:

@@ -12,12 +12,11 @@ with the quick tests, beside those that wait on a page (scripts/test.sh), with g
 
 import asyncio
 import contextlib
-import functools
 import sys
 
 import pytest
 
-from browser_support import long_run_query, start_server, stop_server, thread_stacks
+from browser_support import long_run_query, server_report, start_server, stop_server
 from conftest import ROOT, page_timers
 from dashboard import limits, state
 
@@ -39,10 +38,9 @@ REPLAY_WAIT = 30  # seconds for a click on Replay training to show the replay: a
 def url(tmp_path_factory):
     """A fresh server with one training place: these students train one run at a time."""
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    process, url = start_server(log, RNN_LAB_WORKERS="1")
-    read = functools.partial(thread_stacks, process.pid)  # a wait in vain says what the server did
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ProtocolStudent, "server_stacks", staticmethod(read))
+    process, url = start_server(log, RNN_LAB_WORKERS="1", STREAMLIT_LOGGER_LEVEL="debug")
+    with pytest.MonkeyPatch.context() as patch:  # a wait in vain says what the server did
+        patch.setattr(ProtocolStudent, "server_report", staticmethod(server_report(process, log)))
         yield url
     stop_server(process)
 

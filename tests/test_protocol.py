@@ -34,9 +34,9 @@ from browser_support import (
     lab_run_lasting,
     link_query,
     long_run_query,
+    server_report,
     start_server,
     stop_server,
-    thread_stacks,
 )
 from conftest import BIG, ROOT, page_timers
 from dashboard import limits, state
@@ -58,18 +58,17 @@ SEED = state.CONFIG_KEYS["seed"]
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A fresh server with one training place, so that a second run queues, and room for what the
-    runs keep (dashboard.keeping) below two of the biggest networks (5.8 MB each)."""
+    runs keep (dashboard.keeping) below two of the biggest networks (5.8 MB each). Its log is at
+    Streamlit's debug level, and a student that waits in vain says what it holds of the student's
+    session, and what the server's threads were doing then (server_report)."""
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    process, url = start_server(log, RNN_LAB_WORKERS="1", RNN_LAB_KEPT_MB=str(KEPT_MB))
-    yield process, url
+    process, url = start_server(
+        log, RNN_LAB_WORKERS="1", RNN_LAB_KEPT_MB=str(KEPT_MB), STREAMLIT_LOGGER_LEVEL="debug"
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ProtocolStudent, "server_report", staticmethod(server_report(process, log)))
+        yield process, url
     stop_server(process)
-
-
-@pytest.fixture(autouse=True)
-def server_stacks(server, monkeypatch):
-    """A protocol test that waits in vain also says what the server's threads were doing then."""
-    read = functools.partial(thread_stacks, server[0].pid)
-    monkeypatch.setattr(ProtocolStudent, "server_stacks", staticmethod(read))
 
 
 @pytest.fixture(scope="module")
@@ -511,20 +510,22 @@ def memory_mb(process, field: str) -> float:
 
 def test_a_student_who_waits_in_vain_says_what_the_page_did_meanwhile(url):
     """A protocol test that times out says what the page did last (a test once waited 120 s for a
-    second Test accuracy and said nothing more): the runs, timers and message boxes, each way."""
+    second Test accuracy and said nothing more): the runs, timers and message boxes, each way; then
+    what the server's log says of the student's session, and what the server's threads do."""
 
-    async def wait_in_vain() -> str:
+    async def wait_in_vain() -> tuple[str, str]:
         async with ProtocolStudent(url, query="lr=lots") as student:
             await student.load()
             for _ in range(45):  # a page's timer ticking on (here for a fragment the page never had)
                 await student.tick("0" * 32)
             with pytest.raises(TimeoutError) as waited:
                 await student.read_until(lambda: False, timeout=0.5)
-            return str(waited.value)
+            return str(waited.value), student.session_id
 
-    said = asyncio.run(wait_in_vain())
+    said, session_id = asyncio.run(wait_in_vain())
     assert said.startswith("nothing more in 0.5 s; timers: none; last:")
-    report, stacks = said.split("\nthe server's threads now:\n")
+    report, server = said.split(f"\nthe server's log on session {session_id[:8]} (its last 30 lines):\n")
+    log, stacks = server.split("\nthe server's threads now:\n")
     lines = report.splitlines()[1:]
     times = [float(line.split(" s ", 1)[0]) for line in lines]
     assert times == sorted(times)  # both ways, in the order they happened
@@ -534,4 +535,7 @@ def test_a_student_who_waits_in_vain_says_what_the_page_did_meanwhile(url):
     assert re.search(r"got: new_session \(run \w+, page\)", report)
     assert "got: alert (fragment none): 'This link had settings that could not be used" in report
     assert re.search(r"got: script_finished \(run \w+, page\)", report)
+    # the server's log (at debug level) on this session, and on no other
+    assert "Created new session for client" in log and session_id in log
+    assert all(session_id[:8] in line for line in log.splitlines())
     assert re.search(r"Process \d+: .*streamlit run dashboard/app.py", stacks)  # py-spy names the server

@@ -113,9 +113,11 @@ def test_a_full_run_and_a_fragment_run_merge_into_the_full_run():
 class Session:
     """Stands for Streamlit's AppSession: the pacer tells sessions apart, asks whether one is still
     drawing (`is_settled`, `wait_until_settled`: Streamlit keeps them once `track_settling` was
-    called), and whether a fragment is still on its page (`has_fragment`)."""
+    called), and whether a fragment is still on its page (`has_fragment`). The pacer's log names it
+    by its `id`."""
 
     def __init__(self, fragments: set[str] = frozenset({"live"})):
+        self.id = "a-session"
         self.tracked, self.fragments, self.settled = False, set(fragments), asyncio.Event()
         self.settled.set()
 
