@@ -29,11 +29,12 @@ python -m ruff format --check .
 #   draws. tests/quiet_first.py orders them and creates $quiet_done when the quiet ones are over.
 # - From then on, beside them: everything not marked alone (what does not wait on a page, and the
 #   tests marked beside, which force their own timing), spread over the cores by
-#   pytest-xdist in Linux's idle scheduling class (`chrt --idle 0`), which runs only when nothing
-#   else would: it takes the CPU the waiting tests leave idle, about a third of two cores (at
-#   `nice -n 19`, the lowest priority of the normal class, the whole script took 3 % longer). Its
-#   report is printed when it is over. `--dist loadgroup`: tests marked with one xdist_group share
-#   a worker, so the runs they share (conftest.run_events) are trained once.
+#   pytest-xdist at the lowest priority (`nice -n 19`): it takes only the CPU the waiting tests leave
+#   idle, about a third of two cores. (Linux's idle class, `chrt --idle 0`, made the script 3 % faster
+#   but starved the quick tests' own training workers: a run given 1.5 s trained 4 batches, against
+#   37 at nice 19, and a test failed; BENCHMARKS.md.) Its report is printed when it is over. `--dist loadgroup`: tests
+#   marked with one xdist_group share a worker, so the runs they share (conftest.run_events) are
+#   trained once.
 # BENCHMARKS.md ("The quick tests beside the waiting ones") has the measurements.
 # Extra arguments go to both parts; a part selecting nothing (pytest's exit 5) is fine, both are not.
 ran=0 failed=0
@@ -44,7 +45,7 @@ trap '[ -z "$alone$quick" ] || kill $alone $quick 2>/dev/null; rm -f "$quick_log
 RNN_LAB_QUIET_DONE="$quiet_done" python -m pytest -m alone "$@" &
 alone=$!
 while [ ! -e "$quiet_done" ] && kill -0 "$alone" 2>/dev/null; do sleep 0.2; done
-chrt --idle 0 python -m pytest -m "not alone" -n auto --dist loadgroup "$@" > "$quick_log" 2>&1 &
+nice -n 19 python -m pytest -m "not alone" -n auto --dist loadgroup "$@" > "$quick_log" 2>&1 &
 quick=$!
 wait "$alone" && status=0 || status=$?
 alone=""

@@ -87,7 +87,7 @@ def test_a_process_is_charged_what_it_spent_between_two_readings():
 
 
 def test_a_command_is_sampled_while_it_runs_and_its_exit_code_kept(tmp_path, monkeypatch):
-    """The command ends only once the sampler has read it (the quick tests run in the idle class beside the
+    """The command ends only once the sampler has read it (the quick tests run at nice 19 beside the
     waiting ones, where a reading 0.2 s away can come seconds late), or after 60 s with another code."""
     seen_it, read_all = tmp_path / "seen", suite_processes.read_all
 
