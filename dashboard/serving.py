@@ -159,6 +159,7 @@ class RerunPace:
     # the page the newest full run was asked for, by its script's hash ("" until a request names
     # one: a browser's first request may not, and Streamlit then opens the page its address names)
     page: str = ""
+    page_since: float = 0.0  # when that request came
     drawing_since: float | None = None  # when the pacer first saw the session's drawing under way
 
     def __post_init__(self) -> None:
@@ -227,6 +228,8 @@ def whole_page(client_state: ClientState) -> ClientState:
 # Streamlit's own queue, as before the pacer kept them back: a page must never stop redrawing. (Once,
 # in CI under load, a page's every tick went unanswered for 120 s with the server idle; the most
 # likely cause is a session that never looked settled, and this bound is the guard against it.)
+# It also bounds how long after a page was asked for a tick from another page is dropped as one
+# from a page left: the 120 s freeze was that (tests/test_serving.py, two names for one page).
 DRAWING_WAIT_SECONDS = 10.0
 
 
@@ -258,11 +261,19 @@ class Pacer:
             pace = self.paces[session] = RerunPace(self.per_second, self.burst, self.clock())
             session.track_settling()  # for is_settled: from the session's first request on
         if not client_state.fragment_id:
-            pace.page = client_state.page_script_hash
+            pace.page, pace.page_since = client_state.page_script_hash, self.clock()
         elif left(client_state.page_script_hash, pace.page):
-            # a tick from a page the student has left: its own run would take them back
-            _log.debug("Session %s: a run of a fragment on a page left, dropped", session.id)
-            return
+            if self.clock() - pace.page_since < DRAWING_WAIT_SECONDS:
+                # a tick from a page the student has left: its own run would take them back
+                _log.debug(
+                    "Session %s: a run of a fragment on page %s, left for %s, dropped",
+                    session.id, client_state.page_script_hash, pace.page,
+                )  # fmt: skip
+                return
+            # Long after the newest page was asked for, the page that still ticks is the one shown:
+            # the same page can go by two names (Streamlit names a first load's page by the main
+            # script's hash, and the page's own later), and a tick must never be dropped for good.
+            pace.page, pace.page_since = client_state.page_script_hash, self.clock()
         if tick(client_state) and self._drawing(session, pace):
             # the run under way draws the fragment; a run of it next would lose what that one drew
             _log.debug("Session %s: a tick while the page draws, dropped", session.id)

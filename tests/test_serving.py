@@ -196,6 +196,32 @@ def test_a_tick_from_a_page_the_student_left_is_dropped_and_the_new_pages_own_ti
     ]  # fmt: skip
 
 
+def test_a_page_that_ticks_under_another_name_than_it_was_asked_by_runs_again_after_the_wait():
+    """The same page can go by two names: Streamlit names a first load's page by the main script's
+    hash, and later runs by the page's own. A page whose ticks carried the other name than its click
+    had every tick dropped as one from a page left, for good (a protocol test waited 120 s in vain,
+    the server's log full of such drops). A tick is taken for one from a page left only within
+    DRAWING_WAIT_SECONDS of the newest page's request; past it, the page that ticks is the one shown."""
+
+    async def two_names() -> list[tuple[str, str]]:
+        now = [0.0]
+        handled = []
+        pacer = Pacer(lambda s, state: handled.append(state), 5, 10, clock=lambda: now[0])
+        session = Session()
+        pacer(session, request(page="main"))  # the click, sent with the first load's name
+        now[0] = 1.0
+        pacer(session, request(page="train", fragment="live"))  # ticks under the page's own: dropped
+        now[0] = DRAWING_WAIT_SECONDS + 0.1
+        pacer(session, request(page="train", fragment="live"))  # past the wait: runs
+        now[0] += 0.3
+        pacer(session, request(page="train", fragment="live"))  # and so on
+        now[0] += 0.3
+        pacer(session, request(page="main", fragment="live"))  # the old name is now a page left
+        return [(state.page_script_hash, state.fragment_id) for state in handled]
+
+    assert asyncio.run(two_names()) == [("main", ""), ("train", "live"), ("train", "live")]
+
+
 def test_a_timer_tick_while_the_session_is_drawing_is_dropped_and_a_click_waits_for_the_drawing():
     async def draw() -> tuple[Session, list[tuple[str, dict]]]:
         handled = []
