@@ -225,20 +225,20 @@ def whole_page(client_state: ClientState) -> ClientState:
 
 # The longest the pacer takes a session to be drawing (Pacer._drawing): a drawing takes a fraction
 # of a second, seconds on a busy class server. Past it, a tick or a click in a fragment goes on to
-# Streamlit's own queue, as before the pacer kept them back: a page must never stop redrawing. (Once,
-# in CI under load, a page's every tick went unanswered for 120 s with the server idle; the most
-# likely cause is a session that never looked settled, and this bound is the guard against it.)
-# It also bounds how long after a page was asked for a tick from another page is dropped as one
-# from a page left: the 120 s freeze was that (tests/test_serving.py, two names for one page).
+# Streamlit's own queue, as before the pacer kept them back: a page must never stop redrawing. It also
+# bounds how long after a page was asked for a tick from another page is dropped as one from a page
+# left. Without that bound a page froze in CI (every tick unanswered for 120 s, the server idle): the
+# same page goes by two names, and its ticks were taken for a page left's for good (test_serving).
 DRAWING_WAIT_SECONDS = 10.0
 
 
 class Pacer:
     """Holds back a session's requests for a script run beyond its `RerunPace`, merging those that
     wait, and hands each request that may run to `handle` (Streamlit's own handler). A fragment's
-    run asked for on another page than the newest full run was asked for is dropped (a tick from a
-    page the student has left), and so is a timer tick while the session is drawing (Streamlit's
-    `AppSession.is_settled`: no script run under way or queued, and every message sent). A click
+    run asked for on another page than the newest full run was asked for, within DRAWING_WAIT_SECONDS
+    of that request, is dropped (a tick from a page the student has left), and so is a timer tick
+    while the session is drawing (Streamlit's `AppSession.is_settled`: no script run under way or
+    queued, and every message sent). A click
     inside a fragment waits until the drawing is over, and runs the whole page if the fragment is
     gone by then."""
 

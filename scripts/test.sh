@@ -32,9 +32,9 @@ python -m ruff format --check .
 #   pytest-xdist at the lowest priority (`nice -n 19`): it takes only the CPU the waiting tests leave
 #   idle, about a third of two cores. (Linux's idle class, `chrt --idle 0`, made the script 3 % faster
 #   but starved the quick tests' own training workers: a run given 1.5 s trained 4 batches, against
-#   37 at nice 19, and a test failed; BENCHMARKS.md.) Its report is printed when it is over. `--dist loadgroup`: tests
-#   marked with one xdist_group share a worker, so the runs they share (conftest.run_events) are
-#   trained once.
+#   37 at nice 19, and a test failed; BENCHMARKS.md.) Its report is printed when it is over.
+#   `--dist loadgroup`: tests marked with one xdist_group share a worker, so the runs they share
+#   (conftest.run_events) are trained once.
 # BENCHMARKS.md ("The quick tests beside the waiting ones") has the measurements.
 # Extra arguments go to both parts; a part selecting nothing (pytest's exit 5) is fine, both are not.
 ran=0 failed=0
