@@ -260,6 +260,8 @@ class Pacer:
         if pace is None:
             pace = self.paces[session] = RerunPace(self.per_second, self.burst, self.clock())
             session.track_settling()  # for is_settled: from the session's first request on
+        if session.is_settled:  # any drawing seen before is over: the next is timed from its start
+            pace.drawing_since = None
         if not client_state.fragment_id:
             pace.page, pace.page_since = client_state.page_script_hash, self.clock()
         elif left(client_state.page_script_hash, pace.page):
@@ -329,10 +331,11 @@ class Pacer:
     async def _after_drawing(self, session: AppSession) -> None:
         """Hand on the click that waits for the session's drawing, once that is over (or after
         DRAWING_WAIT_SECONDS), with any request that came meanwhile merged in."""
+        pace = self.paces[session]
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(DRAWING_WAIT_SECONDS):
                 await session.wait_until_settled()
-        pace = self.paces[session]
+            pace.drawing_since = None  # that drawing is over: the next one is timed from its own start
         waiting, pace.waiting = pace.waiting, None
         pace.spend(self.clock())
         self._run(session, waiting)

@@ -135,9 +135,9 @@ class Session:
         return fragment_id in self.fragments
 
 
-def click_in(fragment: str, button: str) -> ClientState:
+def click_in(fragment: str, button: str, page: str = "train") -> ClientState:
     """A click on a button drawn inside a fragment: the browser asks for that fragment's run."""
-    state = request(fragment=fragment, click=button)
+    state = request(page, fragment=fragment, click=button)
     state.is_auto_rerun = False
     return state
 
@@ -220,6 +220,36 @@ def test_a_page_that_ticks_under_another_name_than_it_was_asked_by_runs_again_af
         return [(state.page_script_hash, state.fragment_id) for state in handled]
 
     assert asyncio.run(two_names()) == [("main", ""), ("train", "live"), ("train", "live")]
+
+
+def test_a_click_in_a_fragment_waits_for_every_drawing_however_long_the_page_keeps_being_drawn():
+    """A student who moves a slider in Backprop's gradient flow each time the page is drawn again:
+    each click waits for its own drawing. The pacer timed a drawing from the first it saw and never
+    again once a held click had waited for the end of one, so after DRAWING_WAIT_SECONDS of such
+    clicks it handed them on mid-drawing, where Streamlit lost one (a protocol test waited 120 s for
+    the part's run, test_drawing_races; the server's log said "seen drawing for 12 s")."""
+
+    async def slide_while_drawn() -> list[tuple[str, bool]]:
+        now = [0.0]
+        handled = []
+
+        def seen(session: Session, state: ClientState) -> None:  # what ran, and whether mid-drawing
+            handled.append((state.fragment_id, session.is_settled))
+
+        pacer = Pacer(seen, 100, 100, clock=lambda: now[0])
+        session = Session({"flow"})
+        for drawing in range(8):  # one every 2 s, each over in a moment
+            now[0] = 2.0 * drawing
+            pacer(session, request(page="backprop"))  # the page drawn again...
+            session.settled.clear()
+            pacer(session, click_in("flow", "scale", page="backprop"))  # ...as the slider moves
+            await settle()
+            session.settled.set()
+            await settle()
+        return handled
+
+    # each click handed on after its drawing
+    assert asyncio.run(slide_while_drawn()) == [("", True), ("flow", True)] * 8
 
 
 def test_a_timer_tick_while_the_session_is_drawing_is_dropped_and_a_click_waits_for_the_drawing():
