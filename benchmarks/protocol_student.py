@@ -15,8 +15,9 @@ frontend does (Streamlit 1.67, checked against its messages):
   `new_session` (no fragment ids) cancel them. The frontend starts a timer as its message arrives,
   early in the run that draws the fragment, so on a busy server a tick can reach it before that
   run ends; `tick_at_once` sends each new timer's first tick at once, to be sure of it;
-- open another page: its timers stop, then a `rerun_script` with that page's script hash (the
-  pages and their hashes come with each `new_session`).
+- open another page: its timers stop, then a `rerun_script` with that page's script hash. The page
+  on show is named as the frontend names it: by each `new_session` (for a first load, the main
+  script's hash), then by the run's `navigation` message (the page's own hash, and every page's).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class ProtocolStudent:
     metrics: dict[str, str] = field(default_factory=dict)  # label -> value shown
     texts: list[str] = field(default_factory=list)  # every text, caption and message box drawn, in order
     exceptions: list[str] = field(default_factory=list)  # uncaught errors the page showed
-    page_hash: str = ""  # the page on show, as the server's newest new_session names it
+    page_hash: str = ""  # the page on show, as the newest new_session or navigation message names it
     pages: dict[str, str] = field(default_factory=dict)  # page name -> page script hash
     timer_seconds: float | None = None  # the interval of the newest fragment timer the server set
     timer_fragment: str = ""  # the fragment that timer reruns
@@ -218,6 +219,9 @@ class ProtocolStudent:
             self.pages = {page.page_name: page.page_script_hash for page in message.new_session.app_pages}
             if not message.metadata.run.fragment_ids:  # a full run: the frontend drops its timers
                 self.stop_timers(list(self._timers))
+        elif kind == "navigation":  # st.navigation ran: the page's own name, and every page's
+            self.page_hash = message.navigation.page_script_hash
+            self.pages = {page.page_name: page.page_script_hash for page in message.navigation.app_pages}
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
             self.drawn_in.append(message.delta.fragment_id)
             element = message.delta.new_element

@@ -204,10 +204,16 @@ def merge(older: ClientState, newer: ClientState) -> ClientState:
     return merged
 
 
-def left(tick_page: str, newest_page: str) -> bool:
-    """Whether a fragment's run was asked for on a page the student has left since; a page not
-    named ("") is never taken for another."""
-    return bool(tick_page and newest_page) and tick_page != newest_page
+def left(session: AppSession, tick_page: str, newest_page: str) -> bool:
+    """Whether a fragment's run was asked for on a page the student has left since. Only the app's
+    own pages are told apart; a name the app does not list is never taken for another page: no name
+    ("", the page the address names), or the main script's hash, Streamlit's name for the default
+    page until the browser hears the page's own (a first load's `new_session` carries the one, the
+    run's `navigation` message the other)."""
+    if not tick_page or not newest_page or tick_page == newest_page:
+        return False
+    pages = session.get_pages()
+    return tick_page in pages and newest_page in pages
 
 
 def tick(client_state: ClientState) -> bool:
@@ -228,7 +234,9 @@ def whole_page(client_state: ClientState) -> ClientState:
 # Streamlit's own queue, as before the pacer kept them back: a page must never stop redrawing. It also
 # bounds how long after a page was asked for a tick from another page is dropped as one from a page
 # left. Without that bound a page froze in CI (every tick unanswered for 120 s, the server idle): the
-# same page goes by two names, and its ticks were taken for a page left's for good (test_serving).
+# same page went by two names, the main script's hash and its own, and its ticks were taken for a
+# page left's for good. `left` now tells only the app's own pages apart; the bound stays, so that no
+# other mismatch of names can ever freeze a page (test_serving).
 DRAWING_WAIT_SECONDS = 10.0
 
 
@@ -264,7 +272,7 @@ class Pacer:
             pace.drawing_since = None
         if not client_state.fragment_id:
             pace.page, pace.page_since = client_state.page_script_hash, self.clock()
-        elif left(client_state.page_script_hash, pace.page):
+        elif left(session, client_state.page_script_hash, pace.page):
             if self.clock() - pace.page_since < DRAWING_WAIT_SECONDS:
                 # a tick from a page the student has left: its own run would take them back
                 _log.debug(
@@ -272,9 +280,9 @@ class Pacer:
                     session.id, client_state.page_script_hash, pace.page,
                 )  # fmt: skip
                 return
-            # Long after the newest page was asked for, the page that still ticks is the one shown:
-            # the same page can go by two names (Streamlit names a first load's page by the main
-            # script's hash, and the page's own later), and a tick must never be dropped for good.
+            # Long after the newest page was asked for, the page that still ticks is the one shown
+            # (that request's run never came, or named the page otherwise than its ticks do): a
+            # tick must never be dropped for good.
             pace.page, pace.page_since = client_state.page_script_hash, self.clock()
         if tick(client_state) and self._drawing(session, pace):
             # the run under way draws the fragment; a run of it next would lose what that one drew

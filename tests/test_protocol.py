@@ -238,6 +238,7 @@ def test_a_timer_tick_from_a_page_the_student_left_does_not_bring_that_page_back
             training = 0.3  # views/train.py's timer while a run trains
             await student.read_until(lambda: round(student.timer_seconds or 0, 3) == training, 60)
             train, fragment = student.page_hash, student.timer_fragment  # the live part of the Train page
+            assert train == student.pages["Train"]  # by its own name, as a browser names it
             hidden = student.pages["Hidden states"]
             await student.go_to("Hidden states")
             await student.tick(fragment, page_hash=train)  # the old page's late tick, as the new one is drawn

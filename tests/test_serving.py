@@ -113,8 +113,11 @@ def test_a_full_run_and_a_fragment_run_merge_into_the_full_run():
 class Session:
     """Stands for Streamlit's AppSession: the pacer tells sessions apart, asks whether one is still
     drawing (`is_settled`, `wait_until_settled`: Streamlit keeps them once `track_settling` was
-    called), and whether a fragment is still on its page (`has_fragment`). The pacer's log names it
-    by its `id`."""
+    called), whether a fragment is still on its page (`has_fragment`), and which pages the app has
+    (`get_pages`, keyed by each page's script hash; the main script's, "main", is not one once
+    st.navigation has run). The pacer's log names it by its `id`."""
+
+    PAGES = ("train", "hidden", "compare")
 
     def __init__(self, fragments: set[str] = frozenset({"live"})):
         self.id = "a-session"
@@ -133,6 +136,9 @@ class Session:
 
     def has_fragment(self, fragment_id: str) -> bool:
         return fragment_id in self.fragments
+
+    def get_pages(self) -> dict[str, dict[str, str]]:
+        return {page: {"page_script_hash": page} for page in self.PAGES}
 
 
 def click_in(fragment: str, button: str, page: str = "train") -> ClientState:
@@ -196,30 +202,49 @@ def test_a_tick_from_a_page_the_student_left_is_dropped_and_the_new_pages_own_ti
     ]  # fmt: skip
 
 
-def test_a_page_that_ticks_under_another_name_than_it_was_asked_by_runs_again_after_the_wait():
+def test_a_page_asked_for_by_the_main_scripts_name_runs_the_ticks_under_its_own():
     """The same page can go by two names: Streamlit names a first load's page by the main script's
-    hash, and later runs by the page's own. A page whose ticks carried the other name than its click
-    had every tick dropped as one from a page left, for good (a protocol test waited 120 s in vain,
-    the server's log full of such drops). A tick is taken for one from a page left only within
-    DRAWING_WAIT_SECONDS of the newest page's request; past it, the page that ticks is the one shown."""
+    hash in its `new_session`, and by the page's own in its `navigation` message and later runs. A
+    page whose click carried the one name and its ticks the other had every tick dropped as one from
+    a page left (a protocol test waited 120 s in vain, the server's log full of such drops). Only the
+    app's own pages are told apart."""
 
     async def two_names() -> list[tuple[str, str]]:
+        handled = []
+        pacer = Pacer(lambda s, state: handled.append(state), 5, 10)
+        session = Session()
+        pacer(session, request(page="main"))  # the click, sent with the first load's name
+        pacer(session, request(page="train", fragment="live"))  # ticks under the page's own: run
+        pacer(session, request(page="hidden"))  # the student picks Hidden states
+        pacer(session, request(page="train", fragment="live"))  # Train's late tick: dropped
+        pacer(session, request(page="main", fragment="live"))  # a tick under no page of the app's: run
+        return [(state.page_script_hash, state.fragment_id) for state in handled]
+
+    assert asyncio.run(two_names()) == [("main", ""), ("train", "live"), ("hidden", ""), ("main", "live")]
+
+
+def test_a_page_whose_ticks_name_another_page_than_its_newest_click_runs_again_after_the_wait():
+    """Whatever else makes a page's ticks name another page than the newest click did (a click whose
+    run never came), a tick is taken for one from a page left only within DRAWING_WAIT_SECONDS of
+    that click; past it, the page that ticks is the one shown, and a page never freezes."""
+
+    async def mismatched() -> list[tuple[str, str]]:
         now = [0.0]
         handled = []
         pacer = Pacer(lambda s, state: handled.append(state), 5, 10, clock=lambda: now[0])
         session = Session()
-        pacer(session, request(page="main"))  # the click, sent with the first load's name
+        pacer(session, request(page="hidden"))
         now[0] = 1.0
-        pacer(session, request(page="train", fragment="live"))  # ticks under the page's own: dropped
+        pacer(session, request(page="train", fragment="live"))  # another page's tick: dropped
         now[0] = DRAWING_WAIT_SECONDS + 0.1
         pacer(session, request(page="train", fragment="live"))  # past the wait: runs
         now[0] += 0.3
         pacer(session, request(page="train", fragment="live"))  # and so on
         now[0] += 0.3
-        pacer(session, request(page="main", fragment="live"))  # the old name is now a page left
+        pacer(session, request(page="hidden", fragment="live"))  # the click's page is now a page left
         return [(state.page_script_hash, state.fragment_id) for state in handled]
 
-    assert asyncio.run(two_names()) == [("main", ""), ("train", "live"), ("train", "live")]
+    assert asyncio.run(mismatched()) == [("hidden", ""), ("train", "live"), ("train", "live")]
 
 
 def test_a_click_in_a_fragment_waits_for_every_drawing_however_long_the_page_keeps_being_drawn():
