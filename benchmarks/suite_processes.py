@@ -118,6 +118,12 @@ def table(seen: dict[tuple[int, int], Seen], wall: float, busy: float) -> str:
     for name, spent in sorted(per_kind.items(), key=lambda kv: -sum(kv[1])):
         cpu = sum(spent)
         lines.append(f"{name:56} {len(spent):5d} {cpu:7.1f} {cpu / total:6.1%} {cpu / len(spent):7.2f}")
+    others = sorted(
+        (p for p in seen.values() if kind(p, forkservers) == "other" and p.last > p.first),
+        key=lambda p: p.first - p.last,
+    )
+    for process in others[:5]:  # what "other" is, when it is large
+        lines.append(f"  other, {process.last - process.first:5.1f} s: {process.command[:100]}")
     lines.append(
         f"{wall:.0f} s of wall time; the processes read spent {total:.0f} s of CPU, the machine {busy:.0f} s "
         f"(/proc/stat): {total / max(busy, 1e-9):.0%} of it is on the table"

@@ -46,13 +46,16 @@ def test_the_table_adds_up_what_each_kind_spent_and_sets_it_beside_the_machine()
         (11, 2): Seen("python -c from multiprocessing.forkserver import main", 10, 0.0, 4.0),
         (12, 3): Seen("python -c from multiprocessing.forkserver import main", 10, 0.0, 2.0),
         (13, 4): Seen("[kworker/0:1]", 2, 7.0, 7.0),  # spent nothing while read: left out
+        (14, 5): Seen("node a-tool-nobody-named.js", 1, 0.5, 2.0),
     }
     rows = suite_processes.table(seen, wall=20.0, busy=10.0).splitlines()
-    assert re.fullmatch(r"training worker +2 +6\.0 +70\.6% +3\.00", rows[1])
-    assert re.fullmatch(r"forkserver \(imports PyTorch\) +1 +2\.5 +29\.4% +2\.50", rows[2])
-    assert len(rows) == 4 and rows[3] == (
-        "20 s of wall time; the processes read spent 8 s of CPU, the machine 10 s (/proc/stat): "
-        "85% of it is on the table"
+    assert re.fullmatch(r"training worker +2 +6\.0 +60\.0% +3\.00", rows[1])
+    assert re.fullmatch(r"forkserver \(imports PyTorch\) +1 +2\.5 +25\.0% +2\.50", rows[2])
+    assert re.fullmatch(r"other +1 +1\.5 +15\.0% +1\.50", rows[3])
+    assert rows[4] == "  other,   1.5 s: node a-tool-nobody-named.js"  # what "other" is
+    assert len(rows) == 6 and rows[5] == (
+        "20 s of wall time; the processes read spent 10 s of CPU, the machine 10 s (/proc/stat): "
+        "100% of it is on the table"
     )
 
 
