@@ -167,9 +167,10 @@ class RunShelf:
     in the page address: a shared lesson link cannot carry one student's runs to another.
     """
 
-    def __init__(self, keep_seconds: float, max_sessions: int):
+    def __init__(self, keep_seconds: float, max_sessions: int, clock: Callable[[], float] = time.monotonic):
         self.keep_seconds = keep_seconds
         self.max_sessions = max_sessions  # the oldest kept session goes first past this
+        self.clock = clock
         self._lock = threading.Lock()
         self._kept: dict[str, tuple[float, SessionRuns]] = {}
 
@@ -177,7 +178,7 @@ class RunShelf:
         with self._lock:
             self._expire()
             self._kept.pop(key, None)
-            self._kept[key] = (time.monotonic(), runs)
+            self._kept[key] = (self.clock(), runs)
             while len(self._kept) > self.max_sessions:
                 del self._kept[next(iter(self._kept))]
 
@@ -194,7 +195,7 @@ class RunShelf:
             return len(self._kept)
 
     def _expire(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         for key in [k for k, (since, _) in self._kept.items() if now - since > self.keep_seconds]:
             del self._kept[key]
 

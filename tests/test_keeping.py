@@ -6,7 +6,6 @@ run (conftest.run_events), as a worker would, so each test counts real networks 
 
 import gc
 import re
-import time
 from dataclasses import replace
 
 import torch
@@ -185,13 +184,16 @@ def test_a_networks_bytes_are_its_weights():
 
 
 def test_the_shelf_gives_a_browsers_runs_back_once_and_forgets_them_after_a_while():
-    shelf, runs = RunShelf(keep_seconds=0.3, max_sessions=2), new_runs()
+    now = [0.0]  # the shelf's clock: a busy machine's pauses between two lines change nothing
+    shelf, runs = RunShelf(keep_seconds=30, max_sessions=2, clock=lambda: now[0]), new_runs()
     shelf.put("browser a", runs)
     assert shelf.take("browser b") is None  # another browser gets nothing
     assert shelf.take("browser a") is runs and shelf.take("browser a") is None  # once
     shelf.put("browser a", runs)
-    time.sleep(0.4)
-    assert shelf.take("browser a") is None and len(shelf) == 0  # kept a while, not for ever
+    now[0] = 29.0
+    assert len(shelf) == 1  # kept a while...
+    now[0] = 30.5
+    assert shelf.take("browser a") is None and len(shelf) == 0  # ...not for ever
     for name in ("a", "b", "c"):
         shelf.put(name, new_runs())
     assert len(shelf) == 2 and shelf.take("a") is None  # bounded: the oldest goes first
