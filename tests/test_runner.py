@@ -430,8 +430,12 @@ def test_views_are_consistent_copies_while_the_job_runs(make_pool):
     pool, runs = make_pool(1), new_runs()
     job = runs.start(replace(LONG, num_samples=200), pool)  # 5 batches an epoch: epochs end often
     wait_until(lambda: job.view().steps_done > 5)
-    seen, until = [], time.monotonic() + 1.0
-    while time.monotonic() < until:  # read as a page does, about 1000 times a second, while it trains
+    seen, until, deadline = [], time.monotonic() + 1.0, time.monotonic() + 30
+    # read as a page does, about 1000 times a second, while it trains: for a second, and on until it
+    # has trained a batch more (at nice 19 beside Chromium, a worker once trained 2 batches in 1.5 s)
+    while time.monotonic() < until or (
+        seen[-1].steps_done == seen[0].steps_done and time.monotonic() < deadline
+    ):
         seen.append(job.view())
         time.sleep(0.001)  # with no pause the loop retakes the job's lock as soon as it lets go (a lock
         # is not fair); once, on a busy machine, no event was recorded for a whole second (10 -> 10 steps)
