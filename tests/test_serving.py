@@ -117,7 +117,7 @@ class Session:
     (`get_pages`, keyed by each page's script hash; the main script's, "main", is not one once
     st.navigation has run). The pacer's log names it by its `id`."""
 
-    PAGES = ("train", "hidden", "compare")
+    PAGES = ("train", "hidden", "backprop", "compare")
 
     def __init__(self, fragments: set[str] = frozenset({"live"})):
         self.id = "a-session"
