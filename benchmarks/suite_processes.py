@@ -120,7 +120,8 @@ def table(seen: dict[tuple[int, int], Seen], wall: float, busy: float) -> str:
         lines.append(f"{name:56} {len(spent):5d} {cpu:7.1f} {cpu / total:6.1%} {cpu / len(spent):7.2f}")
     others = sorted(
         (p for p in seen.values() if kind(p, forkservers) == "other" and p.last > p.first),
-        key=lambda p: p.first - p.last,
+        key=lambda p: p.last - p.first,
+        reverse=True,
     )
     for process in others[:5]:  # what "other" is, when it is large
         lines.append(f"  other, {process.last - process.first:5.1f} s: {process.command[:100]}")

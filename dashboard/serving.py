@@ -243,12 +243,11 @@ DRAWING_WAIT_SECONDS = 10.0
 class Pacer:
     """Holds back a session's requests for a script run beyond its `RerunPace`, merging those that
     wait, and hands each request that may run to `handle` (Streamlit's own handler). A fragment's
-    run asked for on another page than the newest full run was asked for, within DRAWING_WAIT_SECONDS
-    of that request, is dropped (a tick from a page the student has left), and so is a timer tick
-    while the session is drawing (Streamlit's `AppSession.is_settled`: no script run under way or
-    queued, and every message sent). A click
-    inside a fragment waits until the drawing is over, and runs the whole page if the fragment is
-    gone by then."""
+    run asked for on another of the app's pages than the newest full run was asked for, within
+    DRAWING_WAIT_SECONDS of that request, is dropped (a tick from a page the student has left), and
+    so is a timer tick while the session is drawing (Streamlit's `AppSession.is_settled`: no script
+    run under way or queued, and every message sent). A click inside a fragment waits until the
+    drawing is over, and runs the whole page if the fragment is gone by then."""
 
     def __init__(
         self,

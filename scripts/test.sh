@@ -30,9 +30,10 @@ python -m ruff format --check .
 # - From then on, beside them: everything not marked alone (what does not wait on a page, and the
 #   tests marked beside, which force their own timing), spread over the cores by
 #   pytest-xdist at the lowest priority (`nice -n 19`): it takes only the CPU the waiting tests leave
-#   idle, about a third of two cores. (Linux's idle class, `chrt --idle 0`, made the script 3 % faster
-#   but starved the quick tests' own training workers: a run given 1.5 s trained 4 batches, against
-#   37 at nice 19, and a test failed; BENCHMARKS.md.) Its report is printed when it is over.
+#   idle, about a third of two cores. (Linux's idle class, `chrt --idle 0`, made the script 2-3 %
+#   faster, but it weighs 3 in the scheduler against nice 19's 15: a quick test that must get the CPU
+#   on time, and the training workers the quick tests start, are five times likelier to miss it. One
+#   test failed so; BENCHMARKS.md.) Its report is printed when it is over.
 #   `--dist loadgroup`: tests marked with one xdist_group share a worker, so the runs they share
 #   (conftest.run_events) are trained once.
 # BENCHMARKS.md ("The quick tests beside the waiting ones") has the measurements.
