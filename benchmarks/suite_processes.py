@@ -75,7 +75,8 @@ def kind(process: Seen, forkservers: set[int]) -> str:
         (r"streamlit run", "Streamlit server"),
         (r"exec\(eval\(sys\.stdin", "pytest-xdist worker (the quick tests)"),
         (r"rnn_core/__main__\.py|-m rnn_core\b", "the command line (python -m rnn_core)"),
-        (r"-m pytest\b|pytest/__main__", "pytest (the replicas, the tests that wait on a page)"),
+        (r"-m pytest\b.* -m not alone\b", "pytest, the quick tests (beside those marked alone)"),
+        (r"-m pytest\b|pytest/__main__", "pytest (the tests marked alone: pages, classes, replicas)"),
         (r"playwright", "Playwright's driver"),
         (r"haproxy", "HAProxy"),
     )

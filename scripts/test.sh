@@ -21,32 +21,29 @@ unset PYTHONDONTWRITEBYTECODE
 
 python -m ruff check .
 python -m ruff format --check .
-# pytest in two parts, side by side.
-# - The tests marked `alone`, in one process, one at a time at the machine's normal priority: first
-#   those also marked `quiet`, with the machine to themselves (replicas behind HAProxy, whose health
-#   checks failed under load once); then the others (Chromium against `streamlit run`,
-#   protocol-level classes), which wait on what a student would see and need the CPU when a page
-#   draws. tests/quiet_first.py orders them and creates $quiet_done when the quiet ones are over.
-# - From then on, beside them: everything not marked alone (what does not wait on a page, and the
-#   tests marked beside, which force their own timing), spread over the cores by
-#   pytest-xdist at the lowest priority (`nice -n 19`): it takes only the CPU the waiting tests leave
-#   idle, about a third of two cores. (Linux's idle class, `chrt --idle 0`, made the script 2-3 %
-#   faster, but it weighs 3 in the scheduler against nice 19's 15: a quick test that must get the CPU
-#   on time, and the training workers the quick tests start, are five times likelier to miss it. One
-#   test failed so; BENCHMARKS.md.) Its report is printed when it is over.
-#   `--dist loadgroup`: tests marked with one xdist_group share a worker, so the runs they share
-#   (conftest.run_events) are trained once.
-# BENCHMARKS.md ("The quick tests beside the waiting ones") has the measurements.
+# pytest in two parts, side by side, from the start.
+# - The tests marked `alone` (Chromium against `streamlit run`, protocol-level classes, replicas
+#   behind HAProxy), in one process, one at a time, at the machine's normal priority: they wait on
+#   what a student would see and need the CPU when a page draws or a proxy checks a replica.
+# - Beside them, everything not marked alone (what does not wait on a page, and the tests marked
+#   beside, which force their own timing), in one process at the lowest priority (`nice -n 19`): it
+#   takes only the CPU the waiting tests leave idle. One process rather than pytest-xdist's two
+#   workers: a second worker costs 15-35 s of CPU (its controller, its own collection and
+#   forkserver) and slows the waiting tests, and the quick tests end within the waiting ones' time on
+#   one core anyway. (Linux's idle class, `chrt --idle 0`, weighs 3 in the scheduler against nice
+#   19's 15: a quick test that must get the CPU on time, and the training workers the quick tests
+#   start, are five times likelier to miss it. One test failed so.) Its report is printed when it is
+#   over. BENCHMARKS.md ("The quick tests beside the waiting ones", and the fifteenth stop) has the
+#   measurements.
 # Extra arguments go to both parts; a part selecting nothing (pytest's exit 5) is fine, both are not.
 ran=0 failed=0
 clocks=$(python benchmarks/suite_cpu.py now)  # for the suite's floor line at the end
 record() { if [ "$1" -eq 0 ]; then ran=1; elif [ "$1" -ne 5 ]; then failed=$1; fi; }
-quick_log=$(mktemp) quiet_done=$(mktemp -u) alone="" quick=""
-trap '[ -z "$alone$quick" ] || kill $alone $quick 2>/dev/null; rm -f "$quick_log" "$quiet_done"' EXIT
-RNN_LAB_QUIET_DONE="$quiet_done" python -m pytest -m alone "$@" &
+quick_log=$(mktemp) alone="" quick=""
+trap '[ -z "$alone$quick" ] || kill $alone $quick 2>/dev/null; rm -f "$quick_log"' EXIT
+python -m pytest -m alone "$@" &
 alone=$!
-while [ ! -e "$quiet_done" ] && kill -0 "$alone" 2>/dev/null; do sleep 0.2; done
-nice -n 19 python -m pytest -m "not alone" -n auto --dist loadgroup "$@" > "$quick_log" 2>&1 &
+nice -n 19 python -m pytest -m "not alone" "$@" > "$quick_log" 2>&1 &
 quick=$!
 wait "$alone" && status=0 || status=$?
 alone=""

@@ -1,6 +1,7 @@
 """Shared test setup: the repository root on sys.path, one torch thread for determinism, and each
-training run trained once per test process (scripts/test.sh spreads the quick tests over
-several with pytest-xdist)."""
+training run trained once per test process (`pytest -n auto` spreads the tests over several with
+pytest-xdist; a test marked with an xdist_group shares its worker, and so its trainings, with the
+others of its group under `--dist loadgroup`)."""
 
 import ast
 import functools
@@ -15,9 +16,6 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 torch.set_num_threads(1)
-
-# pytest hooks: the tests marked quiet first, and the file scripts/test.sh waits for once they are over
-from quiet_first import pytest_collection_modifyitems, pytest_runtest_teardown  # noqa: E402, F401
 
 from dashboard.pool import TrainingPool  # noqa: E402
 from rnn_core import EpochEnd, Event, TrainConfig, TrainedModel, train  # noqa: E402

@@ -6,8 +6,6 @@ import pytest
 
 from conftest import ROOT
 
-pytest_plugins = ["pytester"]  # the quiet-first check runs a pytest of its own
-
 README = (ROOT / "README.md").read_text()
 
 
@@ -27,13 +25,12 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert command in (ROOT / ".ci" / "run").read_text()
 
 
-def test_every_test_that_waits_on_a_page_or_a_class_runs_alone_and_the_proxys_with_nothing_beside():
-    """scripts/test.sh spreads the other tests over the cores, at the lowest priority, beside the
-    tests marked alone: unmarked, a test that waits on a page or a server would share the cores with
+def test_every_test_that_waits_on_a_page_or_a_class_runs_alone():
+    """scripts/test.sh runs the other tests at the lowest priority, beside the tests marked alone:
+    unmarked, a test that waits on a page or a server would share the cores with
     them as an equal and fail on a busy machine rather than on a bug. A browser's page of the test's
     own HTML (`set_content`, no `goto`) waits on nothing but the browser, and a test marked beside
-    forces the timing it tests itself (tests/test_drawing_races.py). The replicas behind HAProxy
-    (marked quiet) run with nothing beside them at all."""
+    forces the timing it tests itself (tests/test_drawing_races.py)."""
     programs = ("start_server(", "goto(", "deploy/local.sh", "ProtocolStudent")
     for path in sorted((ROOT / "tests").glob("test_*.py")):
         text = path.read_text()
@@ -42,8 +39,6 @@ def test_every_test_that_waits_on_a_page_or_a_class_runs_alone_and_the_proxys_wi
             assert "pytest.mark.alone" in marks or "pytest.mark.beside" in marks, (
                 f"{path.name} is marked neither alone nor beside"
             )
-        if path.name != "test_readme.py" and "deploy/local.sh" in text:
-            assert "pytest.mark.quiet" in marks, f"{path.name} is not marked quiet"
 
 
 def test_the_test_command_ends_with_how_near_the_suite_came_to_the_floor_its_cpu_sets(capsys, monkeypatch):
@@ -72,51 +67,3 @@ def test_the_test_command_ends_with_how_near_the_suite_came_to_the_floor_its_cpu
     assert pace == "this machine's pace now: a lab epoch 0.050 s, 10 million Python additions 0.30 s"
     with pytest.raises(SystemExit, match="since WALL CPU"):
         suite_cpu.main(["since"])
-
-
-def test_the_quiet_tests_run_first_and_the_file_says_when_they_are_over(pytester, monkeypatch, tmp_path):
-    """scripts/test.sh starts the quick tests when RNN_LAB_QUIET_DONE's file exists: after the last
-    quiet test and its module's fixtures, never before, and at once if no quiet test was asked for."""
-    done, seen = tmp_path / "quiet-done", tmp_path / "seen"
-    monkeypatch.setenv("RNN_LAB_QUIET_DONE", str(done))
-    pytester.makeconftest("from quiet_first import pytest_collection_modifyitems, pytest_runtest_teardown")
-    pytester.makeini("[pytest]\nmarkers =\n    quiet: nothing beside it")
-    pytester.syspathinsert()
-    pytester.makepyfile(
-        notes=f"""
-        import pathlib
-
-        def note(what):  # what happened, and whether the file was there then
-            with pathlib.Path({str(seen)!r}).open("a") as out:
-                out.write(f"{{what}} {{pathlib.Path({str(done)!r}).exists()}}\\n")
-        """,
-        test_a="""
-        from notes import note
-
-        def test_loud():
-            note("loud")
-        """,
-        test_b="""
-        import pytest
-        from notes import note
-
-        pytestmark = pytest.mark.quiet
-
-        @pytest.fixture(scope="module")
-        def replicas():
-            yield
-            note("replicas stopped")
-
-        def test_quiet_one(replicas):
-            note("quiet")
-
-        def test_quiet_two(replicas):
-            note("quiet")
-        """,
-    )
-    pytester.runpytest("-p", "no:benchmark").assert_outcomes(passed=3)
-    order = ["quiet False", "quiet False", "replicas stopped False", "loud True"]
-    assert seen.read_text().splitlines() == order
-    done.unlink()
-    pytester.runpytest("-p", "no:benchmark", "-m", "not quiet").assert_outcomes(passed=1, deselected=2)
-    assert done.exists()

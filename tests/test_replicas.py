@@ -33,7 +33,6 @@ from protocol_student import ProtocolStudent
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.alone,
-    pytest.mark.quiet,  # HAProxy's health checks failed with the quick tests beside them
     pytest.mark.skipif(
         shutil.which("haproxy") is None and not os.environ.get("CI"),
         reason="HAProxy is not installed (scripts/test.sh installs it from Debian)",

@@ -29,7 +29,8 @@ def test_each_process_is_named_by_its_command_line_and_a_worker_by_its_parent():
         "python -m rnn_core predict /tmp/pytest-of-root/pytest-5/test_cli0/run 9 9": (
             "the command line (python -m rnn_core)"
         ),
-        "python -m pytest -m alone": "pytest (the replicas, the tests that wait on a page)",
+        "python -m pytest -m alone -k bptt": "pytest (the tests marked alone: pages, classes, replicas)",
+        "python -m pytest -m not alone -k bptt": "pytest, the quick tests (beside those marked alone)",
         "python benchmarks/suite_processes.py -- python -m pytest": "this sampler",
         "[kdamond.0]": "the machine's kernel threads",
         "/usr/sbin/sshd -D": "other",
