@@ -103,25 +103,33 @@ def open_app(page: Page, path: str = "/") -> Page:
     return page
 
 
-# Every CSS transition or animation on the page that has an end has reached it (one that loops
-# forever, a spinner, is left out): a sidebar sliding open, a slider's ticks fading in.
-MOTION_OVER = """() => document.getAnimations().every(
-  motion => motion.playState !== 'running' || motion.effect?.getComputedTiming().endTime === Infinity)"""
+# The CSS transitions and animations under way on the page now, to their end (one that loops for
+# ever, a spinner, is left out): a sidebar sliding open, a slider's ticks fading in. At most 0.5 s:
+# on a page that a live run redraws every 0.3 s, a transition is always under way (sampled ten times
+# a second: the progress bar's 0.5 s slide in 40 of 40 looks, elements fading as stale for 1.5 s in
+# 7), and waiting until nothing moved at all kept a test waiting until its run had ended.
+MOTION_OVER = """() => Promise.race([
+  Promise.all(document.getAnimations()
+    .filter(motion => motion.playState === 'running')
+    .filter(motion => motion.effect?.getComputedTiming().endTime !== Infinity)
+    .map(motion => motion.finished.catch(() => null))),
+  new Promise(resolve => setTimeout(resolve, 500)),
+])"""
 
 
 def wait_until_idle(page: Page) -> None:
     """Until the page's script run has finished (Streamlit marks the app element), every element it
-    sent is drawn, and nothing on the page is still moving. Streamlit loads the code that draws a
-    kind of element (a button, a chart) the first time the page shows one, and until then puts a
-    blank stand-in in its place: on two busy cores a fresh browser drew the Train page's buttons up
-    to a second after its run had finished. (It waited a fixed 300 ms more, 49 times in this file's
-    run. Logged at that moment instead: two of the 49 had a transition still running, the sidebar
-    sliding and a slider's ticks fading in, over 0.07 and 0.34 s; the rest nothing.)"""
+    sent is drawn, and what was moving then has stopped (MOTION_OVER). Streamlit loads the code that
+    draws a kind of element (a button, a chart) the first time the page shows one, and until then
+    puts a blank stand-in in its place: on two busy cores a fresh browser drew the Train page's
+    buttons up to a second after its run had finished. (It waited a fixed 300 ms more, 49 times in
+    this file's run. Logged at that moment instead: two of the 49 had a transition still running,
+    the sidebar sliding and a slider's ticks fading in, over 0.07 and 0.34 s; the rest nothing.)"""
     expect(page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")).to_have_count(
         1, timeout=TIMEOUT
     )
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=TIMEOUT)
-    page.wait_for_function(MOTION_OVER, timeout=TIMEOUT)
+    page.evaluate(MOTION_OVER)
 
 
 def wait_for_charts(page: Page) -> None:
