@@ -27,10 +27,10 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 def test_every_test_that_waits_on_a_page_or_a_class_runs_alone():
     """scripts/test.sh runs the other tests at the lowest priority, beside the tests marked alone:
-    unmarked, a test that waits on a page or a server would share the cores with
-    them as an equal and fail on a busy machine rather than on a bug. A browser's page of the test's
-    own HTML (`set_content`, no `goto`) waits on nothing but the browser, and a test marked beside
-    forces the timing it tests itself (tests/test_drawing_races.py)."""
+    unmarked, a test that waits on a page or a server would share the cores with them as an equal
+    and fail on a busy machine rather than on a bug. A browser's page of the test's own HTML
+    (`set_content`, no `goto`) waits on nothing but the browser, and a test marked beside forces the
+    timing it tests itself (tests/test_drawing_races.py)."""
     programs = ("start_server(", "goto(", "deploy/local.sh", "ProtocolStudent")
     for path in sorted((ROOT / "tests").glob("test_*.py")):
         text = path.read_text()
