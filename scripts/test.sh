@@ -28,13 +28,13 @@ python -m ruff format --check .
 # - Beside them, everything not marked alone (what does not wait on a page, and the tests marked
 #   beside, which force their own timing), in one process at the lowest priority (`nice -n 19`): it
 #   takes only the CPU the waiting tests leave idle. One process rather than pytest-xdist's two
-#   workers: a second worker costs 15-35 s of CPU (its controller, its own collection and
-#   forkserver) and slows the waiting tests, and on one core the quick tests end within seconds of
-#   the waiting ones anyway. (Linux's idle class, `chrt --idle 0`, weighs 3 in the scheduler against nice
-#   19's 15: a quick test that must get the CPU on time, and the training workers the quick tests
-#   start, are five times likelier to miss it. One test failed so.) Its report is printed when it is
-#   over. BENCHMARKS.md ("The quick tests beside the waiting ones", and the fifteenth stop) has the
-#   measurements.
+#   workers: a second worker cost the suite 10-35 s of CPU (xdist's controller, a second collection
+#   and forkserver) and slowed the waiting tests, and on one core the quick tests end within seconds
+#   of the waiting ones anyway. (Linux's idle class, `chrt --idle 0`, weighs 3 in the scheduler
+#   against nice 19's 15: a quick test that must get the CPU on time, and the training workers the
+#   quick tests start, are five times likelier to miss it. One test failed so.) Its report is printed
+#   when it is over. BENCHMARKS.md ("The quick tests beside the waiting ones", and the fifteenth
+#   stop) has the measurements.
 # Extra arguments go to both parts; a part selecting nothing (pytest's exit 5) is fine, both are not.
 ran=0 failed=0
 clocks=$(python benchmarks/suite_cpu.py now)  # for the suite's floor line at the end
