@@ -1,7 +1,7 @@
 """Shared test setup: the repository root on sys.path, one torch thread for determinism, and each
-training run trained once per test process (`pytest -n auto` spreads the tests over several with
-pytest-xdist; a test marked with an xdist_group shares its worker, and so its trainings, with the
-others of its group under `--dist loadgroup`)."""
+training run trained once per test process (`pytest -n auto --dist loadgroup`, README's command
+while working, spreads the tests over several with pytest-xdist and keeps a test marked with an
+xdist_group on one worker with the others of its group, so they share its trainings)."""
 
 import ast
 import functools

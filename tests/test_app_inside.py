@@ -521,24 +521,52 @@ def test_the_run_pickers_show_a_new_run_and_keep_a_hand_pick_until_one_comes():
     assert not at.exception
 
 
-def test_the_length_sweep_draws_accuracy_against_length_for_both_cells():
+SWEEP = "Memory as the sequence grows: RNN vs LSTM"
+
+
+def test_the_length_sweep_draws_accuracy_against_length_for_both_cells(monkeypatch):
+    """The sweep's six runs, one after another, drawn as a curve from their own test accuracies and
+    judged by the experiment's own check. Its runs here are the shipped ones shrunk to 200 sequences
+    and 2 epochs, crossed the same way: that the shipped sweep's claim holds (the LSTM above 90% at
+    40 steps, the RNN failing there) is test_experiments' check, on the engine's fresh seed-0 runs,
+    which the app's workers reproduce digit for digit (test_browser's sheet-log test). Trained here
+    as shipped, the six runs checked that claim once more, for 30 s more of the machine's CPU in a
+    slow hour (37.5 s against 7.7 s, suite_cpu, a lab epoch 0.07-0.10 s)."""
+    shipped = EXPERIMENTS[SWEEP]
+    small = tuple((label, replace(config, num_samples=200, epochs=2)) for label, config in shipped.runs)
+    monkeypatch.setitem(EXPERIMENTS, SWEEP, replace(shipped, runs=small))
     at = new_app().switch_page("views/compare.py").run()
-    at.button(key=f"{state.EXPERIMENT_BUTTON}_3").click().run()  # memory as the sequence grows
+    at.button(key=f"{state.EXPERIMENT_BUTTON}_3").click().run()
     assert at.multiselect(key=state.COMPARE_RUNS).value == [1, 2, 3, 4, 5, 6]
-    at.switch_page("views/train.py").run()  # the Train page shows the run training now, not run 6
-    assert picker(at, "Show run").value != 6 or runs(at).jobs[4].done.is_set()  # run 6 waits for run 5
-    at.switch_page("views/compare.py").run()
     at = wait_for(at, lambda v: len(runs(at).jobs) == 6 and v.state == "completed", timeout=120)
-    assert "It held." in texts(at.success)
+    views = runs(at).views()
+    assert [v.config for v in views] == [config for _, config in small]  # in the sweep's order
     (rows,) = chart_rows(charts_titled(at, "at the end of each run")[0])
     curve = {(r.line, r.x): r.accuracy for r in rows.itertuples(index=False)}
-    views = runs(at).views()
     trained = {(f"cell {v.config.cell}", v.config.seq_len): v.finished.test_accuracy for v in views}
     assert curve == {key: 100 * accuracy for key, accuracy in trained.items()}
-    assert curve[("cell rnn", 5)] > curve[("cell rnn", 40)] and curve[("cell lstm", 40)] > 90
+    results = {label: v.finished.test_accuracy for (label, _), v in zip(small, views, strict=True)}
+    held = EXPERIMENTS[SWEEP].holds(results)
+    verdict = texts(at.success) if held else texts(at.warning)
+    assert ("It held." if held else "It did not hold this time.") in verdict
     at.switch_page("views/train.py").run()  # leaving the page forgets the choice...
     at.switch_page("views/compare.py").run()
     assert at.multiselect(key=state.COMPARE_RUNS).value == [1, 2, 3, 4, 5, 6]  # ...the sweep is still shown
+
+
+class HeldPool:
+    """A training pool that takes runs and never starts them: a series stays where it is."""
+
+    def submit(self, job):
+        pass
+
+
+def test_the_train_page_follows_the_series_run_that_goes_next_not_its_last():
+    at = new_app()
+    runs(at).start_series(list(EXPERIMENTS[SWEEP].runs), HeldPool())  # as the Compare page's button
+    at.switch_page("views/train.py").run()
+    assert picker(at, "Show run").value == 1  # run 1 goes first; the five after it wait for it
+    assert [v.state for v in runs(at).views()] == ["queued"] * 6 and not at.exception
 
 
 def test_an_experiment_bigger_than_the_runs_a_session_keeps_is_refused(monkeypatch):
