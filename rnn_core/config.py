@@ -79,7 +79,7 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("cell", "Cell", str,
                   "rnn is the lab sheet's h_t = tanh(U x_t + W h_(t-1) + b_h); lstm and gru add "
                   "gates that decide what to keep (the Compare page's experiments show an LSTM "
-                  "remembering far longer).",
+                  "and a GRU remembering far longer).",
                   choices=("rnn", "lstm", "gru")),
         FieldSpec("nonlinearity", "Nonlinearity", str,
                   "The squashing function of the vanilla rnn cell. Only the rnn cell uses it.",

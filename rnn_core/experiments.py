@@ -156,6 +156,16 @@ EXPERIMENTS: dict[str, Experiment] = {
             ),
             x="seq_len",
         ),
+        Experiment(
+            name="GRU vs vanilla RNN: remember 40 steps back",
+            question=(
+                "Is it the LSTM's cell state that carries the first digit, or its gates? A GRU has "
+                "gates and no cell state."
+            ),
+            runs=(("rnn", REMEMBER), ("gru", replace(REMEMBER, cell="gru"))),
+            claim="The GRU ends above 90% test accuracy too; the vanilla RNN stays below 65%, near guessing.",
+            check=lambda acc: acc["gru"] > 0.90 and acc["rnn"] < 0.65,
+        ),
     )
 }
 

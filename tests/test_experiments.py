@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from conftest import ROOT, trained
-from rnn_core import preset
+from rnn_core import FIELDS, TASKS, preset
 from rnn_core.experiments import EXPERIMENTS, LAB, REMEMBER, seed_table
 
 
@@ -53,6 +53,18 @@ def test_the_presets_whose_descriptions_state_an_outcome_are_the_experiments_run
         seed["lr 0.002"] for seed in experiment_record("Learning rate: right vs too high")["accuracy"]
     ]
     assert sum(accuracy >= 0.9 for accuracy in lab_runs) >= 9
+
+
+def test_each_gated_cell_the_remember_task_says_holds_on_is_an_experiment_against_the_vanilla_rnn():
+    """The remember task tells students that an LSTM or GRU holds on where a vanilla RNN forgets:
+    each gated cell the sidebar offers is a pair experiment on the presets' 40 steps, checked over
+    seeds like every claim."""
+    said = TASKS["remember"].explanation
+    for cell in FIELDS["cell"].choices[1:]:
+        assert cell.upper() in said, cell
+        against_rnn = (("rnn", REMEMBER), (cell, replace(REMEMBER, cell=cell)))
+        pairs = [e for e in EXPERIMENTS.values() if e.runs == against_rnn]
+        assert len(pairs) == 1 and sum(pairs[0].seed_record().held) >= 9, cell
 
 
 def test_an_experiment_runs_with_the_seed_it_is_given():
