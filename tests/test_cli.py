@@ -8,7 +8,8 @@ from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 
-from conftest import EPOCH_LINE, ROOT, TEST_LINE
+from conftest import EPOCH_LINE, ROOT, TEST_LINE, sheet_log, trained
+from rnn_core import TASKS, preset
 from rnn_core.__main__ import main
 
 
@@ -37,10 +38,15 @@ def cli(*args, check=True) -> subprocess.CompletedProcess:
 
 
 def test_train_lab_prints_the_sheet_format_and_saves(tmp_path):
+    """The lab run as a student types it, in a process of its own: the sheet's lines, digit for digit
+    the engine's (so also the notebook export's and the dashboard's, which tests elsewhere hold to
+    the engine), a saved run, and a prediction from it that is the engine's."""
+    lab = preset("lab")
     out = as_a_student("train", "--preset", "lab", "--save", str(tmp_path / "run")).stdout.splitlines()
     epochs = [EPOCH_LINE.fullmatch(line) for line in out[:10]]
     assert all(epochs) and [int(m.group(1)) for m in epochs] == list(range(1, 11))
     assert TEST_LINE.fullmatch(out[10])
+    assert out[:11] == sheet_log(lab) and out[11:] == [f"Saved to {tmp_path / 'run'}/"]
     assert {p.name for p in (tmp_path / "run").iterdir()} == {
         "model.safetensors",
         "metrics.csv",
@@ -50,8 +56,10 @@ def test_train_lab_prints_the_sheet_format_and_saves(tmp_path):
     assert csv_lines[0].startswith("epoch,epochs,train_loss,train_accuracy,test_loss,test_accuracy")
     assert len(csv_lines) == 11
 
-    predicted = as_a_student("predict", str(tmp_path / "run"), "9 9 9 9 9 9 9 9 9 9").stdout
-    assert predicted.startswith("Prediction: high (")
+    example = TASKS["lab"].example_for(lab.seq_len)  # as the Try it page and the notebook ask
+    predicted = as_a_student("predict", str(tmp_path / "run"), example).stdout.splitlines()
+    assert predicted == trained(lab).predict(example).report(every_step=False)
+    assert predicted[0].startswith("Prediction: ")
     bad = cli("predict", str(tmp_path / "run"), "9 9 x", check=False)
     assert bad.returncode == 2 and "Unknown token 'x' at position 3" in bad.stderr
 
