@@ -529,9 +529,9 @@ def test_the_length_sweep_draws_accuracy_against_length_for_both_cells(monkeypat
     judged by the experiment's own check. Its runs here are the shipped ones shrunk to 200 sequences
     and 2 epochs, crossed the same way: that the shipped sweep's claim holds (the LSTM above 90% at
     40 steps, the RNN failing there) is test_experiments' check, on the engine's fresh seed-0 runs,
-    which the app's workers reproduce digit for digit (test_browser's sheet-log test). Trained here
-    as shipped, the six runs checked that claim once more, for 30 s more of the machine's CPU in a
-    slow hour (37.5 s against 7.7 s, suite_cpu, a lab epoch 0.07-0.10 s)."""
+    which the app's workers reproduce digit for digit (test_browser's notebook-download test).
+    Trained here as shipped, the six runs checked that claim once more, for 30 s more of the
+    machine's CPU in a slow hour (37.5 s against 7.7 s, suite_cpu, a lab epoch 0.07-0.10 s)."""
     shipped = EXPERIMENTS[SWEEP]
     small = tuple((label, replace(config, num_samples=200, epochs=2)) for label, config in shipped.runs)
     monkeypatch.setitem(EXPERIMENTS, SWEEP, replace(shipped, runs=small))
